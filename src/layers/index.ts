@@ -1,0 +1,1 @@
+export { LayersRNN, LayersRNNOptions } from './rnn';

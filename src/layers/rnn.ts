@@ -1,0 +1,104 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, RNNConfig, checkConfig, numDirections } from '../config';
+import { ArgumentError } from '../errors';
+import { KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
+import {
+  RNNOutput,
+  RecurrentModel,
+  batchedInitialState,
+  checkInitialState,
+  checkInput,
+  dropoutBetweenLayers,
+  finalState,
+  fromBatchMajor,
+  toBatchMajor,
+} from '../shapes';
+import { buildLayers } from './build';
+
+export interface LayersRNNOptions {
+  /** Seed of the initialisation; random when absent. */
+  seed?: number;
+}
+
+/**
+ * PyTorch's `nn.RNN` assembled from `tf.layers.simpleRNN` (and `tf.layers.bidirectional`),
+ * with PyTorch's call: same input layouts, `h0`, `output` and `hN` as `ManualRNN`.
+ */
+export class LayersRNN implements RecurrentModel {
+  readonly config: FullRNNConfig;
+  training = true;
+  /** One Keras layer per stacked layer: `SimpleRNN`, or `Bidirectional` around one. */
+  readonly layers: tf.layers.Layer[];
+
+  constructor(config: RNNConfig, options: LayersRNNOptions = {}) {
+    this.config = checkConfig(config);
+    if (options.seed !== undefined && !Number.isInteger(options.seed)) {
+      throw new ArgumentError('seed', 'an integer', String(options.seed));
+    }
+    this.layers = buildLayers(this.config, options.seed);
+  }
+
+  /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode, as PyTorch's `module.eval()`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The Keras weights of every layer and direction; the tensors are owned by this model. */
+  getKerasWeights(): KerasWeights {
+    const hasBias = this.config.bias;
+    return this.layers.map((layer) => {
+      const tensors = layer.getWeights();
+      const perDirection = hasBias ? 3 : 2;
+      return Array.from({ length: numDirections(this.config) }, (_, direction) => {
+        const [kernel, recurrentKernel, bias] = tensors.slice(direction * perDirection, (direction + 1) * perDirection);
+        return {
+          kernel: kernel as tf.Tensor2D,
+          recurrentKernel: recurrentKernel as tf.Tensor2D,
+          bias: bias as tf.Tensor1D | undefined,
+        };
+      });
+    });
+  }
+
+  /** Copies Keras weights in, after checking every layer, direction and shape. */
+  setKerasWeights(weights: KerasWeights): void {
+    checkKerasWeights(weights, this.config);
+    weights.forEach((layerWeights, index) =>
+      this.layers[index].setWeights(
+        layerWeights.flatMap(({ kernel, recurrentKernel, bias }) => [kernel, recurrentKernel, ...(bias ? [bias] : [])]),
+      ),
+    );
+  }
+
+  forward(input: tf.Tensor, h0?: tf.Tensor): RNNOutput {
+    const layout = checkInput(this.config, input);
+    checkInitialState(this.config, layout, h0);
+    const directions = numDirections(this.config);
+    return tf.tidy(() => {
+      const initialStates = tf.unstack(batchedInitialState(this.config, layout, h0));
+      const finalStates: tf.Tensor[] = [];
+      let sequence = toBatchMajor(this.config, layout, input);
+      this.layers.forEach((layer, index) => {
+        const initialState = initialStates.slice(index * directions, (index + 1) * directions);
+        const [output, ...states] = layer.apply(sequence, { initialState, training: this.training }) as tf.Tensor[];
+        finalStates.push(...states);
+        sequence = dropoutBetweenLayers(output as tf.Tensor3D, this.config.dropout, this.training, index === this.layers.length - 1);
+      });
+      return {
+        output: fromBatchMajor(this.config, layout, sequence),
+        hN: finalState(layout, tf.stack(finalStates) as tf.Tensor3D),
+      };
+    });
+  }
+
+  /** Frees the weights. (`Layer.dispose` refuses layers that were only called eagerly.) */
+  dispose(): void {
+    this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose()));
+  }
+}

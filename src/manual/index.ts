@@ -1,0 +1,1 @@
+export { ManualRNN, ManualRNNOptions } from './rnn';

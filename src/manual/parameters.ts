@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, ParameterSpec, parameterName } from '../config';
+
+/** One direction of one layer, in PyTorch's layout. */
+export interface DirectionWeights {
+  /** `[H, H_in]` for layer 0, `[H, D·H]` above. */
+  weightIh: tf.Tensor2D;
+  /** `[H, H]`. */
+  weightHh: tf.Tensor2D;
+  /** `[H]` each; absent when `bias: false`. */
+  biasIh?: tf.Tensor1D;
+  biasHh?: tf.Tensor1D;
+}
+
+/**
+ * PyTorch's default initialisation, `U(−1/√H, 1/√H)` for every parameter, as variables
+ * keyed by PyTorch's names. With `seed`, parameter i uses seed `seed + i`.
+ */
+export function initParameters(specs: ParameterSpec[], hiddenSize: number, seed?: number): Map<string, tf.Variable> {
+  const bound = 1 / Math.sqrt(hiddenSize);
+  const variables = new Map<string, tf.Variable>();
+  specs.forEach((spec, index) => {
+    const initial = tf.randomUniform(spec.shape, -bound, bound, 'float32', seed === undefined ? undefined : seed + index);
+    variables.set(spec.name, tf.variable(initial));
+    initial.dispose();
+  });
+  return variables;
+}
+
+/** The parameters of one direction of one layer, looked up by PyTorch's names. */
+export function directionWeights(
+  parameters: ReadonlyMap<string, tf.Tensor>,
+  config: FullRNNConfig,
+  layer: number,
+  direction: number,
+): DirectionWeights {
+  const get = (kind: Parameters<typeof parameterName>[0]) => parameters.get(parameterName(kind, layer, direction));
+  return {
+    weightIh: get('weight_ih') as tf.Tensor2D,
+    weightHh: get('weight_hh') as tf.Tensor2D,
+    biasIh: config.bias ? (get('bias_ih') as tf.Tensor1D) : undefined,
+    biasHh: config.bias ? (get('bias_hh') as tf.Tensor1D) : undefined,
+  };
+}

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { Nonlinearity } from '../config';
+import { splitSteps } from './hostSteps';
+
+/** Time indices in the order a direction reads them. */
+function readingOrder(seqLen: number, reverse: boolean): number[] {
+  const order = Array.from({ length: seqLen }, (_, t) => t);
+  return reverse ? order.reverse() : order;
+}
+
+function activate(nonlinearity: Nonlinearity, preActivation: tf.Tensor2D): tf.Tensor2D {
+  return nonlinearity === 'tanh' ? tf.tanh(preActivation) : tf.relu(preActivation);
+}
+
+/** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
+function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Tensor3D {
+  return nonlinearity === 'tanh' ? tf.sub(1, tf.square(states)) : tf.step(states);
+}
+
+/**
+ * One direction of one layer over the whole sequence:
+ * `h_t = act(xProj_t + h_{t−1} W_hhᵀ)`, read from the last step to the first when `reverse`.
+ *
+ * @param inputProjection `[L, N, H]`: `x_t W_ihᵀ + b_ih + b_hh` for every step.
+ * @param h0 `[N, H]`: the state before the first step read.
+ * @param weightHhT `[H, H]`: `W_hhᵀ`.
+ * @returns `[L, N, H]`: `h_t` for every step, in time order.
+ *
+ * The gradient is hand-written backpropagation through time, so both passes do one
+ * `matMul` per step and read each sequence tensor from the backend once.
+ */
+export function recur(
+  inputProjection: tf.Tensor3D,
+  h0: tf.Tensor2D,
+  weightHhT: tf.Tensor2D,
+  nonlinearity: Nonlinearity,
+  reverse: boolean,
+): tf.Tensor3D {
+  const seqLen = inputProjection.shape[0];
+  const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const states = tf.tidy(() => {
+      const projectionSteps = splitSteps(projection);
+      const stateSteps: tf.Tensor2D[] = new Array(seqLen);
+      let state = initial;
+      for (const t of readingOrder(seqLen, reverse)) {
+        state = activate(nonlinearity, tf.add(projectionSteps[t], tf.matMul(state, recurrentT)));
+        stateSteps[t] = state;
+      }
+      return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
+    });
+    save([states, initial, recurrentT]);
+    const gradFunc = (dStates: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [savedStates, savedInitial, savedRecurrentT] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+      return backpropagate(dStates as tf.Tensor3D, savedStates, savedInitial, savedRecurrentT, nonlinearity, reverse);
+    };
+    return { value: states, gradFunc };
+  });
+  return run(inputProjection, h0, weightHhT) as tf.Tensor3D;
+}
+
+/**
+ * Backpropagation through time for `recur`, given `dStates` `[L, N, H]`.
+ * @returns gradients of the input projection `[L, N, H]`, of `h0` `[N, H]` and of `W_hhᵀ` `[H, H]`.
+ */
+function backpropagate(
+  dStates: tf.Tensor3D,
+  states: tf.Tensor3D,
+  h0: tf.Tensor2D,
+  weightHhT: tf.Tensor2D,
+  nonlinearity: Nonlinearity,
+  reverse: boolean,
+): tf.Tensor[] {
+  const [seqLen, batchSize, hiddenSize] = states.shape;
+  const weightHh = tf.transpose<tf.Tensor2D>(weightHhT);
+  const slopeSteps = splitSteps(activationSlope(nonlinearity, states));
+  const stateSteps = splitSteps(states);
+  const dStateSteps = splitSteps(dStates);
+  const dPreSteps: tf.Tensor2D[] = new Array(seqLen);
+  const previousSteps: tf.Tensor2D[] = new Array(seqLen);
+  let dCarry: tf.Tensor2D | undefined;
+  let previous: tf.Tensor2D = h0;
+  for (const t of readingOrder(seqLen, reverse)) {
+    previousSteps[t] = previous;
+    previous = stateSteps[t];
+  }
+  for (const t of readingOrder(seqLen, !reverse)) {
+    const dState = dCarry === undefined ? dStateSteps[t] : tf.add<tf.Tensor2D>(dStateSteps[t], dCarry);
+    dPreSteps[t] = tf.mul<tf.Tensor2D>(dState, slopeSteps[t]);
+    dCarry = tf.matMul<tf.Tensor2D>(dPreSteps[t], weightHh);
+  }
+  const dProjection = tf.stack<tf.Tensor2D>(dPreSteps) as tf.Tensor3D;
+  const flatPrevious = tf.reshape(tf.stack<tf.Tensor2D>(previousSteps), [seqLen * batchSize, hiddenSize]);
+  const flatDPre = tf.reshape(dProjection, [seqLen * batchSize, hiddenSize]);
+  const dWeightHhT = tf.matMul<tf.Tensor2D>(tf.transpose(flatPrevious), flatDPre);
+  return [dProjection, dCarry as tf.Tensor2D, dWeightHhT];
+}

@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, RNNConfig, checkConfig, checkParameterShapes, parameterSpecs } from '../config';
+import { ArgumentError } from '../errors';
+import {
+  RNNOutput,
+  RecurrentModel,
+  batchedInitialState,
+  checkInitialState,
+  checkInput,
+  finalState,
+  fromTimeMajor,
+  toTimeMajor,
+} from '../shapes';
+import { initParameters } from './parameters';
+import { runLayers } from './stack';
+
+export interface ManualRNNOptions {
+  /** Seed of the default initialisation; random when absent. */
+  seed?: number;
+}
+
+/**
+ * PyTorch's `nn.RNN`, written out on tf ops:
+ * `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` for every layer and direction.
+ * Parameters are `tf.Variable`s named and shaped as in PyTorch's `state_dict`.
+ */
+export class ManualRNN implements RecurrentModel {
+  readonly config: FullRNNConfig;
+  training = true;
+  private readonly parameters: Map<string, tf.Variable>;
+
+  constructor(config: RNNConfig, options: ManualRNNOptions = {}) {
+    this.config = checkConfig(config);
+    if (options.seed !== undefined && !Number.isInteger(options.seed)) {
+      throw new ArgumentError('seed', 'an integer', String(options.seed));
+    }
+    this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
+  }
+
+  /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
+  train(mode = true): this {
+    this.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode, as PyTorch's `module.eval()`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The parameters keyed by PyTorch's names, in PyTorch's order; owned by this model. */
+  namedParameters(): Map<string, tf.Variable> {
+    return new Map(this.parameters);
+  }
+
+  /** The parameters as a PyTorch-style `state_dict`; the tensors are owned by this model. */
+  stateDict(): Record<string, tf.Tensor> {
+    return Object.fromEntries(this.parameters);
+  }
+
+  /**
+   * Copies parameters in, as PyTorch's `load_state_dict(strict=True)`: every key must be
+   * present with its shape, and no other key; all problems are reported in one `WeightsError`.
+   */
+  loadStateDict(stateDict: Record<string, tf.Tensor>): void {
+    checkParameterShapes(
+      Object.fromEntries(Object.entries(stateDict).map(([name, tensor]) => [name, tensor.shape])),
+      this.config,
+    );
+    for (const [name, variable] of this.parameters) {
+      tf.tidy(() => variable.assign(tf.cast(stateDict[name], 'float32')));
+    }
+  }
+
+  forward(input: tf.Tensor, h0?: tf.Tensor): RNNOutput {
+    const layout = checkInput(this.config, input);
+    checkInitialState(this.config, layout, h0);
+    return tf.tidy(() => {
+      const { output, hN } = runLayers(
+        this.config,
+        this.parameters,
+        toTimeMajor(this.config, layout, input),
+        batchedInitialState(this.config, layout, h0),
+        this.training,
+      );
+      return { output: fromTimeMajor(this.config, layout, output), hN: finalState(layout, hN) };
+    });
+  }
+
+  dispose(): void {
+    this.parameters.forEach((variable) => variable.dispose());
+  }
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, numDirections } from '../config';
+import { DirectionWeights, directionWeights } from './parameters';
+import { recur } from './recurrence';
+import { dropoutBetweenLayers } from '../shapes';
+
+/** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
+function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor3D {
+  const [seqLen, batchSize, inputSize] = input.shape;
+  const flatInput = tf.reshape(input, [seqLen * batchSize, inputSize]) as tf.Tensor2D;
+  const bias = weights.biasIh && weights.biasHh ? tf.add<tf.Tensor1D>(weights.biasIh, weights.biasHh) : undefined;
+  const projection = tf.fused.matMul({ a: flatInput, b: tf.transpose(weights.weightIh), bias });
+  return tf.reshape(projection, [seqLen, batchSize, weights.weightIh.shape[0]]) as tf.Tensor3D;
+}
+
+/**
+ * Runs every layer and direction, as PyTorch's `nn.RNN` does.
+ * @param input `[L, N, H_in]`.
+ * @param h0 `[D·numLayers, N, H]`, layer-major, direction-minor.
+ * @returns output `[L, N, D·H]` (forward half, then reverse half) and hN `[D·numLayers, N, H]`;
+ *   the reverse direction's final state is its state after reading `x_0`.
+ */
+export function runLayers(
+  config: FullRNNConfig,
+  parameters: ReadonlyMap<string, tf.Tensor>,
+  input: tf.Tensor3D,
+  h0: tf.Tensor3D,
+  training: boolean,
+): { output: tf.Tensor3D; hN: tf.Tensor3D } {
+  const directions = numDirections(config);
+  const initialStates = tf.unstack(h0) as tf.Tensor2D[];
+  const finalStates: tf.Tensor2D[] = [];
+  let layerInput = input;
+  for (let layer = 0; layer < config.numLayers; layer++) {
+    const directionOutputs: tf.Tensor3D[] = [];
+    for (let direction = 0; direction < directions; direction++) {
+      const weights = directionWeights(parameters, config, layer, direction);
+      const reverse = direction === 1;
+      const states = recur(
+        projectInputs(layerInput, weights),
+        initialStates[layer * directions + direction],
+        tf.transpose(weights.weightHh),
+        config.nonlinearity,
+        reverse,
+      );
+      const lastRead = reverse ? 0 : states.shape[0] - 1;
+      finalStates.push(tf.squeeze<tf.Tensor2D>(tf.slice(states, [lastRead, 0, 0], [1, -1, -1]), [0]));
+      directionOutputs.push(states);
+    }
+    layerInput = dropoutBetweenLayers(
+      directions === 1 ? directionOutputs[0] : tf.concat3d(directionOutputs, 2),
+      config.dropout,
+      training,
+      layer === config.numLayers - 1,
+    );
+  }
+  return { output: layerInput, hN: tf.stack<tf.Tensor2D>(finalStates) as tf.Tensor3D };
+}

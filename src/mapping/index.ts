@@ -1,0 +1,3 @@
+export * from './kerasWeights';
+export * from './mapping';
+export * from './copy';

@@ -1,0 +1,3 @@
+export * from './sequence';
+export * from './model';
+export * from './dropout';

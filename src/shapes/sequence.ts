@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, numDirections } from '../config';
+import { ArgumentError, DtypeError, ShapeError, formatShape } from '../errors';
+
+/**
+ * What a forward call's input means once checked. Symbols as in PyTorch's docs:
+ * N batch, L sequence length, D directions.
+ */
+export interface SequenceLayout {
+  /** False for 2-D input `[L, H_in]`, which runs as a batch of one. */
+  batched: boolean;
+  batchSize: number;
+  seqLen: number;
+}
+
+function checkTensor(name: string, value: unknown): tf.Tensor {
+  if (!(value instanceof tf.Tensor)) {
+    throw new ArgumentError(name, 'a tf.Tensor', value === null ? 'null' : typeof value);
+  }
+  if (value.isDisposed) throw new ArgumentError(name, 'a live tf.Tensor', 'a disposed tensor');
+  if (value.dtype !== 'float32') throw new DtypeError(name, 'float32', value.dtype);
+  return value;
+}
+
+function inputPattern(config: FullRNNConfig, batched: boolean): string {
+  if (!batched) return `[seq, ${config.inputSize}] (unbatched)`;
+  return config.batchFirst
+    ? `[batch, seq, ${config.inputSize}] (batchFirst)`
+    : `[seq, batch, ${config.inputSize}]`;
+}
+
+/** Checks `input` (`[N, L, H_in]` batchFirst, `[L, N, H_in]`, or unbatched `[L, H_in]`) before any work. */
+export function checkInput(config: FullRNNConfig, input: unknown): SequenceLayout {
+  const tensor = checkTensor('input', input);
+  const { shape } = tensor;
+  if (shape.length !== 2 && shape.length !== 3) {
+    throw new ShapeError(
+      'input',
+      `a 3-D ${inputPattern(config, true)} or 2-D ${inputPattern(config, false)} tensor`,
+      `${shape.length}-D ${formatShape(shape)}`,
+    );
+  }
+  const batched = shape.length === 3;
+  const seqLen = batched && config.batchFirst ? shape[1] : shape[0];
+  const batchSize = !batched ? 1 : config.batchFirst ? shape[0] : shape[1];
+  if (shape[shape.length - 1] !== config.inputSize || seqLen === 0 || batchSize === 0) {
+    throw new ShapeError('input', `${inputPattern(config, batched)} with seq, batch ≥ 1`, formatShape(shape));
+  }
+  return { batched, batchSize, seqLen };
+}
+
+/** The shape `h0` and `hN` have: `[D·numLayers, N, H_out]`, or `[D·numLayers, H_out]` unbatched. */
+export function stateShape(config: FullRNNConfig, layout: SequenceLayout): number[] {
+  const stateCount = numDirections(config) * config.numLayers;
+  return layout.batched
+    ? [stateCount, layout.batchSize, config.hiddenSize]
+    : [stateCount, config.hiddenSize];
+}
+
+/** Checks an optional `h0` against the input's layout before any work. */
+export function checkInitialState(config: FullRNNConfig, layout: SequenceLayout, h0: unknown): void {
+  if (h0 === undefined || h0 === null) return;
+  const tensor = checkTensor('h0', h0);
+  const expected = stateShape(config, layout);
+  if (!tf.util.arraysEqual(tensor.shape, expected)) {
+    const symbols = layout.batched ? '[D·numLayers, batch, hiddenSize]' : '[D·numLayers, hiddenSize] (unbatched)';
+    throw new ShapeError('h0', `${formatShape(expected)} ${symbols}`, formatShape(tensor.shape));
+  }
+}
+
+/** The input as `[L, N, H_in]`, whatever layout the caller used. */
+export function toTimeMajor(config: FullRNNConfig, layout: SequenceLayout, input: tf.Tensor): tf.Tensor3D {
+  if (!layout.batched) return tf.expandDims<tf.Tensor3D>(input, 1);
+  return config.batchFirst ? tf.transpose(input as tf.Tensor3D, [1, 0, 2]) : (input as tf.Tensor3D);
+}
+
+/** The input as `[N, L, H_in]`, whatever layout the caller used. */
+export function toBatchMajor(config: FullRNNConfig, layout: SequenceLayout, input: tf.Tensor): tf.Tensor3D {
+  if (!layout.batched) return tf.expandDims<tf.Tensor3D>(input, 0);
+  return config.batchFirst ? (input as tf.Tensor3D) : tf.transpose(input as tf.Tensor3D, [1, 0, 2]);
+}
+
+/** A `[L, N, F]` output in the caller's layout. */
+export function fromTimeMajor(config: FullRNNConfig, layout: SequenceLayout, output: tf.Tensor3D): tf.Tensor {
+  if (!layout.batched) return tf.squeeze(output, [1]);
+  return config.batchFirst ? tf.transpose(output, [1, 0, 2]) : output;
+}
+
+/** A `[N, L, F]` output in the caller's layout. */
+export function fromBatchMajor(config: FullRNNConfig, layout: SequenceLayout, output: tf.Tensor3D): tf.Tensor {
+  if (!layout.batched) return tf.squeeze(output, [0]);
+  return config.batchFirst ? output : tf.transpose(output, [1, 0, 2]);
+}
+
+/** `h0` as `[D·numLayers, N, H_out]`: zeros when absent, a batch of one when unbatched. */
+export function batchedInitialState(
+  config: FullRNNConfig,
+  layout: SequenceLayout,
+  h0: tf.Tensor | undefined,
+): tf.Tensor3D {
+  if (h0 === undefined) return tf.zeros(stateShape(config, { ...layout, batched: true }) as [number, number, number]);
+  return layout.batched ? (h0 as tf.Tensor3D) : tf.expandDims<tf.Tensor3D>(h0, 1);
+}
+
+/** A `[D·numLayers, N, H_out]` final state in the caller's layout. */
+export function finalState(layout: SequenceLayout, hN: tf.Tensor3D): tf.Tensor {
+  return layout.batched ? hN : tf.squeeze(hN, [1]);
+}
