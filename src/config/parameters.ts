@@ -50,14 +50,18 @@ export function parameterSpecs(config: FullRNNConfig): ParameterSpec[] {
 }
 
 /**
- * Compares named parameter shapes with what `config` needs and throws one
- * `WeightsError` naming every missing key, unexpected key and wrong shape.
+ * Compares named parameters (tensors or host arrays: anything with a `shape`) with what
+ * `config` needs and throws one `WeightsError` naming every missing key, unexpected key
+ * and wrong shape.
  */
-export function checkParameterShapes(shapes: Record<string, readonly number[]>, config: FullRNNConfig): void {
+export function checkParameterShapes(
+  parameters: Record<string, { readonly shape: readonly number[] }>,
+  config: FullRNNConfig,
+): void {
   const problems: string[] = [];
   const specs = parameterSpecs(config);
   for (const { name, shape } of specs) {
-    const actual = shapes[name];
+    const actual = Object.prototype.hasOwnProperty.call(parameters, name) ? parameters[name].shape : undefined;
     if (actual === undefined) {
       problems.push(`missing key '${name}'`);
     } else if (actual.length !== shape.length || actual.some((size, axis) => size !== shape[axis])) {
@@ -65,7 +69,7 @@ export function checkParameterShapes(shapes: Record<string, readonly number[]>, 
     }
   }
   const expectedNames = new Set(specs.map((spec) => spec.name));
-  for (const name of Object.keys(shapes)) {
+  for (const name of Object.keys(parameters)) {
     if (!expectedNames.has(name)) problems.push(`unexpected key '${name}'`);
   }
   if (problems.length > 0) throw new WeightsError(problems);

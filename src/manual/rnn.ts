@@ -63,10 +63,7 @@ export class ManualRNN implements RecurrentModel {
    * present with its shape, and no other key; all problems are reported in one `WeightsError`.
    */
   loadStateDict(stateDict: Record<string, tf.Tensor>): void {
-    checkParameterShapes(
-      Object.fromEntries(Object.entries(stateDict).map(([name, tensor]) => [name, tensor.shape])),
-      this.config,
-    );
+    checkParameterShapes(stateDict, this.config);
     for (const [name, variable] of this.parameters) {
       tf.tidy(() => variable.assign(tf.cast(stateDict[name], 'float32')));
     }

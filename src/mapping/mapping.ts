@@ -14,10 +14,7 @@ import { KerasWeights, checkKerasWeights } from './kerasWeights';
  */
 export function torchToKeras(stateDict: Record<string, tf.Tensor>, config: RNNConfig): KerasWeights {
   const full = checkConfig(config);
-  checkParameterShapes(
-    Object.fromEntries(Object.entries(stateDict).map(([name, tensor]) => [name, tensor.shape])),
-    full,
-  );
+  checkParameterShapes(stateDict, full);
   return tf.tidy(() =>
     Array.from({ length: full.numLayers }, (_, layer) =>
       Array.from({ length: numDirections(full) }, (_, direction) => {

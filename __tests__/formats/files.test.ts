@@ -1,0 +1,97 @@
+import { promises as fs } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { FormatError } from '../../src/errors';
+import { HostArray, hostArray, loadStateDict, saveStateDict, serializeSafetensors, writeFileAtomic } from '../../src/formats';
+
+const TENSORS: Record<string, HostArray> = {
+  weight_ih_l0: hostArray([2, 3], Float32Array.of(0.1, -0.2, 0.3, 0.4, -0.5, 0.6)),
+  weight_hh_l0: hostArray([2, 2], Float32Array.of(1, 2, 3, 4)),
+};
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(join(tmpdir(), 'tfjs-rnn-formats-'));
+});
+
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('saveStateDict and loadStateDict', () => {
+  it.each(['model.safetensors', 'model.json', 'MODEL.JSON'])('round-trip %s, leaving no temp file', async (name) => {
+    const path = join(dir, name);
+    await saveStateDict(path, TENSORS);
+    expect(await loadStateDict(path)).toEqual(TENSORS);
+    expect(await fs.readdir(dir)).toEqual([name]);
+  });
+
+  it('write .json as nested lists and .safetensors as F32', async () => {
+    await saveStateDict(join(dir, 'model.json'), TENSORS);
+    await saveStateDict(join(dir, 'model.safetensors'), TENSORS);
+    expect(JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')).weight_hh_l0).toEqual([[1, 2], [3, 4]]);
+    expect(new Uint8Array(await fs.readFile(join(dir, 'model.safetensors')))).toEqual(serializeSafetensors(TENSORS));
+  });
+
+  it('replace an existing file', async () => {
+    const path = join(dir, 'model.json');
+    await fs.writeFile(path, 'old');
+    await saveStateDict(path, TENSORS);
+    expect(await loadStateDict(path)).toEqual(TENSORS);
+  });
+
+  it.each(['model.pt', 'model', 'model.safetensors.bak'])('reject the extension of %s, naming the file', async (name) => {
+    const path = join(dir, name);
+    const message = new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: expected a file ending in \\.safetensors or \\.json, got `);
+    await expect(loadStateDict(path)).rejects.toThrow(FormatError);
+    await expect(loadStateDict(path)).rejects.toThrow(message);
+    await expect(saveStateDict(path, TENSORS)).rejects.toThrow(message);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
+  it('name the extension it rejects', async () => {
+    await expect(loadStateDict(join(dir, 'model.pt'))).rejects.toThrow(/got '\.pt'$/);
+    await expect(loadStateDict(join(dir, 'model'))).rejects.toThrow(/got no extension$/);
+  });
+
+  it('reject a missing file, naming it', async () => {
+    const path = join(dir, 'missing.json');
+    await expect(loadStateDict(path)).rejects.toThrow(FormatError);
+    await expect(loadStateDict(path)).rejects.toThrow(`${path}: expected a readable file, got no such file`);
+  });
+
+  it('name the file in errors about its contents', async () => {
+    const path = join(dir, 'broken.safetensors');
+    await fs.writeFile(path, 'abc');
+    await expect(loadStateDict(path)).rejects.toThrow(`${path}: expected at least 8 bytes (the u64 header length), got 3 bytes`);
+    const jsonPath = join(dir, 'broken.json');
+    await fs.writeFile(jsonPath, '{"w": [[1, 2], [3]]}');
+    await expect(loadStateDict(jsonPath)).rejects.toThrow(`${jsonPath}: expected w[1] to be a list of length 2 like w[0], got a list of length 1`);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  it('writes strings and bytes', async () => {
+    await writeFileAtomic(join(dir, 'a.txt'), 'héllo');
+    await writeFileAtomic(join(dir, 'b.bin'), Uint8Array.of(1, 2, 255));
+    expect(await fs.readFile(join(dir, 'a.txt'), 'utf8')).toBe('héllo');
+    expect(new Uint8Array(await fs.readFile(join(dir, 'b.bin')))).toEqual(Uint8Array.of(1, 2, 255));
+    expect((await fs.readdir(dir)).sort()).toEqual(['a.txt', 'b.bin']);
+  });
+
+  it('fails with a FormatError naming the path when the directory does not exist', async () => {
+    const path = join(dir, 'absent', 'model.json');
+    await expect(writeFileAtomic(path, 'x')).rejects.toThrow(FormatError);
+    await expect(writeFileAtomic(path, 'x')).rejects.toThrow(`${path}: expected a writable file path, got ENOENT`);
+  });
+
+  it('removes its temp file when the rename fails, and keeps what was there', async () => {
+    const path = join(dir, 'taken');
+    await fs.mkdir(path);
+    await fs.writeFile(join(path, 'inside'), 'kept');
+    await expect(writeFileAtomic(path, 'x')).rejects.toThrow(new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: expected a writable file path`));
+    expect(await fs.readdir(dir)).toEqual(['taken']);
+    expect(await fs.readFile(join(path, 'inside'), 'utf8')).toBe('kept');
+  });
+});

@@ -1,0 +1,32 @@
+import { ShapeError, formatShape } from '../errors';
+
+/** A float32 tensor on the host: `data` holds `product(shape)` values in C (row-major) order. */
+export interface HostArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Number of elements of a tensor of this shape: the product of its dimensions (1 for `[]`). */
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((size, dim) => size * dim, 1);
+}
+
+/** Whether `value` is a shape: a list of non-negative integers. */
+export function isShape(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((dim) => Number.isSafeInteger(dim) && dim >= 0);
+}
+
+/**
+ * Builds a `HostArray`, checking that `shape` lists non-negative integers and that
+ * `data.length === product(shape)`; `name` is the argument named in a `ShapeError`.
+ */
+export function hostArray(shape: number[], data: Float32Array, name = 'data'): HostArray {
+  if (!isShape(shape)) {
+    throw new ShapeError(name, 'a shape of non-negative integers', Array.isArray(shape) ? formatShape(shape) : String(shape));
+  }
+  const size = shapeSize(shape);
+  if (data.length !== size) {
+    throw new ShapeError(name, `${size} values for shape ${formatShape(shape)}`, `${data.length}`);
+  }
+  return { shape, data };
+}

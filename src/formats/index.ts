@@ -1,0 +1,6 @@
+export * from './hostArray';
+export * from './floatBits';
+export * from './safetensors';
+export * from './stateDictJson';
+export * from './stateDict';
+export * from './atomicWrite';

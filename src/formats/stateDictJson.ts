@@ -1,0 +1,134 @@
+import { FormatError, formatShape } from '../errors';
+import { HostArray, hostArray, isShape, shapeSize } from './hostArray';
+import { isPlainObject } from './isPlainObject';
+
+/**
+ * A `state_dict` as JSON, the way PyTorch users write it:
+ * `json.dump({k: v.tolist() for k, v in rnn.state_dict().items()}, f)` gives
+ * `{"weight_ih_l0": [[..], ..], "bias_ih_l0": [..]}`. Each value may also be the object form
+ * `{"shape": [H, I], "data": [flat values in C order]}`.
+ */
+
+type Nested = number | Nested[];
+
+/** At most 40 characters of `value`'s JSON. */
+function describeJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 40 ? `${json.slice(0, 37)}...` : json;
+}
+
+/** A list as `a list of length 2`, a number as itself, anything else as `describeJson`. */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `a list of length ${value.length}`;
+  if (typeof value === 'number') return String(value);
+  return describeJson(value);
+}
+
+/**
+ * `value` if it is a number float32 can hold finitely; otherwise a `FormatError` naming its
+ * position, `${list}[${index}]` (or `list` alone when `index` is undefined).
+ */
+function checkNumber(value: unknown, source: string, list: string, index?: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(Math.fround(value))) {
+    const position = index === undefined ? list : `${list}[${index}]`;
+    throw new FormatError(source, `a finite float32 number at ${position}`, describe(value));
+  }
+  return value;
+}
+
+/**
+ * Reads a nested list of rank >= 1 whose shape is given by its first elements
+ * (`value[0][0]…`), checking that every sublist has that length.
+ */
+function readNested(value: unknown[], key: string, source: string): HostArray {
+  const shape: number[] = [];
+  for (let level: unknown = value; Array.isArray(level); level = level[0]) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+  }
+  const data = new Float32Array(shapeSize(shape));
+  let next = 0;
+  const visit = (node: unknown, depth: number, position: string): void => {
+    if (!Array.isArray(node) || node.length !== shape[depth]) {
+      const reference = key + '[0]'.repeat(depth);
+      throw new FormatError(source, `${position} to be a list of length ${shape[depth]} like ${reference}`, describe(node));
+    }
+    if (depth === shape.length - 1) {
+      node.forEach((leaf, i) => (data[next++] = checkNumber(leaf, source, position, i)));
+    } else {
+      node.forEach((child, i) => visit(child, depth + 1, `${position}[${i}]`));
+    }
+  };
+  visit(value, 0, key);
+  return hostArray(shape, data, key);
+}
+
+/** Reads the object form `{"shape": [..], "data": [flat values]}`. */
+function readShapeAndData(value: Record<string, unknown>, key: string, source: string): HostArray {
+  const { shape, data } = value;
+  if (!isShape(shape)) {
+    throw new FormatError(source, `${key}.shape to be a list of non-negative integers`, describeJson(shape));
+  }
+  const size = shapeSize(shape);
+  if (!Array.isArray(data) || data.length !== size) {
+    throw new FormatError(source, `${key}.data to be a flat list of ${size} numbers (shape ${formatShape(shape)})`, describe(data));
+  }
+  const values = Float32Array.from(data, (entry: unknown, i) => checkNumber(entry, source, `${key}.data`, i));
+  return hostArray(shape, values, key);
+}
+
+function readTensor(key: string, value: unknown, source: string): HostArray {
+  if (typeof value === 'number') return hostArray([], Float32Array.of(checkNumber(value, source, key)), key);
+  if (Array.isArray(value)) return readNested(value, key, source);
+  if (isPlainObject(value) && 'shape' in value && 'data' in value) return readShapeAndData(value, key, source);
+  throw new FormatError(source, `${key} to be a nested list of numbers or {"shape": [..], "data": [..]}`, describe(value));
+}
+
+/** Parses a JSON `state_dict`; every problem is a `FormatError` whose argument is `source`. */
+export function parseStateDictJson(text: string, source = 'json'): Record<string, HostArray> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new FormatError(source, 'JSON (NaN and Infinity are not JSON)', `invalid JSON (${(error as Error).message})`);
+  }
+  if (!isPlainObject(parsed)) {
+    throw new FormatError(source, 'a JSON object mapping parameter names to values', describe(parsed));
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, readTensor(key, value, source)]));
+}
+
+/** The C-order position of element `flat` of a tensor of `shape`, e.g. `[1][0]`. */
+function formatIndex(shape: readonly number[], flat: number): string {
+  let index = '';
+  let rest = flat;
+  for (let depth = shape.length - 1; depth >= 0; depth--) {
+    index = `[${rest % shape[depth]}]${index}`;
+    rest = Math.floor(rest / shape[depth]);
+  }
+  return index;
+}
+
+/** `data[offset..]` of a tensor of `shape` as nested lists (a number for `[]`), as `Tensor.tolist()` gives it. */
+function toNested(data: Float32Array, shape: readonly number[], offset: number): Nested {
+  if (shape.length === 0) return data[offset];
+  const [length, ...inner] = shape;
+  const stride = shapeSize(inner);
+  return Array.from({ length }, (_, i) => toNested(data, inner, offset + i * stride));
+}
+
+/**
+ * Writes `tensors` as JSON of nested lists, `{"weight_ih_l0": [[..], ..], ..}`, in their key
+ * order. NaN and infinities, which JSON cannot hold, are a `FormatError` naming their position.
+ */
+export function serializeStateDictJson(tensors: Record<string, HostArray>): string {
+  const entries = Object.entries(tensors).map(([key, tensor]) => {
+    const { shape, data } = hostArray(tensor.shape, tensor.data, key);
+    const bad = data.findIndex((value) => !Number.isFinite(value));
+    if (bad >= 0) {
+      throw new FormatError(`${key}${formatIndex(shape, bad)}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
+    }
+    return [key, toNested(data, shape, 0)];
+  });
+  return JSON.stringify(Object.fromEntries(entries));
+}
