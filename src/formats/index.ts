@@ -4,3 +4,4 @@ export * from './safetensors';
 export * from './stateDictJson';
 export * from './stateDict';
 export * from './atomicWrite';
+export * from './tensors';

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  FORWARD_TOLERANCE,
+  LayersRNN,
+  ManualRNN,
+  RNNOutput,
+  RecurrentModel,
+  copyLayersToManual,
+  copyManualToLayers,
+  disposeKerasWeights,
+  torchToKeras,
+} from '../../src';
+import { describeEachBackend } from '../helpers/backends';
+import { expectClose } from '../helpers/expectClose';
+import { Fixture, configOf, loadDenseFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+
+const fixtures = loadDenseFixtures();
+
+/** A hand-written model holding the fixture's PyTorch weights. */
+function manualFromTorch(fixture: Fixture): ManualRNN {
+  const model = new ManualRNN(configOf(fixture));
+  const stateDict = stateDictOf(fixture);
+  model.loadStateDict(stateDict);
+  tf.dispose(Object.values(stateDict));
+  return model;
+}
+
+/** A twin holding the fixture's PyTorch weights, mapped with `torchToKeras`. */
+function layersFromTorch(fixture: Fixture): LayersRNN {
+  const model = new LayersRNN(configOf(fixture));
+  const stateDict = stateDictOf(fixture);
+  const weights = torchToKeras(stateDict, configOf(fixture));
+  model.setKerasWeights(weights);
+  disposeKerasWeights(weights);
+  tf.dispose(Object.values(stateDict));
+  return model;
+}
+
+/** Runs `model` on the fixture's input and h0. */
+function run(model: RecurrentModel, fixture: Fixture): RNNOutput {
+  return tf.tidy(() => model.forward(tensorOf(fixture.input), fixture.h0 ? tensorOf(fixture.h0) : undefined));
+}
+
+/** Compares `actual` with `expected` output and hN within the forward tolerance. */
+function expectSameResult(
+  actual: { output: tf.Tensor; hN: tf.Tensor },
+  expected: { output: tf.Tensor; hN: tf.Tensor },
+): void {
+  try {
+    expectClose(actual.output, expected.output, FORWARD_TOLERANCE, 'output');
+    expectClose(actual.hN, expected.hN, FORWARD_TOLERANCE, 'h_n');
+  } finally {
+    tf.dispose([actual.output, actual.hN, expected.output, expected.hN]);
+  }
+}
+
+function torchResult(fixture: Fixture): { output: tf.Tensor; hN: tf.Tensor } {
+  return { output: tensorOf(fixture.output), hN: tensorOf(fixture.h_n) };
+}
+
+function withModels(models: RecurrentModel[], body: () => void): void {
+  try {
+    body();
+  } finally {
+    models.forEach((model) => model.dispose());
+  }
+}
+
+describeEachBackend(() => {
+  describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_, fixture) => {
+    test('hand-written matches PyTorch', () => {
+      const manual = manualFromTorch(fixture);
+      withModels([manual], () => expectSameResult(run(manual, fixture), torchResult(fixture)));
+    });
+
+    test('tf.layers twin matches PyTorch', () => {
+      const layers = layersFromTorch(fixture);
+      withModels([layers], () => expectSameResult(run(layers, fixture), torchResult(fixture)));
+    });
+
+    test('twin matches hand-written after copying hand-written → twin', () => {
+      const manual = manualFromTorch(fixture);
+      const layers = new LayersRNN(configOf(fixture), { seed: 7 });
+      withModels([manual, layers], () => {
+        copyManualToLayers(manual, layers);
+        expectSameResult(run(layers, fixture), run(manual, fixture));
+      });
+    });
+
+    test('hand-written matches twin after copying twin → hand-written', () => {
+      const layers = new LayersRNN(configOf(fixture), { seed: 11 });
+      const manual = new ManualRNN(configOf(fixture), { seed: 13 });
+      withModels([manual, layers], () => {
+        copyLayersToManual(layers, manual);
+        expectSameResult(run(manual, fixture), run(layers, fixture));
+      });
+    });
+  });
+});

@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs';
+import { HostArray } from './hostArray';
+
+/** Host arrays (e.g. from `loadStateDict`) as float32 tensors, owned by the caller. */
+export function toTensors(arrays: Record<string, HostArray>): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(arrays).map(([name, { shape, data }]) => [name, tf.tensor(data, shape, 'float32')]));
+}
+
+/** Tensors (e.g. `ManualRNN.stateDict()`) read into host arrays, ready for `saveStateDict`. */
+export function toHostArrays(tensors: Record<string, tf.Tensor>): Record<string, HostArray> {
+  return Object.fromEntries(
+    Object.entries(tensors).map(([name, tensor]) => [name, { shape: tensor.shape, data: Float32Array.from(tensor.dataSync()) }]),
+  );
+}
