@@ -1,0 +1,102 @@
+import { ConfigError, checkConfig, fromTorchArgs, parameterSpecs, toTorchArgs } from '../../src';
+import { configOf, loadDenseFixtures } from '../helpers/fixtures';
+
+describe('checkConfig', () => {
+  test('fills in PyTorch defaults', () => {
+    expect(checkConfig({ inputSize: 3, hiddenSize: 4 })).toEqual({
+      inputSize: 3,
+      hiddenSize: 4,
+      numLayers: 1,
+      nonlinearity: 'tanh',
+      bias: true,
+      batchFirst: false,
+      dropout: 0,
+      bidirectional: false,
+    });
+  });
+
+  const base = { inputSize: 3, hiddenSize: 4 };
+  test.each([
+    [{ inputSize: 0 }, /^inputSize: expected a positive integer, got 0$/],
+    [{ inputSize: 2.5 }, /^inputSize: expected a positive integer, got 2\.5$/],
+    [{ hiddenSize: -7 }, /^hiddenSize: expected a positive integer, got -7$/],
+    [{ hiddenSize: '4' }, /^hiddenSize: expected a positive integer, got '4'$/],
+    [{ numLayers: 0 }, /^numLayers: expected a positive integer, got 0$/],
+    [{ nonlinearity: 'sigmoid' }, /^nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'$/],
+    [{ dropout: -0.1 }, /^dropout: expected a number in \[0, 1\], got -0\.1$/],
+    [{ dropout: 1.5 }, /^dropout: expected a number in \[0, 1\], got 1\.5$/],
+    [{ dropout: NaN }, /^dropout: expected a number in \[0, 1\], got NaN$/],
+    [{ bias: 'yes' }, /^bias: expected a boolean, got 'yes'$/],
+    [{ batchFirst: 1 }, /^batchFirst: expected a boolean, got 1$/],
+    [{ bidirectional: null }, /^bidirectional: expected a boolean, got null$/],
+    [{ hidden_size: 4 }, /^config: expected only the keys .*, got 'hidden_size'$/],
+  ])('rejects %o', (change, message) => {
+    const config = { ...base, ...change } as never;
+    expect(() => checkConfig(config)).toThrow(ConfigError);
+    expect(() => checkConfig(config)).toThrow(message);
+  });
+
+  test('accepts dropout at both ends of [0, 1]', () => {
+    expect(checkConfig({ ...base, numLayers: 2, dropout: 1 }).dropout).toBe(1);
+    expect(checkConfig({ ...base, dropout: 0 }).dropout).toBe(0);
+  });
+});
+
+describe('PyTorch keyword arguments', () => {
+  test('fromTorchArgs maps every nn.RNN argument', () => {
+    expect(
+      fromTorchArgs({
+        input_size: 3,
+        hidden_size: 4,
+        num_layers: 2,
+        nonlinearity: 'relu',
+        bias: false,
+        batch_first: true,
+        dropout: 0.5,
+        bidirectional: true,
+      }),
+    ).toEqual({
+      inputSize: 3,
+      hiddenSize: 4,
+      numLayers: 2,
+      nonlinearity: 'relu',
+      bias: false,
+      batchFirst: true,
+      dropout: 0.5,
+      bidirectional: true,
+    });
+  });
+
+  test('fromTorchArgs rejects what nn.RNN does not take', () => {
+    expect(() => fromTorchArgs({ input_size: 3, hidden_size: 4, proj_size: 2 } as never)).toThrow(
+      /^args: expected only nn\.RNN arguments .*, got 'proj_size'$/,
+    );
+  });
+
+  test('toTorchArgs round-trips', () => {
+    const args = toTorchArgs({ inputSize: 3, hiddenSize: 4, bidirectional: true });
+    expect(args).toEqual({
+      input_size: 3,
+      hidden_size: 4,
+      num_layers: 1,
+      nonlinearity: 'tanh',
+      bias: true,
+      batch_first: false,
+      dropout: 0,
+      bidirectional: true,
+    });
+    expect(checkConfig(fromTorchArgs(args))).toEqual(checkConfig({ inputSize: 3, hiddenSize: 4, bidirectional: true }));
+  });
+});
+
+describe('parameterSpecs', () => {
+  test.each(loadDenseFixtures().map((fixture) => [fixture.name, fixture] as const))(
+    '%s: names, order and shapes are PyTorch state_dict()',
+    (_, fixture) => {
+      const specs = parameterSpecs(checkConfig(configOf(fixture)));
+      expect(specs.map(({ name, shape }) => [name, shape])).toEqual(
+        Object.entries(fixture.state_dict).map(([name, stored]) => [name, stored.shape]),
+      );
+    },
+  );
+});

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, DtypeError, LayersRNN, ManualRNN, RNNConfig, RecurrentModel, ShapeError } from '../../src';
+import { describeEachBackend } from '../helpers/backends';
+
+/** Seven: a prime, so no size of the valid shapes divides it. */
+const SEVEN = 7;
+
+const IMPLEMENTATIONS: [string, (config: RNNConfig) => RecurrentModel][] = [
+  ['hand-written', (config) => new ManualRNN(config, { seed: 1 })],
+  ['tf.layers twin', (config) => new LayersRNN(config, { seed: 1 })],
+];
+
+function withSeven(shape: number[], axis: number): number[] {
+  return shape.map((size, index) => (index === axis ? SEVEN : size));
+}
+
+/** Expects `call` to throw `type` matching `message`, having created no tensor. */
+function expectRejected(call: () => unknown, type: new (...args: never[]) => Error, message: RegExp): void {
+  const before = tf.memory().numTensors;
+  expect(call).toThrow(type);
+  expect(call).toThrow(message);
+  expect(tf.memory().numTensors).toBe(before);
+}
+
+describeEachBackend(() => {
+  describe.each(IMPLEMENTATIONS)('%s', (_, create) => {
+    describe.each([
+      ['batchFirst', { batchFirst: true }, [2, 5, 3], /\[batch, seq, 3\] \(batchFirst\)/],
+      ['time-major', { batchFirst: false }, [5, 2, 3], /\[seq, batch, 3\]/],
+    ] as const)('%s input', (_, layout, inputShape, pattern) => {
+      const config = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, ...layout };
+      let model: RecurrentModel;
+      beforeAll(() => {
+        model = create(config);
+      });
+      afterAll(() => model.dispose());
+
+      test('input feature size 7', () => {
+        const input = tf.zeros(withSeven([...inputShape], 2));
+        expectRejected(
+          () => model.forward(input),
+          ShapeError,
+          new RegExp(`^input: expected ${pattern.source} with seq, batch ≥ 1, got \\[${withSeven([...inputShape], 2).join(', ')}\\]$`),
+        );
+        input.dispose();
+      });
+
+      test.each([0, 1])('input axis %i set to 7 is a valid batch or length', (axis) => {
+        const shape = withSeven([...inputShape], axis);
+        const input = tf.zeros(shape);
+        const { output, hN } = model.forward(input);
+        expect(output.shape).toEqual([shape[0], shape[1], 8]);
+        expect(hN.shape).toEqual([4, shape[layout.batchFirst ? 0 : 1], 4]);
+        tf.dispose([input, output, hN]);
+      });
+
+      test.each([0, 1, 2])('h0 axis %i set to 7', (axis) => {
+        const input = tf.zeros([...inputShape]);
+        const h0 = tf.zeros(withSeven([4, 2, 4], axis));
+        expectRejected(
+          () => model.forward(input, h0),
+          ShapeError,
+          new RegExp(`^h0: expected \\[4, 2, 4\\] \\[D·numLayers, batch, hiddenSize\\], got \\[${withSeven([4, 2, 4], axis).join(', ')}\\]$`),
+        );
+        tf.dispose([input, h0]);
+      });
+
+      test.each([[[3]], [[2, 5, 3, 1]]])('input of shape %j (wrong rank)', (shape) => {
+        const input = tf.zeros(shape);
+        expectRejected(
+          () => model.forward(input),
+          ShapeError,
+          new RegExp(`^input: expected a 3-D .* or 2-D \\[seq, 3\\] \\(unbatched\\) tensor, got ${shape.length}-D`),
+        );
+        input.dispose();
+      });
+
+      test('batched h0 for unbatched input', () => {
+        const input = tf.zeros([5, 3]);
+        const h0 = tf.zeros([4, 1, 4]);
+        expectRejected(
+          () => model.forward(input, h0),
+          ShapeError,
+          /^h0: expected \[4, 4\] \[D·numLayers, hiddenSize\] \(unbatched\), got \[4, 1, 4\]$/,
+        );
+        tf.dispose([input, h0]);
+      });
+
+      test('unbatched h0 for batched input', () => {
+        const input = tf.zeros([...inputShape]);
+        const h0 = tf.zeros([4, 4]);
+        expectRejected(() => model.forward(input, h0), ShapeError, /^h0: expected \[4, 2, 4\] .*, got \[4, 4\]$/);
+        tf.dispose([input, h0]);
+      });
+
+      test('int32 input', () => {
+        const input = tf.zeros([...inputShape], 'int32');
+        expectRejected(() => model.forward(input), DtypeError, /^input: expected float32, got int32$/);
+        input.dispose();
+      });
+
+      test('input that is not a tensor', () => {
+        expectRejected(() => model.forward([[1, 2, 3]] as never), ArgumentError, /^input: expected a tf\.Tensor, got object$/);
+      });
+
+      test('disposed input', () => {
+        const input = tf.zeros([...inputShape]);
+        input.dispose();
+        expectRejected(() => model.forward(input), ArgumentError, /^input: expected a live tf\.Tensor, got a disposed tensor$/);
+      });
+
+      test('empty sequence', () => {
+        const input = tf.zeros(layout.batchFirst ? [2, 0, 3] : [0, 2, 3]);
+        expectRejected(() => model.forward(input), ShapeError, /^input: expected .* with seq, batch ≥ 1, got/);
+        input.dispose();
+      });
+    });
+  });
+});
