@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  LayersRNN,
+  ManualRNN,
+  RNNConfig,
+  compareTensors,
+  copyLayersToManual,
+  copyManualToLayers,
+  disposeKerasWeights,
+  FORWARD_TOLERANCE,
+  kerasToTorch,
+  toHostArrays,
+  toTensors,
+  torchToKeras,
+} from '../../src';
+import { describeEachBackend, expectNoLeak } from '../helpers/backends';
+
+const CONFIGS: RNNConfig[] = [
+  { inputSize: 3, hiddenSize: 4 },
+  { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true, dropout: 0.5 },
+  { inputSize: 3, hiddenSize: 4, numLayers: 3, nonlinearity: 'relu', bias: false },
+];
+
+describeEachBackend(() => {
+  describe.each(CONFIGS.map((config) => [JSON.stringify(config), config] as const))('%s', (_, config) => {
+    let manual: ManualRNN;
+    let layers: LayersRNN;
+    let input: tf.Tensor;
+    let h0: tf.Tensor;
+    beforeAll(() => {
+      manual = new ManualRNN(config, { seed: 1 });
+      layers = new LayersRNN(config, { seed: 2 });
+      input = tf.randomNormal(manual.config.batchFirst ? [2, 5, 3] : [5, 2, 3], 0, 1, 'float32', 3);
+      h0 = tf.randomNormal([manual.config.numLayers * (config.bidirectional ? 2 : 1), 2, 4], 0, 1, 'float32', 4);
+    });
+    afterAll(() => {
+      manual.dispose();
+      layers.dispose();
+      tf.dispose([input, h0]);
+    });
+
+    test.each([
+      ['hand-written', () => manual],
+      ['tf.layers twin', () => layers],
+    ] as const)('%s forward, training and eval, with and without h0', (__, model) => {
+      for (const training of [true, false]) {
+        model().training = training;
+        expectNoLeak(() => tf.dispose(Object.values(model().forward(input))));
+        expectNoLeak(() => tf.dispose(Object.values(model().forward(input, h0))));
+      }
+    });
+
+    test('gradients through the hand-written recurrence', () => {
+      const parameters = [...manual.namedParameters().values()];
+      expectNoLeak(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(manual.forward(input, h0).output) as tf.Scalar, parameters);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    });
+
+    test('weight mapping and copies', () => {
+      expectNoLeak(() => disposeKerasWeights(torchToKeras(manual.stateDict(), config)));
+      expectNoLeak(() => tf.dispose(Object.values(kerasToTorch(layers.getKerasWeights(), config))));
+      expectNoLeak(() => copyManualToLayers(manual, layers));
+      expectNoLeak(() => copyLayersToManual(layers, manual));
+      expectNoLeak(() => manual.loadStateDict(manual.stateDict()));
+      expectNoLeak(() => layers.setKerasWeights(layers.getKerasWeights()));
+    });
+
+    test('host arrays and comparison', () => {
+      expectNoLeak(() => tf.dispose(Object.values(toTensors(toHostArrays(manual.stateDict())))));
+      expectNoLeak(() => compareTensors(input, input, FORWARD_TOLERANCE));
+    });
+
+    test('construction and dispose', () => {
+      expectNoLeak(() => new ManualRNN(config).dispose());
+      expectNoLeak(() => new LayersRNN(config).dispose());
+    });
+  });
+});
