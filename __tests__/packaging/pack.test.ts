@@ -1,0 +1,57 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join, resolve } from 'path';
+
+/** The repository; `npm test` builds its dist/ before jest runs, so packing needs no build here. */
+const ROOT = resolve(__dirname, '..', '..');
+
+/** Runs a command and returns its stdout; stderr is kept for the failure message. */
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A forward pass through the installed package, printing the output shape and the backend. */
+const FORWARD = `
+  initBackend('cpu').then(() => {
+    const rnn = new ManualRNN({ inputSize: 3, hiddenSize: 4, batchFirst: true }, { seed: 1 });
+    const { output, hN } = rnn.forward(tf.randomNormal([2, 5, 3]));
+    console.log(JSON.stringify({ output: output.shape, hN: hN.shape, backend: getBackendName() }));
+  });
+`;
+
+describe('npm pack', () => {
+  let project: string;
+  beforeAll(() => {
+    project = mkdtempSync(join(tmpdir(), 'tfjs-rnn-pack-'));
+    const packed = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', project], ROOT).trim().split('\n').pop()!;
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    run('npm', ['install', '--prefer-offline', '--omit=optional', '--no-audit', '--no-fund', join(project, packed)], project);
+  }, 600_000);
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  test('ships the build with its type declarations and nothing else of the repository', () => {
+    const files = readdirSync(join(project, 'node_modules', 'tfjs-rnn'));
+    expect(files.sort()).toEqual(['README.md', 'dist', 'package.json']);
+    const dist = readdirSync(join(project, 'node_modules', 'tfjs-rnn', 'dist'));
+    expect(dist).toEqual(expect.arrayContaining(['index.js', 'index.d.ts']));
+  });
+
+  const expected = { output: [2, 5, 4], hN: [1, 2, 4], backend: 'cpu' };
+
+  test('require() works', () => {
+    writeFileSync(
+      join(project, 'use.cjs'),
+      `const tf = require('@tensorflow/tfjs');\nconst { ManualRNN, initBackend, getBackendName } = require('tfjs-rnn');\n${FORWARD}`,
+    );
+    expect(JSON.parse(run('node', ['use.cjs'], project))).toEqual(expected);
+  });
+
+  test('import works', () => {
+    writeFileSync(
+      join(project, 'use.mjs'),
+      `import * as tf from '@tensorflow/tfjs';\nimport { ManualRNN, initBackend, getBackendName } from 'tfjs-rnn';\n${FORWARD}`,
+    );
+    expect(JSON.parse(run('node', ['use.mjs'], project))).toEqual(expected);
+  });
+});
