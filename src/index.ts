@@ -1,9 +1,11 @@
 export * from './config';
 export * from './errors';
 export * from './backend';
-export { RNNOutput, RecurrentModel } from './shapes';
+export { ForwardOptions, RNNOutput, RecurrentModel, SequenceLengths } from './shapes';
 export * from './manual';
 export * from './layers';
 export * from './mapping';
 export * from './formats';
 export * from './compare';
+export * from './training';
+export * from './streaming';

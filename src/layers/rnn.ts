@@ -3,15 +3,20 @@ import { FullRNNConfig, RNNConfig, checkConfig, numDirections } from '../config'
 import { ArgumentError } from '../errors';
 import { KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
 import {
+  ForwardOptions,
   RNNOutput,
   RecurrentModel,
   batchedInitialState,
   checkInitialState,
   checkInput,
+  checkLengths,
   dropoutBetweenLayers,
   finalState,
   fromBatchMajor,
   toBatchMajor,
+  unstackStates,
+  validStepMask,
+  zeroPaddedSteps,
 } from '../shapes';
 import { buildLayers } from './build';
 
@@ -76,22 +81,34 @@ export class LayersRNN implements RecurrentModel {
     );
   }
 
-  forward(input: tf.Tensor, h0?: tf.Tensor): RNNOutput {
+  /** Every layer's kernel, recurrent kernel and bias, for an optimizer; owned by this model. */
+  trainableVariables(): tf.Variable[] {
+    return this.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
+  }
+
+  /**
+   * With `lengths`, every layer gets Keras's mask (`[N, L]`, true at valid steps), which keeps
+   * each state past its sequence's end, and the padded steps of the output are set to zero.
+   */
+  forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput {
     const layout = checkInput(this.config, input);
     checkInitialState(this.config, layout, h0);
+    const lengths = checkLengths(layout, options?.lengths);
     const directions = numDirections(this.config);
     return tf.tidy(() => {
-      const initialStates = tf.unstack(batchedInitialState(this.config, layout, h0));
+      const initialStates = unstackStates(batchedInitialState(this.config, layout, h0));
+      const mask = lengths && validStepMask(lengths, layout.seqLen, false);
       const finalStates: tf.Tensor[] = [];
       let sequence = toBatchMajor(this.config, layout, input);
       this.layers.forEach((layer, index) => {
         const initialState = initialStates.slice(index * directions, (index + 1) * directions);
-        const [output, ...states] = layer.apply(sequence, { initialState, training: this.training }) as tf.Tensor[];
+        const [output, ...states] = layer.apply(sequence, { initialState, mask, training: this.training }) as tf.Tensor[];
         finalStates.push(...states);
         sequence = dropoutBetweenLayers(output as tf.Tensor3D, this.config.dropout, this.training, index === this.layers.length - 1);
       });
+      const output = lengths === undefined ? sequence : zeroPaddedSteps(sequence, lengths, false);
       return {
-        output: fromBatchMajor(this.config, layout, sequence),
+        output: fromBatchMajor(this.config, layout, output),
         hN: finalState(layout, tf.stack(finalStates) as tf.Tensor3D),
       };
     });

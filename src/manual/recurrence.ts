@@ -24,7 +24,11 @@ function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Te
  * @param inputProjection `[L, N, H]`: `x_t W_ihᵀ + b_ih + b_hh` for every step.
  * @param h0 `[N, H]`: the state before the first step read.
  * @param weightHhT `[H, H]`: `W_hhᵀ`.
- * @returns `[L, N, H]`: `h_t` for every step, in time order.
+ * @param lengths `[N]`, each in `[1, L]`: sequence b only updates its state at steps
+ *   `t < lengths[b]` and keeps it elsewhere, so the forward direction carries its last valid
+ *   state to the end and the reverse direction holds `h0` until it reaches its last valid step.
+ *   Absent: every step is valid, and no step does more than the unmasked recurrence.
+ * @returns `[L, N, H]`: `h_t` for every step, in time order (kept states at padded steps).
  *
  * The gradient is hand-written backpropagation through time, so both passes do one
  * `matMul` per step and read each sequence tensor from the backend once.
@@ -35,16 +39,20 @@ export function recur(
   weightHhT: tf.Tensor2D,
   nonlinearity: Nonlinearity,
   reverse: boolean,
+  lengths?: Int32Array,
 ): tf.Tensor3D {
   const seqLen = inputProjection.shape[0];
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const states = tf.tidy(() => {
       const projectionSteps = splitSteps(projection);
+      const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
       const stateSteps: tf.Tensor2D[] = new Array(seqLen);
       let state = initial;
       for (const t of readingOrder(seqLen, reverse)) {
-        state = activate(nonlinearity, tf.add(projectionSteps[t], tf.matMul(state, recurrentT)));
+        const updated = activate(nonlinearity, tf.add(projectionSteps[t], tf.matMul(state, recurrentT)));
+        const valid = validSteps?.[t];
+        state = valid === undefined ? updated : tf.where(valid, updated, state);
         stateSteps[t] = state;
       }
       return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
@@ -52,7 +60,8 @@ export function recur(
     save([states, initial, recurrentT]);
     const gradFunc = (dStates: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [savedStates, savedInitial, savedRecurrentT] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
-      return backpropagate(dStates as tf.Tensor3D, savedStates, savedInitial, savedRecurrentT, nonlinearity, reverse);
+      const validSteps = lengths && stepMasks(lengths, seqLen, savedInitial.shape);
+      return backpropagate(dStates as tf.Tensor3D, savedStates, savedInitial, savedRecurrentT, nonlinearity, reverse, validSteps);
     };
     return { value: states, gradFunc };
   });
@@ -60,7 +69,23 @@ export function recur(
 }
 
 /**
- * Backpropagation through time for `recur`, given `dStates` `[L, N, H]`.
+ * Which rows update their state at each step, for `lengths` `[N]`: a bool `[N, H]` where
+ * some sequence has ended by step t, undefined where every sequence is still valid.
+ */
+function stepMasks(lengths: Int32Array, seqLen: number, [batchSize, hiddenSize]: number[]): Array<tf.Tensor2D | undefined> {
+  const shortest = Math.min(...lengths);
+  return Array.from({ length: seqLen }, (_, t) => {
+    if (t < shortest) return undefined;
+    const valid = new Uint8Array(batchSize * hiddenSize);
+    lengths.forEach((length, b) => valid.fill(length > t ? 1 : 0, b * hiddenSize, (b + 1) * hiddenSize));
+    return tf.tensor2d(valid, [batchSize, hiddenSize], 'bool');
+  });
+}
+
+/**
+ * Backpropagation through time for `recur`, given `dStates` `[L, N, H]`. With `validSteps`
+ * (from `stepMasks`), a row that keeps its state at step t passes its gradient straight
+ * to the step read before and gets none for that step's projection.
  * @returns gradients of the input projection `[L, N, H]`, of `h0` `[N, H]` and of `W_hhᵀ` `[H, H]`.
  */
 function backpropagate(
@@ -70,6 +95,7 @@ function backpropagate(
   weightHhT: tf.Tensor2D,
   nonlinearity: Nonlinearity,
   reverse: boolean,
+  validSteps?: Array<tf.Tensor2D | undefined>,
 ): tf.Tensor[] {
   const [seqLen, batchSize, hiddenSize] = states.shape;
   const weightHh = tf.transpose<tf.Tensor2D>(weightHhT);
@@ -86,8 +112,11 @@ function backpropagate(
   }
   for (const t of readingOrder(seqLen, !reverse)) {
     const dState = dCarry === undefined ? dStateSteps[t] : tf.add<tf.Tensor2D>(dStateSteps[t], dCarry);
-    dPreSteps[t] = tf.mul<tf.Tensor2D>(dState, slopeSteps[t]);
-    dCarry = tf.matMul<tf.Tensor2D>(dPreSteps[t], weightHh);
+    const dPre = tf.mul<tf.Tensor2D>(dState, slopeSteps[t]);
+    const valid = validSteps?.[t];
+    dPreSteps[t] = valid === undefined ? dPre : tf.where(valid, dPre, tf.zerosLike(dPre));
+    const dPrevious = tf.matMul<tf.Tensor2D>(dPreSteps[t], weightHh);
+    dCarry = valid === undefined ? dPrevious : tf.where(valid, dPrevious, dState);
   }
   const dProjection = tf.stack<tf.Tensor2D>(dPreSteps) as tf.Tensor3D;
   const flatPrevious = tf.reshape(tf.stack<tf.Tensor2D>(previousSteps), [seqLen * batchSize, hiddenSize]);

@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, RNNConfig, checkConfig, checkParameterShapes, parameterSpecs } from '../config';
 import { ArgumentError } from '../errors';
 import {
+  ForwardOptions,
   RNNOutput,
   RecurrentModel,
   batchedInitialState,
   checkInitialState,
   checkInput,
+  checkLengths,
   finalState,
   fromTimeMajor,
   toTimeMajor,
@@ -69,9 +71,15 @@ export class ManualRNN implements RecurrentModel {
     }
   }
 
-  forward(input: tf.Tensor, h0?: tf.Tensor): RNNOutput {
+  /** The parameters as one list, in PyTorch's order, for an optimizer; owned by this model. */
+  trainableVariables(): tf.Variable[] {
+    return [...this.parameters.values()];
+  }
+
+  forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput {
     const layout = checkInput(this.config, input);
     checkInitialState(this.config, layout, h0);
+    const lengths = checkLengths(layout, options?.lengths);
     return tf.tidy(() => {
       const { output, hN } = runLayers(
         this.config,
@@ -79,6 +87,7 @@ export class ManualRNN implements RecurrentModel {
         toTimeMajor(this.config, layout, input),
         batchedInitialState(this.config, layout, h0),
         this.training,
+        lengths,
       );
       return { output: fromTimeMajor(this.config, layout, output), hN: finalState(layout, hN) };
     });

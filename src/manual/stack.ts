@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, numDirections } from '../config';
 import { DirectionWeights, directionWeights } from './parameters';
 import { recur } from './recurrence';
-import { dropoutBetweenLayers } from '../shapes';
+import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
 /** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
 function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor3D {
@@ -17,8 +17,10 @@ function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor
  * Runs every layer and direction, as PyTorch's `nn.RNN` does.
  * @param input `[L, N, H_in]`.
  * @param h0 `[D·numLayers, N, H]`, layer-major, direction-minor.
- * @returns output `[L, N, D·H]` (forward half, then reverse half) and hN `[D·numLayers, N, H]`;
- *   the reverse direction's final state is its state after reading `x_0`.
+ * @param lengths `[N]` valid steps per sequence (checked); absent when every step is valid.
+ * @returns output `[L, N, D·H]` (forward half, then reverse half; zero at padded steps) and
+ *   hN `[D·numLayers, N, H]`: the forward direction's state after each sequence's last valid
+ *   step, the reverse direction's state after reading `x_0`.
  */
 export function runLayers(
   config: FullRNNConfig,
@@ -26,9 +28,10 @@ export function runLayers(
   input: tf.Tensor3D,
   h0: tf.Tensor3D,
   training: boolean,
+  lengths?: Int32Array,
 ): { output: tf.Tensor3D; hN: tf.Tensor3D } {
   const directions = numDirections(config);
-  const initialStates = tf.unstack(h0) as tf.Tensor2D[];
+  const initialStates = unstackStates(h0);
   const finalStates: tf.Tensor2D[] = [];
   let layerInput = input;
   for (let layer = 0; layer < config.numLayers; layer++) {
@@ -42,6 +45,7 @@ export function runLayers(
         tf.transpose(weights.weightHh),
         config.nonlinearity,
         reverse,
+        lengths,
       );
       const lastRead = reverse ? 0 : states.shape[0] - 1;
       finalStates.push(tf.squeeze<tf.Tensor2D>(tf.slice(states, [lastRead, 0, 0], [1, -1, -1]), [0]));
@@ -54,5 +58,6 @@ export function runLayers(
       layer === config.numLayers - 1,
     );
   }
-  return { output: layerInput, hN: tf.stack<tf.Tensor2D>(finalStates) as tf.Tensor3D };
+  const output = lengths === undefined ? layerInput : zeroPaddedSteps(layerInput, lengths, true);
+  return { output, hN: tf.stack<tf.Tensor2D>(finalStates) as tf.Tensor3D };
 }

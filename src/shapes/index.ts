@@ -1,3 +1,4 @@
 export * from './sequence';
 export * from './model';
 export * from './dropout';
+export * from './lengths';

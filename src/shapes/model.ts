@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig } from '../config';
+import { ForwardOptions } from './lengths';
 
 /**
  * What a forward pass returns, shaped as PyTorch's `nn.RNN` returns it. (A type, not an
@@ -20,7 +21,8 @@ export interface RecurrentModel {
   /**
    * @param input `[N, L, H_in]` (batchFirst), `[L, N, H_in]`, or unbatched `[L, H_in]`.
    * @param h0 `[D·numLayers, N, H]` (`[D·numLayers, H]` unbatched); zeros when absent.
+   * @param options `lengths` `[N]` for a padded batch of variable-length sequences.
    */
-  forward(input: tf.Tensor, h0?: tf.Tensor): RNNOutput;
+  forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput;
   dispose(): void;
 }

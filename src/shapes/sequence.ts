@@ -102,6 +102,14 @@ export function batchedInitialState(
   return layout.batched ? (h0 as tf.Tensor3D) : tf.expandDims<tf.Tensor3D>(h0, 1);
 }
 
+/**
+ * `[S, N, H_out]` as S states `[N, H_out]`, as `tf.unstack` would; for S = 1 it squeezes
+ * instead, because tfjs's Unpack gradient gets a lone tensor there where it expects a list.
+ */
+export function unstackStates(states: tf.Tensor3D): tf.Tensor2D[] {
+  return states.shape[0] === 1 ? [tf.squeeze<tf.Tensor2D>(states, [0])] : (tf.unstack(states) as tf.Tensor2D[]);
+}
+
 /** A `[D·numLayers, N, H_out]` final state in the caller's layout. */
 export function finalState(layout: SequenceLayout, hN: tf.Tensor3D): tf.Tensor {
   return layout.batched ? hN : tf.squeeze(hN, [1]);

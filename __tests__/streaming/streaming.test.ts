@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  ArgumentError,
+  ConfigError,
+  FORWARD_TOLERANCE,
+  LayersRNN,
+  ManualRNN,
+  RNNConfig,
+  RecurrentModel,
+  ShapeError,
+  copyManualToLayers,
+} from '../../src';
+import { StreamingRNN } from '../../src/streaming';
+import { describeEachBackend, expectNoLeak } from '../helpers/backends';
+import { expectClose } from '../helpers/expectClose';
+import { configOf, loadFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+
+type Implementation = 'hand-written' | 'tf.layers twin';
+
+/** A model of either implementation holding `stateDict`'s weights, or seeded hand-written ones. */
+function buildModel(implementation: Implementation, config: RNNConfig, stateDict?: Record<string, tf.Tensor>): RecurrentModel {
+  const manual = new ManualRNN(config, { seed: 1 });
+  if (stateDict) manual.loadStateDict(stateDict);
+  if (implementation === 'hand-written') return manual;
+  const layers = new LayersRNN(config);
+  copyManualToLayers(manual, layers);
+  manual.dispose();
+  return layers;
+}
+
+/** Cuts `sequence` into chunks of the given lengths along its time axis. */
+function chunksOf(sequence: tf.Tensor, timeAxis: number, sizes: number[]): tf.Tensor[] {
+  return tf.split(sequence, sizes, timeAxis);
+}
+
+/** Streams `chunks` and returns the concatenated output and the final state (a copy). */
+function streamAll(stream: StreamingRNN, chunks: tf.Tensor[], timeAxis: number): { output: tf.Tensor; hN: tf.Tensor } {
+  const outputs = chunks.map((chunk) => stream.push(chunk));
+  const output = tf.concat(outputs, timeAxis);
+  tf.dispose(outputs);
+  return { output, hN: tf.clone(stream.state as tf.Tensor) };
+}
+
+describeEachBackend(() => {
+  describe.each<Implementation>(['hand-written', 'tf.layers twin'])('%s', (implementation) => {
+    describe('chunks passed state to state give the whole sequence at once', () => {
+      const cases: Array<[string, RNNConfig, number[], number]> = [
+        ['1 layer, batchFirst, [N, L, H_in]', { inputSize: 3, hiddenSize: 4, batchFirst: true }, [2, 11, 3], 1],
+        ['2 layers, relu, time-major, [L, N, H_in]', { inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: 'relu' }, [11, 2, 3], 0],
+        ['3 layers, unbatched, [L, H_in]', { inputSize: 2, hiddenSize: 5, numLayers: 3, bias: false }, [11, 2], 0],
+      ];
+      test.each(cases)('%s', (_, config, shape, timeAxis) => {
+        const model = buildModel(implementation, config);
+        const input = tf.randomNormal(shape, 0, 1, 'float32', 3);
+        const chunks = chunksOf(input, timeAxis, [3, 1, 5, 2]);
+        const stream = new StreamingRNN(model);
+        try {
+          const whole = model.forward(input);
+          const streamed = streamAll(stream, chunks, timeAxis);
+          expectClose(streamed.output, whole.output, FORWARD_TOLERANCE, 'output');
+          expectClose(streamed.hN, whole.hN, FORWARD_TOLERANCE, 'h_n');
+          tf.dispose([whole.output, whole.hN, streamed.output, streamed.hN]);
+        } finally {
+          stream.dispose();
+          tf.dispose([input, ...chunks]);
+          model.dispose();
+        }
+      });
+    });
+
+    test("PyTorch's 300-step sequence in chunks of 64 from its h0 matches PyTorch", () => {
+      const [fixture] = loadFixtures('long_sequence');
+      const stateDict = stateDictOf(fixture);
+      const model = buildModel(implementation, configOf(fixture), stateDict);
+      tf.dispose(Object.values(stateDict));
+      const [input, h0] = [tensorOf(fixture.input), tensorOf(fixture.h0!)];
+      const chunks = chunksOf(input, 0, [64, 64, 64, 64, 44]);
+      const stream = new StreamingRNN(model);
+      try {
+        stream.reset(h0);
+        const streamed = streamAll(stream, chunks, 0);
+        expectClose(streamed.output, tensorOf(fixture.output), FORWARD_TOLERANCE, 'output');
+        expectClose(streamed.hN, tensorOf(fixture.h_n), FORWARD_TOLERANCE, 'h_n');
+        tf.dispose([streamed.output, streamed.hN]);
+      } finally {
+        stream.dispose();
+        tf.dispose([input, h0, ...chunks]);
+        model.dispose();
+      }
+    });
+
+    test('state: undefined before the first chunk, the last hN after it, a copy of h0 after reset(h0)', () => {
+      const config: RNNConfig = { inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: true };
+      const model = buildModel(implementation, config);
+      const input = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 4);
+      const h0 = tf.randomNormal([2, 2, 4], 0, 1, 'float32', 5);
+      const stream = new StreamingRNN(model);
+      try {
+        expect(stream.state).toBeUndefined();
+        // Kept past the caller's tidy scopes.
+        tf.tidy(() => {
+          stream.push(input);
+        });
+        const { output, hN } = model.forward(input);
+        expectClose(stream.state as tf.Tensor, hN, FORWARD_TOLERANCE, 'state');
+        stream.reset(h0);
+        h0.dispose();
+        expect((stream.state as tf.Tensor).isDisposed).toBe(false);
+        stream.reset();
+        expect(stream.state).toBeUndefined();
+        tf.dispose([output, hN]);
+      } finally {
+        stream.dispose();
+        tf.dispose([input, h0]);
+        model.dispose();
+      }
+    });
+
+    test('push, reset and dispose keep the tensor count flat', () => {
+      const model = buildModel(implementation, { inputSize: 3, hiddenSize: 4, numLayers: 2 });
+      const chunk = tf.randomNormal([3, 2, 3], 0, 1, 'float32', 6);
+      const h0 = tf.zeros([2, 2, 4]);
+      try {
+        const before = tf.memory().numTensors;
+        const stream = new StreamingRNN(model);
+        expectNoLeak(() => {
+          stream.reset(h0);
+          stream.push(chunk).dispose();
+          stream.push(chunk).dispose();
+        });
+        stream.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        tf.dispose([chunk, h0]);
+        model.dispose();
+      }
+    });
+
+    test('rejects bidirectional models, chunks of another batch, and use after dispose', () => {
+      const bidirectional = buildModel(implementation, { inputSize: 3, hiddenSize: 4, bidirectional: true });
+      expect(() => new StreamingRNN(bidirectional)).toThrow(ConfigError);
+      expect(() => new StreamingRNN(bidirectional)).toThrow(
+        /^model\.config\.bidirectional: expected false for chunked streaming \(a reverse direction reads the sequence from its end\), got true$/,
+      );
+      bidirectional.dispose();
+
+      const model = buildModel(implementation, { inputSize: 3, hiddenSize: 4 });
+      const [first, otherBatch, unbatched, otherFeatures] = [[2, 2, 3], [2, 3, 3], [2, 3], [2, 2, 5]].map((shape) => tf.zeros(shape));
+      const stream = new StreamingRNN(model);
+      try {
+        stream.push(first).dispose();
+        const before = tf.memory().numTensors;
+        expect(() => stream.push(otherBatch)).toThrow(ShapeError);
+        expect(() => stream.push(otherBatch)).toThrow(
+          /^chunk: expected a chunk that continues the stream's state \[1, 2, 4\] \(same batch, batched or not\), got \[2, 3, 3\]$/,
+        );
+        expect(() => stream.push(unbatched)).toThrow(/^chunk: expected .*, got \[2, 3\]$/);
+        expect(() => stream.push(otherFeatures)).toThrow(/^input: expected \[seq, batch, 3\]/);
+        expect(tf.memory().numTensors).toBe(before);
+        stream.dispose();
+        expect(() => stream.push(first)).toThrow(ArgumentError);
+        expect(() => stream.push(first)).toThrow(/^stream: expected a StreamingRNN that was not disposed, got a disposed one$/);
+      } finally {
+        stream.dispose();
+        tf.dispose([first, otherBatch, unbatched, otherFeatures]);
+        model.dispose();
+      }
+    });
+  });
+});

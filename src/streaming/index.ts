@@ -1,0 +1,1 @@
+export { StreamingRNN } from './streamingRNN';

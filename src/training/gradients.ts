@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { RNNOutput } from '../shapes';
+import { ForwardCallOptions, TrainableModel, checkForwardCall } from './model';
+
+/** A scalar computed from a forward pass: a loss, or any objective to differentiate. */
+export type Objective = (prediction: RNNOutput) => tf.Scalar;
+
+/** Gradients of an objective; every tensor is owned by the caller. */
+export interface LossGradients {
+  /** The objective's value. */
+  loss: number;
+  /** d loss / d variable, in the order of `model.trainableVariables()`, each shaped as its variable. */
+  variables: tf.Tensor[];
+  /** d loss / d input, shaped as the input (zero at padded steps). */
+  input: tf.Tensor;
+  /** d loss / d h0, when `h0` was given. */
+  h0?: tf.Tensor;
+}
+
+/**
+ * `loss()` and its gradient w.r.t. each source; undefined for a source the loss does not
+ * depend on. Every tensor but the gradients is disposed. A loss that is not a scalar tensor
+ * throws an error naming `argument`, the function the loss came from.
+ */
+export function valueAndGradients(
+  loss: () => tf.Tensor,
+  sources: tf.Tensor[],
+  argument: string,
+): { value: number; grads: Array<tf.Tensor | undefined> } {
+  let notATensor: string | undefined;
+  const { value, grads } = tf.engine().gradients(
+    () => {
+      const result = loss();
+      if (result instanceof tf.Tensor) return result;
+      notATensor = result === null ? 'null' : typeof result;
+      return tf.scalar(0); // Lets the engine finish and free its tape before the error below.
+    },
+    sources,
+    undefined,
+    true,
+  );
+  if (notATensor !== undefined || value.rank !== 0) {
+    const shape = value.shape;
+    tf.dispose([value, ...grads.filter((grad): grad is tf.Tensor => grad != null)]);
+    const expected = 'a function returning a scalar tf.Tensor';
+    if (notATensor !== undefined) throw new ArgumentError(argument, expected, `one returning ${notATensor}`);
+    throw new ShapeError(argument, expected, `one returning ${formatShape(shape)}`);
+  }
+  const number = value.dataSync()[0];
+  value.dispose();
+  return { value: number, grads: grads.map((grad) => grad ?? undefined) };
+}
+
+/**
+ * Backpropagation of `objective(model.forward(input, h0, { lengths }))`: its value and its
+ * gradient w.r.t. every trainable variable, the input and `h0` (zeros for any it does not reach).
+ */
+export function lossGradients(
+  model: TrainableModel,
+  objective: Objective,
+  input: tf.Tensor,
+  options: ForwardCallOptions = {},
+): LossGradients {
+  checkForwardCall(model, input, options);
+  if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', typeof objective);
+  const { h0, lengths } = options;
+  const variables = model.trainableVariables();
+  const sources = [input, ...(h0 === undefined ? [] : [h0]), ...variables];
+  const { value, grads } = valueAndGradients(() => objective(model.forward(input, h0, { lengths })), sources, 'objective');
+  const filled = grads.map((grad, index) => grad ?? tf.zerosLike(sources[index]));
+  const [inputGrad, ...rest] = filled;
+  return {
+    loss: value,
+    input: inputGrad,
+    h0: h0 === undefined ? undefined : rest[0],
+    variables: h0 === undefined ? rest : rest.slice(1),
+  };
+}
