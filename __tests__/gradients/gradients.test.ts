@@ -3,40 +3,20 @@ import {
   ArgumentError,
   FullRNNConfig,
   GRADIENT_TOLERANCE,
-  LayersRNN,
   ManualRNN,
   RNNOutput,
   ShapeError,
   checkConfig,
-  disposeKerasWeights,
   numDirections,
   parameterSpecs,
-  torchToKeras,
 } from '../../src';
 import { LossGradients, TrainableModel, lossGradients } from '../../src/training';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { Fixture, configOf, loadDenseFixtures, loadFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+import { layersFromTorch, manualFromTorch } from '../helpers/models';
+import { Fixture, loadDenseFixtures, loadFixtures, tensorOf } from '../helpers/fixtures';
 
 const fixtures = [...loadDenseFixtures(), ...loadFixtures('packed_')];
-
-function manualFromTorch(fixture: Fixture): ManualRNN {
-  const model = new ManualRNN(configOf(fixture));
-  const stateDict = stateDictOf(fixture);
-  model.loadStateDict(stateDict);
-  tf.dispose(Object.values(stateDict));
-  return model;
-}
-
-function layersFromTorch(fixture: Fixture): LayersRNN {
-  const model = new LayersRNN(configOf(fixture));
-  const stateDict = stateDictOf(fixture);
-  const weights = torchToKeras(stateDict, configOf(fixture));
-  model.setKerasWeights(weights);
-  disposeKerasWeights(weights);
-  tf.dispose(Object.values(stateDict));
-  return model;
-}
 
 /** The fixtures' loss, `sum(output·d_output) + sum(h_n·d_h_n)`, backpropagated through `model`. */
 function fixtureGradients(model: TrainableModel, fixture: Fixture): LossGradients {

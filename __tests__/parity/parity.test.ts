@@ -7,34 +7,13 @@ import {
   RecurrentModel,
   copyLayersToManual,
   copyManualToLayers,
-  disposeKerasWeights,
-  torchToKeras,
 } from '../../src';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { Fixture, configOf, loadDenseFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+import { layersFromTorch, manualFromTorch } from '../helpers/models';
+import { Fixture, configOf, loadDenseFixtures, tensorOf } from '../helpers/fixtures';
 
 const fixtures = loadDenseFixtures();
-
-/** A hand-written model holding the fixture's PyTorch weights. */
-function manualFromTorch(fixture: Fixture): ManualRNN {
-  const model = new ManualRNN(configOf(fixture));
-  const stateDict = stateDictOf(fixture);
-  model.loadStateDict(stateDict);
-  tf.dispose(Object.values(stateDict));
-  return model;
-}
-
-/** A twin holding the fixture's PyTorch weights, mapped with `torchToKeras`. */
-function layersFromTorch(fixture: Fixture): LayersRNN {
-  const model = new LayersRNN(configOf(fixture));
-  const stateDict = stateDictOf(fixture);
-  const weights = torchToKeras(stateDict, configOf(fixture));
-  model.setKerasWeights(weights);
-  disposeKerasWeights(weights);
-  tf.dispose(Object.values(stateDict));
-  return model;
-}
 
 /** Runs `model` on the fixture's input and h0. */
 function run(model: RecurrentModel, fixture: Fixture): RNNOutput {
