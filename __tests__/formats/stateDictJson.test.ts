@@ -97,3 +97,12 @@ describe('parseStateDictJson errors', () => {
     expect(() => parseStateDictJson('[]')).toThrow(/^json: expected a JSON object/);
   });
 });
+
+describe('metadata', () => {
+  test('a top-level __metadata__ (as `tfjs-rnn convert --to json` writes) is not a tensor', () => {
+    const text = JSON.stringify({ __metadata__: { 'nn.RNN': '{"input_size": 1}' }, bias_ih_l0: [1, 2] });
+    const tensors = parseStateDictJson(text, 'rnn.json');
+    expect(Object.keys(tensors)).toEqual(['bias_ih_l0']);
+    expect(Array.from(tensors.bias_ih_l0.data)).toEqual([1, 2]);
+  });
+});

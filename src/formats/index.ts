@@ -5,3 +5,5 @@ export * from './stateDictJson';
 export * from './stateDict';
 export * from './atomicWrite';
 export * from './tensors';
+export * from './npy';
+export * from './npz';

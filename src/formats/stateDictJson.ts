@@ -84,7 +84,13 @@ function readTensor(key: string, value: unknown, source: string): HostArray {
   throw new FormatError(source, `${key} to be a nested list of numbers or {"shape": [..], "data": [..]}`, describe(value));
 }
 
-/** Parses a JSON `state_dict`; every problem is a `FormatError` whose argument is `source`. */
+/** A top-level key holding file metadata (as safetensors' header does), not a tensor. */
+const METADATA_KEY = '__metadata__';
+
+/**
+ * Parses a JSON `state_dict`, skipping a top-level `__metadata__`; every problem is a
+ * `FormatError` whose argument is `source`.
+ */
 export function parseStateDictJson(text: string, source = 'json'): Record<string, HostArray> {
   let parsed: unknown;
   try {
@@ -95,7 +101,11 @@ export function parseStateDictJson(text: string, source = 'json'): Record<string
   if (!isPlainObject(parsed)) {
     throw new FormatError(source, 'a JSON object mapping parameter names to values', describe(parsed));
   }
-  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, readTensor(key, value, source)]));
+  return Object.fromEntries(
+    Object.entries(parsed)
+      .filter(([key]) => key !== METADATA_KEY)
+      .map(([key, value]) => [key, readTensor(key, value, source)]),
+  );
 }
 
 /** The C-order position of element `flat` of a tensor of `shape`, e.g. `[1][0]`. */

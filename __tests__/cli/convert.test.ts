@@ -1,0 +1,138 @@
+import { promises as fs } from 'fs';
+import { join } from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend';
+import { FORWARD_TOLERANCE, compareArrays } from '../../src/compare';
+import { loadStateDict, parseSafetensors } from '../../src/formats';
+import { FIXTURES, listDir, makeTempDir, readNpy, removeTempDir, runCli } from './helpers';
+
+const MODEL = join(FIXTURES, 'model');
+const WEIGHTS = join(MODEL, 'weights.safetensors');
+const CONFIG = join(MODEL, 'config.json');
+const TORCH_ARGS = { input_size: 3, hidden_size: 5, num_layers: 2, nonlinearity: 'tanh', bias: true, batch_first: true, dropout: 0, bidirectional: true };
+
+let dir: string;
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+beforeEach(async () => {
+  dir = await makeTempDir();
+});
+
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+/** Runs the model of `weights` (no --config unless given) on the fixture input; returns the output file's bytes. */
+async function runOutput(weights: string, extra: string[] = []): Promise<Buffer> {
+  const out = join(dir, `out-${Math.random().toString(36).slice(2)}.npy`);
+  const args = ['run', '--workers', '1', '--weights', weights, '--input', join(MODEL, 'input.npy'), '--h0', join(MODEL, 'h0.npy'), '--output', out, ...extra];
+  const result = await runCli(args);
+  expect(result.stderr).toMatch(/^4 sequences/);
+  return fs.readFile(out);
+}
+
+/** A load-only IOHandler over `model.json` and the files its manifest names, independent of the CLI's. */
+function readModelFiles(modelPath: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const modelJson = JSON.parse(await fs.readFile(modelPath, 'utf8')) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const paths = manifest.flatMap((group) => group.paths.map((path) => join(modelPath, '..', path)));
+        const buffers = await Promise.all(paths.map(async (path) => new Uint8Array(await fs.readFile(path)).buffer));
+        return [manifest.flatMap((group) => group.weights), tf.io.concatenateArrayBuffers(buffers)];
+      });
+    },
+  };
+}
+
+describe('convert --to tfjs', () => {
+  it('writes model.json and weights.bin that tf.loadLayersModel reads back, recording the nn.RNN config', async () => {
+    const result = await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', 'tfjs', join(dir, 'tfjs')]);
+    expect(result).toEqual({ code: 0, stdout: `${WEIGHTS} (safetensors) -> ${join(dir, 'tfjs', 'model.json')} + weights.bin (tfjs)\n`, stderr: '' });
+    expect(await listDir(join(dir, 'tfjs'))).toEqual(['model.json', 'weights.bin']);
+    const model = await tf.loadLayersModel(readModelFiles(join(dir, 'tfjs', 'model.json')));
+    expect(model.getUserDefinedMetadata()).toEqual({ 'nn.RNN': TORCH_ARGS });
+    expect(model.layers.map((layer) => layer.name)).toEqual(['input', 'bidirectional_l0', 'bidirectional_l1']);
+
+    // The loaded model (batch-major in, [sequence, ...final states] out) computes what `run` does (no h0).
+    const run = ['run', '--workers', '1', '--weights', WEIGHTS, '--config', CONFIG, '--input', join(MODEL, 'input.npy')];
+    await runCli([...run, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')]);
+    const input = await readNpy(join(MODEL, 'input.npy'));
+    const outputs = model.predict(tf.tensor(input.data, input.shape)) as tf.Tensor[];
+    const hN = tf.stack(outputs.slice(1));
+    expect(compareArrays({ shape: outputs[0].shape, data: outputs[0].dataSync() }, await readNpy(join(dir, 'out.npy')), FORWARD_TOLERANCE).ok).toBe(true);
+    expect(compareArrays({ shape: hN.shape, data: hN.dataSync() }, await readNpy(join(dir, 'hn.npy')), FORWARD_TOLERANCE).ok).toBe(true);
+    tf.dispose([...outputs, hN]);
+    model.dispose();
+  });
+
+  it('runs from model.json with no --config, with the same outputs as from the state dict', async () => {
+    await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', 'tfjs', join(dir, 'model.json')]);
+    const original = await runOutput(WEIGHTS, ['--config', CONFIG]);
+    expect(await runOutput(join(dir, 'model.json'))).toEqual(original);
+    expect(await runOutput(join(dir, 'model.json'), ['--impl', 'layers'])).toEqual(await runOutput(WEIGHTS, ['--config', CONFIG, '--impl', 'layers']));
+  });
+
+  it('converts there and back to a state dict (b_hh folded into b_ih) with identical outputs', async () => {
+    await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', 'tfjs', join(dir, 'tfjs')]);
+    const back = join(dir, 'back.safetensors');
+    expect((await runCli(['convert', '--weights', join(dir, 'tfjs', 'model.json'), '--to', 'safetensors', back])).code).toBe(0);
+    const tensors = await loadStateDict(back);
+    expect(Array.from(tensors.bias_hh_l0.data)).toEqual([0, 0, 0, 0, 0]);
+    expect(await runOutput(back)).toEqual(await runOutput(WEIGHTS, ['--config', CONFIG]));
+  });
+});
+
+describe('convert between state dict files', () => {
+  it.each(['safetensors', 'json'])('--to %s keeps every tensor and records the config, so runs need no --config', async (format) => {
+    const out = join(dir, `w.${format}`);
+    expect((await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', format, out])).code).toBe(0);
+    if (format === 'safetensors') {
+      const { tensors, metadata } = parseSafetensors(new Uint8Array(await fs.readFile(out)));
+      expect(tensors).toEqual(await loadStateDict(WEIGHTS));
+      expect(JSON.parse(metadata['nn.RNN'])).toEqual(TORCH_ARGS);
+    } else {
+      const json = JSON.parse(await fs.readFile(out, 'utf8'));
+      expect(JSON.parse(json.__metadata__['nn.RNN'])).toEqual(TORCH_ARGS);
+    }
+    expect(await runOutput(out)).toEqual(await runOutput(WEIGHTS, ['--config', CONFIG]));
+  });
+
+  it('rejects an OUT whose extension does not match --to, writing nothing', async () => {
+    const { code, stderr } = await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', 'json', join(dir, 'w.safetensors')]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`tfjs-rnn convert: OUT: expected a path ending in .json for --to json, got '${join(dir, 'w.safetensors')}'`);
+    expect(await listDir(dir)).toEqual([]);
+  });
+});
+
+describe('info', () => {
+  it('prints the inferred configuration, parameters, count and backend', async () => {
+    const { code, stdout } = await runCli(['info', '--weights', WEIGHTS, '--backend', 'wasm']);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      `weights: ${WEIGHTS} (safetensors)`,
+      'inferred from the weights: input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True',
+      'config: none recorded (nonlinearity, batch_first and dropout need --config to run)',
+      'parameters:',
+    ]);
+    expect(lines).toContain('  weight_ih_l1_reverse  [5, 10]');
+    expect(lines.filter((line) => line.startsWith('  '))).toHaveLength(16);
+    expect(lines).toContain('parameter count: 270');
+    expect(lines[lines.length - 1]).toMatch(/^backend: wasm \(available: .*wasm.*\)$/);
+  });
+
+  it('prints the full configuration given or recorded', async () => {
+    const expected = "nn.RNN(input_size=3, hidden_size=5, num_layers=2, nonlinearity='tanh', bias=True, batch_first=True, dropout=0.0, bidirectional=True)";
+    expect((await runCli(['info', '--weights', WEIGHTS, '--config', CONFIG])).stdout).toContain(`config: ${expected} from ${CONFIG}\n`);
+    await runCli(['convert', '--weights', WEIGHTS, '--config', CONFIG, '--to', 'tfjs', join(dir, 'tfjs')]);
+    const modelPath = join(dir, 'tfjs', 'model.json');
+    const { stdout } = await runCli(['info', '--weights', modelPath]);
+    expect(stdout).toContain(`weights: ${modelPath} (tfjs)\n`);
+    expect(stdout).toContain(`config: ${expected} from ${modelPath} (recorded config)\n`);
+  });
+});

@@ -1,0 +1,40 @@
+import { availableBackends, initBackend } from '../../backend';
+import { checkConfig, parameterSpecs } from '../../config';
+import { formatShape } from '../../errors';
+import { shapeSize } from '../../formats';
+import { backendFlag, optionalString, parseFlags, requiredString } from '../flags';
+import { CliIO, EXIT_OK } from '../io';
+import { describeInferred, describeTorchArgs, inferWeightsConfig, readWeightsFile, resolveModel } from '../modelFile';
+
+const INFO_FLAGS = {
+  weights: { type: 'string' },
+  config: { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+/**
+ * `tfjs-rnn info`: what the weights say (inferred configuration, parameter names and shapes,
+ * parameter count), the full configuration when --config is given or recorded, and the backend
+ * a run would use.
+ */
+export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseFlags(argv, INFO_FLAGS);
+  const backend = await initBackend(backendFlag(values));
+  const weights = await readWeightsFile(requiredString(values, 'weights'));
+  const inferred = inferWeightsConfig(weights);
+  const configPath = optionalString(values, 'config');
+  const lines = [`weights: ${weights.path} (${weights.format})`, `inferred from the weights: ${describeInferred(inferred)}`];
+  if (configPath !== undefined || weights.recordedArgs !== undefined) {
+    const { config, configSource } = await resolveModel(weights, configPath);
+    lines.push(`config: nn.RNN(${describeTorchArgs(config)}) from ${configSource}`);
+  } else {
+    lines.push('config: none recorded (nonlinearity, batch_first and dropout need --config to run)');
+  }
+  const specs = parameterSpecs(checkConfig(inferred));
+  const width = Math.max(...specs.map((spec) => spec.name.length));
+  lines.push('parameters:', ...specs.map((spec) => `  ${spec.name.padEnd(width)}  ${formatShape(spec.shape)}`));
+  lines.push(`parameter count: ${specs.reduce((total, spec) => total + shapeSize(spec.shape), 0)}`);
+  lines.push(`backend: ${backend} (available: ${availableBackends().join(', ')})`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,102 @@
+import * as os from 'os';
+import { parseArgs } from 'util';
+import { BACKEND_NAMES, BackendName } from '../backend';
+import { ArgumentError } from '../errors';
+import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
+import { RowRange } from './pipeline';
+
+/** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
+export class UsageError extends ArgumentError {}
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/** Parses `argv` against `spec` with node's `util.parseArgs` (strict); any problem is a `UsageError`. */
+export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[] = []): { values: FlagValues; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: positionals.length > 0 });
+  } catch (error) {
+    throw new UsageError('arguments', 'the flags listed below', (error as Error).message);
+  }
+  if (parsed.positionals.length !== positionals.length) {
+    const expected = positionals.length === 0 ? 'no positional argument' : positionals.join(' ');
+    throw new UsageError('arguments', expected, parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' '));
+  }
+  return { values: parsed.values as FlagValues, positionals: parsed.positionals };
+}
+
+export function optionalString(values: FlagValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function requiredString(values: FlagValues, name: string): string {
+  const value = optionalString(values, name);
+  if (value === undefined || value === '') throw new UsageError(`--${name}`, 'a value', 'nothing');
+  return value;
+}
+
+/** A positive integer flag, `fallback` when absent. */
+export function positiveInteger(values: FlagValues, name: string, fallback: number): number {
+  const text = optionalString(values, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`--${name}`, 'a positive integer', `'${text}'`);
+  return value;
+}
+
+/** A non-negative number flag, `fallback` when absent. */
+export function nonNegativeNumber(values: FlagValues, name: string, fallback: number): number {
+  const text = optionalString(values, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${name}`, 'a non-negative number', `'${text}'`);
+  return value;
+}
+
+/** One of `choices`, `fallback` when absent. */
+export function choice<T extends string>(values: FlagValues, name: string, choices: readonly T[], fallback: T | undefined): T | undefined {
+  const value = optionalString(values, name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) throw new UsageError(`--${name}`, `one of ${choices.join(', ')}`, `'${value}'`);
+  return value as T;
+}
+
+export function backendFlag(values: FlagValues): BackendName | undefined {
+  return choice(values, 'backend', BACKEND_NAMES, undefined);
+}
+
+export function implementationFlag(values: FlagValues): Implementation {
+  return choice(values, 'impl', IMPLEMENTATIONS, 'manual') as Implementation;
+}
+
+/** `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14). */
+export function workersFlag(values: FlagValues): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return positiveInteger(values, 'workers', cores);
+}
+
+/** A shard `i/n` of the command line: zero-based `i < n`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function shardFlag(values: FlagValues): Shard | undefined {
+  const text = optionalString(values, 'shard');
+  if (text === undefined) return undefined;
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!(count >= 1 && index >= 0 && index < count)) {
+    throw new UsageError('--shard', 'i/n with 0 <= i < n (zero-based shard i of n)', `'${text}'`);
+  }
+  return { index, count };
+}
+
+/** The rows of shard `i/n` of `batchSize` sequences: `[floor(i·N/n), floor((i+1)·N/n))`. */
+export function shardRange(shard: Shard | undefined, batchSize: number): RowRange {
+  if (shard === undefined) return { start: 0, end: batchSize };
+  return { start: Math.floor((shard.index * batchSize) / shard.count), end: Math.floor(((shard.index + 1) * batchSize) / shard.count) };
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import * as tf from '@tensorflow/tfjs';
+import { RNNError } from '../errors';
+import { checkCommand } from './commands/check';
+import { convertCommand } from './commands/convert';
+import { infoCommand } from './commands/info';
+import { runCommand } from './commands/run';
+import { UsageError } from './flags';
+import { CliIO, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './io';
+import { abortOpenSinks } from './outputFile';
+import { GENERAL_USAGE, USAGE } from './usage';
+
+/** The `tfjs-rnn` command line: dispatch, errors as one line, exit codes. */
+
+const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  run: runCommand,
+  check: checkCommand,
+  convert: convertCommand,
+  info: infoCommand,
+};
+
+const HELP_FLAGS = ['--help', '-h'];
+
+/** One line: newlines inside a message (from a parser, say) become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
+
+/**
+ * Runs `tfjs-rnn` with `argv` (without `node` and the script), writing to `io`; resolves to
+ * the exit code: 0 success, 1 `check` outside tolerance, 2 bad input or usage (one line naming
+ * the file or flag, what was expected and what was found), 3 an unexpected failure.
+ */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  tf.env().set('PROD', true); // No tfjs notices on stderr: it carries the progress and summary.
+  const [command, ...rest] = argv;
+  if (command === undefined || HELP_FLAGS.includes(command) || command === 'help') {
+    (command === undefined ? io.stderr : io.stdout).write(`${GENERAL_USAGE}\n`);
+    return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+  }
+  const handler = COMMANDS[command];
+  if (handler === undefined) {
+    io.stderr.write(`tfjs-rnn: command: expected one of ${Object.keys(COMMANDS).join(', ')}, got '${oneLine(command)}'\n${GENERAL_USAGE}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if (rest.some((arg) => HELP_FLAGS.includes(arg))) {
+    io.stdout.write(`${USAGE[command]}\n`);
+    return EXIT_OK;
+  }
+  try {
+    return await handler(rest, io);
+  } catch (error) {
+    const message = oneLine(error instanceof Error ? error.message : String(error));
+    if (error instanceof UsageError) {
+      io.stderr.write(`tfjs-rnn ${command}: ${message}\n${USAGE[command]}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (error instanceof RNNError) {
+      io.stderr.write(`tfjs-rnn ${command}: ${message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    io.stderr.write(`tfjs-rnn ${command}: internal error: ${message}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+/** Interrupted: remove the temp outputs, then exit as a shell reports the signal. */
+function exitOnSignal(signal: NodeJS.Signals, code: number): void {
+  process.once(signal, () => {
+    abortOpenSinks();
+    process.exit(code);
+  });
+}
+
+if (require.main === module) {
+  exitOnSignal('SIGINT', 130);
+  exitOnSignal('SIGTERM', 143);
+  void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,184 @@
+import { BackendName, initBackend } from '../backend';
+import { ArgumentError, FormatError, ShapeError, formatShape } from '../errors';
+import { checkLengths } from '../shapes';
+import { HostArray } from '../formats';
+import { withBatch } from './batchRows';
+import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
+import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, shardFlag, shardRange, workersFlag } from './flags';
+import { FileLayout, checkStateFile, fileLayout } from './layout';
+import { ModelSpec, readWeightsFile, resolveModel } from './modelFile';
+import { RowRange, chunkRanges, processChunks } from './pipeline';
+import { TextSink, createProgress, formatSummary } from './progress';
+import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
+import { inProcessPool, workerPool } from './workers';
+
+/**
+ * A run over a file of sequences, shared by `run` and `check`: the model, the input (and h0,
+ * lengths) checked against it before any work, the rows of the shard, and the loop that
+ * reads them chunk by chunk and computes them on the workers.
+ */
+
+/** Sequences per chunk when --batch-size is absent. */
+export const DEFAULT_BATCH_SIZE = 256;
+
+/** The flags of every command that runs sequences. */
+export const SEQUENCE_FLAGS: FlagSpec = {
+  weights: { type: 'string' },
+  config: { type: 'string' },
+  input: { type: 'string' },
+  'input-key': { type: 'string' },
+  h0: { type: 'string' },
+  'h0-key': { type: 'string' },
+  lengths: { type: 'string' },
+  'batch-size': { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  backend: { type: 'string' },
+  quiet: { type: 'boolean' },
+  'allow-nonfinite': { type: 'boolean' },
+};
+
+export interface SequenceJob {
+  spec: ModelSpec;
+  layout: FileLayout;
+  input: ArraySource;
+  h0?: ArraySource;
+  /** `[N]` valid steps of every sequence of the file. */
+  lengths?: Int32Array;
+  /** The rows this run computes (the shard). */
+  range: RowRange;
+  batchSize: number;
+  workers: number;
+  backend: BackendName;
+  allowNonfinite: boolean;
+  quiet: boolean;
+}
+
+/** Reads `--lengths`: `[N]` integers in `[1, L]`, as `.npy` int32/int64 or a JSON list. */
+function readLengths(path: string, layout: FileLayout): Int32Array {
+  const { name, shape, data } = readIntegerArray(path, 'lengths', ['int32', 'int64']);
+  if (shape.length !== 1) throw new ShapeError(name, `a 1-D [${layout.batchSize}] array of lengths`, formatShape(shape));
+  const seqLen = layout.inputShape[layout.sequenceBatchAxis === 0 ? 1 : 0];
+  try {
+    return checkLengths({ batched: layout.batched, batchSize: layout.batchSize, seqLen }, Array.from(data)) as Int32Array;
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new FormatError(`${name}: ${error.argument}`, error.expected, error.actual);
+    throw error;
+  }
+}
+
+/**
+ * Opens and checks everything a run reads, before any work: backend, weights and config, the
+ * input's shape, h0's shape, lengths, shard. Every problem is an error naming its file or flag.
+ */
+export async function openSequenceJob(values: FlagValues): Promise<SequenceJob> {
+  const backend = await initBackend(backendFlag(values));
+  const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
+  const workers = workersFlag(values);
+  const shard = shardFlag(values);
+  const weights = await readWeightsFile(requiredString(values, 'weights'));
+  const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
+  const input = openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
+  const opened: ArraySource[] = [input];
+  try {
+    const layout = fileLayout(config, input.shape, input.name);
+    const h0Path = optionalString(values, 'h0');
+    const h0 = h0Path === undefined ? undefined : openArraySource(h0Path, 'h0', optionalString(values, 'h0-key'));
+    if (h0 !== undefined) {
+      opened.push(h0);
+      checkStateFile(layout, h0.shape, h0.name);
+    }
+    const lengthsPath = optionalString(values, 'lengths');
+    const lengths = lengthsPath === undefined ? undefined : readLengths(lengthsPath, layout);
+    if (shard !== undefined && !layout.batched && shard.count > 1) {
+      throw new UsageError('--shard', 'no shard (or 0/1) for an unbatched 2-D input, which is one sequence', `${shard.index}/${shard.count}`);
+    }
+    return {
+      spec: { config, stateDict },
+      layout,
+      input,
+      h0,
+      lengths,
+      range: shardRange(shard, layout.batchSize),
+      batchSize,
+      workers,
+      backend,
+      allowNonfinite: values['allow-nonfinite'] === true,
+      quiet: values.quiet === true,
+    };
+  } catch (error) {
+    opened.forEach((source) => source.close());
+    throw error;
+  }
+}
+
+export function closeSequenceJob(job: SequenceJob): void {
+  job.input.close();
+  job.h0?.close();
+}
+
+/** Throws when `block` (rows from `start` of `source`) holds NaN or ±Infinity, naming the first one's index in the file. */
+function checkFinite(source: string, block: Float32Array, shape: number[], batchAxis: number | null, start: number): void {
+  const bad = block.findIndex((value) => !Number.isFinite(value));
+  if (bad < 0) return;
+  const index: number[] = [];
+  let rest = bad;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    index.unshift((rest % shape[axis]) + (axis === batchAxis ? start : 0));
+    rest = Math.floor(rest / shape[axis]);
+  }
+  throw new FormatError(source, 'finite values (pass --allow-nonfinite to run NaN and Infinity through)', `${block[bad]} at ${formatShape(index)}`);
+}
+
+/** Reads rows `range` of `source` as a host array, checking them unless non-finite values are allowed. */
+function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange): HostArray {
+  const shape = withBatch(source.shape, batchAxis, range.end - range.start);
+  const data = source.readRows(batchAxis, range.start, range.end);
+  if (!job.allowNonfinite) checkFinite(source.name, data, shape, batchAxis, range.start);
+  return { shape, data };
+}
+
+/** The chunk of rows `range`: input, h0 and lengths of those sequences. */
+function readChunk(job: SequenceJob, range: RowRange): Chunk {
+  return {
+    input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range),
+    h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range),
+    lengths: job.lengths?.slice(range.start, range.end),
+  };
+}
+
+/**
+ * Computes every chunk of the job's rows with `implementations`, handing each chunk's outputs
+ * to `handle` (rows relative to the file, in any order). Shows progress on a TTY unless quiet;
+ * returns the summary line.
+ */
+export async function runSequenceJob(
+  job: SequenceJob,
+  implementations: Implementation[],
+  handle: (range: RowRange, outputs: ChunkOutputs) => void,
+  stderr: TextSink,
+): Promise<string> {
+  const ranges = chunkRanges(job.range, job.batchSize);
+  const workers = Math.max(1, Math.min(job.workers, ranges.length));
+  const progress = createProgress(stderr, job.range.end - job.range.start, stderr.isTTY === true && !job.quiet);
+  let seconds = 0;
+  try {
+    const pool = workers === 1 ? inProcessPool(job.spec, implementations) : await workerPool(workers, job.spec, implementations, job.backend);
+    try {
+      await processChunks(
+        ranges,
+        pool,
+        (range) => readChunk(job, range),
+        (range, outputs) => {
+          handle(range, outputs);
+          progress.advance(range.end - range.start);
+        },
+      );
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    seconds = progress.finish();
+  }
+  return formatSummary(job.range.end - job.range.start, seconds, job.backend, workers);
+}

@@ -1,0 +1,195 @@
+import { promises as fs } from 'fs';
+import { dirname, extname, join } from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../config';
+import { ArgumentError, FormatError } from '../errors';
+import { HostArray, toHostArrays, toTensors, writeFileAtomic } from '../formats';
+import { isPlainObject } from '../formats/isPlainObject';
+import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
+import { readNamedFile } from './readFile';
+
+/**
+ * A tfjs LayersModel of an `nn.RNN`: `model.json` and `weights.bin` side by side, readable by
+ * `tf.loadLayersModel`. Input `[batch, seq, input_size]` (batch-major, as Keras); outputs the
+ * last layer's sequence `[batch, seq, D·H]`, then every final state `[batch, H]`, layer-major,
+ * direction-minor (PyTorch's `h_n` order). One `SimpleRNN` per layer named `rnn_l{k}`, wrapped in
+ * a `Bidirectional` named `bidirectional_l{k}` when D = 2; the `nn.RNN` arguments are kept in the
+ * model's user-defined metadata under `CONFIG_KEY`.
+ */
+
+/** Where the `nn.RNN` keyword arguments are recorded: safetensors `__metadata__`, JSON, tfjs metadata. */
+export const CONFIG_KEY = 'nn.RNN';
+const WEIGHTS_FILE = 'weights.bin';
+const MODEL_FILE = 'model.json';
+
+/** `model.json`'s path for an output `out`: `out` itself when it ends in `.json`, else `out/model.json`. */
+function tfjsModelPath(out: string): string {
+  return extname(out).toLowerCase() === '.json' ? out : join(out, MODEL_FILE);
+}
+
+/**
+ * An IOHandler over files: `save` writes `weights.bin` and then `model.json` next to it, each
+ * atomically; `load` reads them back (every weights path of the manifest, relative to `model.json`).
+ */
+export function fileIOHandler(modelPath: string): tf.io.IOHandler {
+  const directory = dirname(modelPath);
+  return {
+    async save(artifacts) {
+      const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: artifacts.format,
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+        userDefinedMetadata: artifacts.userDefinedMetadata,
+      };
+      await fs.mkdir(directory, { recursive: true });
+      await writeFileAtomic(join(directory, WEIGHTS_FILE), new Uint8Array(weightData));
+      await writeFileAtomic(modelPath, JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
+    },
+    async load() {
+      let modelJson: unknown;
+      try {
+        modelJson = JSON.parse((await readNamedFile(modelPath)).toString('utf8'));
+      } catch (error) {
+        if (error instanceof FormatError) throw error;
+        throw new FormatError(modelPath, 'a tfjs model.json', `invalid JSON (${(error as Error).message})`);
+      }
+      if (!isPlainObject(modelJson) || !isPlainObject(modelJson.modelTopology) || !Array.isArray(modelJson.weightsManifest)) {
+        throw new FormatError(modelPath, 'a tfjs model.json with modelTopology and weightsManifest', 'neither');
+      }
+      return tf.io.getModelArtifactsForJSON(modelJson as unknown as tf.io.ModelJSON, async (manifest) => {
+        const buffers = [];
+        for (const group of manifest) {
+          for (const path of group.paths) buffers.push(new Uint8Array(await readNamedFile(join(directory, path))));
+        }
+        const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => bytes.slice().buffer));
+        return [manifest.flatMap((group) => group.weights), weightData];
+      });
+    },
+  };
+}
+
+/** The layers of the exported model, named `rnn_l{k}` (`bidirectional_l{k}` around it when D = 2). */
+function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
+  return Array.from({ length: config.numLayers }, (_, layer) => {
+    const cell = tf.layers.simpleRNN({
+      units: config.hiddenSize,
+      activation: config.nonlinearity,
+      useBias: config.bias,
+      returnSequences: true,
+      returnState: true,
+      name: `rnn_l${layer}`,
+      inputShape: [null, layerInputSize(config, layer)],
+    });
+    return config.bidirectional ? tf.layers.bidirectional({ layer: cell, mergeMode: 'concat', name: `bidirectional_l${layer}` }) : cell;
+  });
+}
+
+/** Writes `stateDict` as a tfjs LayersModel at `out` (a directory, or a `model.json` path); returns the model.json path. */
+export async function saveTfjsModel(out: string, config: FullRNNConfig, stateDict: Record<string, HostArray>): Promise<string> {
+  const modelPath = tfjsModelPath(out);
+  const input = tf.input({ shape: [null, config.inputSize], name: 'input' });
+  const layers = namedLayers(config);
+  const states: tf.SymbolicTensor[] = [];
+  let sequence = input;
+  for (const layer of layers) {
+    const [output, ...finalStates] = layer.apply(sequence) as tf.SymbolicTensor[];
+    states.push(...finalStates);
+    sequence = output;
+  }
+  const model = tf.model({ inputs: input, outputs: [sequence, ...states], name: 'nn_rnn' });
+  const tensors = toTensors(stateDict);
+  const keras = torchToKeras(tensors, config);
+  try {
+    keras.forEach((directions, index) =>
+      layers[index].setWeights(directions.flatMap(({ kernel, recurrentKernel, bias }) => [kernel, recurrentKernel, ...(bias ? [bias] : [])])),
+    );
+    model.setUserDefinedMetadata({ [CONFIG_KEY]: toTorchArgs(config) });
+    await model.save(fileIOHandler(modelPath));
+  } finally {
+    disposeKerasWeights(keras);
+    tf.dispose(Object.values(tensors));
+    model.dispose();
+  }
+  return modelPath;
+}
+
+/** A model written by `saveTfjsModel`: the state dict (`b_hh` zero, see `kerasToTorch`) and the recorded arguments. */
+export interface TfjsWeights {
+  tensors: Record<string, HostArray>;
+  recordedArgs: unknown;
+}
+
+/** The SimpleRNN config of an exported layer (the wrapped one of a Bidirectional). */
+function cellConfig(layer: tf.layers.Layer): Record<string, unknown> {
+  const config = layer.getConfig() as Record<string, unknown>;
+  const wrapped = config.layer as { config?: Record<string, unknown> } | undefined;
+  return wrapped?.config ?? config;
+}
+
+/** Checks that the loaded model is the one `saveTfjsModel` writes for `config`, layer by layer. */
+function checkStructure(model: tf.LayersModel, config: FullRNNConfig, source: string): tf.layers.Layer[] {
+  const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
+  const expectedClass = config.bidirectional ? 'Bidirectional' : 'SimpleRNN';
+  const prefix = config.bidirectional ? 'bidirectional' : 'rnn';
+  const names = layers.map((layer) => `${layer.name} (${layer.getClassName()})`).join(', ');
+  const expectedNames = Array.from({ length: config.numLayers }, (_, layer) => `${prefix}_l${layer} (${expectedClass})`).join(', ');
+  if (names !== expectedNames) throw new FormatError(source, `the layers ${expectedNames}, as convert --to tfjs writes them`, names || 'none');
+  layers.forEach((layer) => {
+    const { activation, useBias } = cellConfig(layer);
+    if (activation !== config.nonlinearity || useBias !== config.bias) {
+      const expected = `activation '${config.nonlinearity}' and useBias ${config.bias}`;
+      throw new FormatError(`${source}: ${layer.name}`, expected, `activation '${activation}' and useBias ${useBias}`);
+    }
+  });
+  return layers;
+}
+
+/** The Keras weights of each exported layer: per direction, kernel, recurrent kernel and bias. */
+function kerasWeightsOf(layers: tf.layers.Layer[], config: FullRNNConfig): KerasWeights {
+  const perDirection = config.bias ? 3 : 2;
+  return layers.map((layer) => {
+    const weights = layer.getWeights();
+    return Array.from({ length: numDirections(config) }, (_, direction) => {
+      const [kernel, recurrentKernel, bias] = weights.slice(direction * perDirection, (direction + 1) * perDirection);
+      return { kernel: kernel as tf.Tensor2D, recurrentKernel: recurrentKernel as tf.Tensor2D, bias: bias as tf.Tensor1D | undefined };
+    });
+  });
+}
+
+/**
+ * Reads a model written by `saveTfjsModel` through `tf.loadLayersModel`, as a PyTorch state
+ * dict for `config(recordedArgs)`. `parseConfig` turns the recorded arguments into a config.
+ */
+export async function loadTfjsModel(modelPath: string, parseConfig: (args: unknown) => FullRNNConfig): Promise<TfjsWeights> {
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(fileIOHandler(modelPath));
+  } catch (error) {
+    if (error instanceof FormatError) throw error;
+    throw new FormatError(modelPath, 'a tfjs LayersModel', (error as Error).message);
+  }
+  try {
+    const recordedArgs = (model.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[CONFIG_KEY];
+    if (recordedArgs === undefined) throw new FormatError(modelPath, `the nn.RNN arguments in userDefinedMetadata['${CONFIG_KEY}']`, 'none');
+    const config = parseConfig(recordedArgs);
+    const stateDict = tf.tidy(() => {
+      try {
+        return kerasToTorch(kerasWeightsOf(checkStructure(model, config, modelPath), config), config);
+      } catch (error) {
+        if (error instanceof ArgumentError && !(error instanceof FormatError)) {
+          throw new FormatError(`${modelPath}: ${error.argument}`, error.expected, error.actual);
+        }
+        throw error;
+      }
+    });
+    const tensors = toHostArrays(stateDict);
+    tf.dispose(Object.values(stateDict));
+    return { tensors, recordedArgs };
+  } finally {
+    model.dispose();
+  }
+}

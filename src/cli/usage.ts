@@ -1,0 +1,74 @@
+/** The help text of each command, and of the whole tool. */
+
+const SEQUENCE_OPTIONS = `
+  --weights W          PyTorch state_dict (.safetensors or .json) or tfjs model.json (convert --to tfjs)
+  --config C           JSON of nn.RNN arguments (input_size, hidden_size, num_layers, nonlinearity,
+                       bias, batch_first, bidirectional, dropout); optional when W records it
+  --input X            .npy (float32/float64, little-endian, C order), .npz or .json (nested lists),
+                       shaped as nn.RNN takes it: [L, N, input_size], [N, L, input_size] (batch_first)
+                       or [L, input_size] (unbatched)
+  --input-key K        the array of an .npz input (default: its only array)
+  --h0 H0              initial state [D*num_layers, N, hidden_size] ([D*num_layers, hidden_size] unbatched)
+  --h0-key K           the array of an .npz h0
+  --lengths LEN        valid steps of each sequence, [N] (.npy int32/int64 or a JSON list), as
+                       pack_padded_sequence(input, lengths, enforce_sorted=False)
+  --batch-size N       sequences per chunk read, computed and written at once (default 256)
+  --workers N          worker threads (default: one per core); results are identical for any N
+  --shard i/n          only shard i of n (zero-based): rows [floor(i*N/n), floor((i+1)*N/n))
+  --backend B          tensorflow, wasm or cpu (default: the fastest available)
+  --allow-nonfinite    run NaN and Infinity in the input through instead of rejecting them
+  --quiet              no progress bar; just the summary line`;
+
+export const USAGE: Record<string, string> = {
+  run: `Usage: tfjs-rnn run --weights W [--config C] --input X --output OUT [--hn HN] [options]
+
+Runs nn.RNN (eval mode) over every sequence of X and writes output (and h_n) exactly as PyTorch
+lays them out, as .npy float32 (or .json by extension), through a temp file renamed at the end.
+${SEQUENCE_OPTIONS}
+  --output OUT         output [L, N, D*H], [N, L, D*H] or [L, D*H]
+  --hn HN              h_n [D*num_layers, N, H] (or [D*num_layers, H])
+  --impl I             manual (hand-written recurrence, default) or layers (tf.layers twin)
+
+Sharding: shard i of n (zero-based) holds batch rows [floor(i*N/n), floor((i+1)*N/n)), so n
+machines (any job runner) can each run one shard of the same file, and every row is in exactly
+one shard. Merge by concatenating along the batch axis, in shard order (output: axis 0 with
+batch_first, else 1; h_n: axis 1):
+
+  import numpy as np
+  n = 4
+  output = np.concatenate([np.load(f"out.{i}.npy") for i in range(n)], axis=1)
+  h_n = np.concatenate([np.load(f"hn.{i}.npy") for i in range(n)], axis=1)`,
+  check: `Usage: tfjs-rnn check --weights W [--config C] --input X [--expected-output E] [--expected-hn E2] [options]
+
+Runs both implementations, compares them with each other and with the expected arrays (e.g.
+exported from PyTorch), prints max abs/rel difference, worst index and a per-sequence summary
+for each output; exits 1 when a comparison is outside tolerance.
+${SEQUENCE_OPTIONS}
+  --expected-output E  expected output (.npy, .npz or .json); --expected-output-key K for an .npz
+  --expected-hn E2     expected h_n; --expected-hn-key K for an .npz
+  --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
+  convert: `Usage: tfjs-rnn convert --weights W [--config C] --to safetensors|json|tfjs OUT
+
+Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
+model.json path; weights.bin beside it), recording the nn.RNN arguments so that later commands
+need no --config. A tfjs model keeps b_ih + b_hh as one bias: converted back, b_hh is zero and
+the outputs are the same.
+  --backend B          tensorflow, wasm or cpu`,
+  info: `Usage: tfjs-rnn info --weights W [--config C] [--backend B]
+
+Prints the configuration inferred from the weights, the full one when given or recorded,
+parameter names and shapes, parameter count, and the backend that would run.`,
+};
+
+export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
+
+PyTorch's nn.RNN on TensorFlow.js, over files of sequences.
+
+Commands:
+  run      run the model over an input file, writing output and h_n
+  check    compare both implementations (and expected arrays) with a tolerance
+  convert  convert weights between safetensors, JSON and a tfjs LayersModel
+  info     show the configuration and parameters of a weights file
+
+Run 'tfjs-rnn <command> --help' for its options.
+Exit codes: 0 success, 1 check outside tolerance, 2 bad input or usage, 3 internal error.`;

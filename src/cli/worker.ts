@@ -1,0 +1,32 @@
+import { parentPort, workerData } from 'worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { Chunk, createChunkRunner } from './chunkRunner';
+import { WORKER_MARKER, WorkerSetup, describeFailure } from './workers';
+
+/**
+ * A worker thread of `workerPool`: builds the models once on the backend it is given, says
+ * `{ready}`, then answers each `{chunk}` with `{outputs}` (or `{error}`), one at a time.
+ */
+
+async function serve(port: NonNullable<typeof parentPort>, setup: WorkerSetup): Promise<void> {
+  tf.env().set('PROD', true); // As on the main thread: no tfjs notices on the shared stderr.
+  try {
+    await initBackend(setup.backend);
+    const runner = createChunkRunner(setup.spec, setup.implementations);
+    port.on('message', ({ chunk }: { chunk: Chunk }) => {
+      try {
+        const outputs = runner.run(chunk);
+        const buffers = Object.values(outputs).flatMap(({ output, hN }) => [output.data.buffer as ArrayBuffer, hN.data.buffer as ArrayBuffer]);
+        port.postMessage({ outputs }, buffers);
+      } catch (error) {
+        port.postMessage({ error: describeFailure(error) });
+      }
+    });
+    port.postMessage({ ready: true });
+  } catch (error) {
+    port.postMessage({ ready: false, error: describeFailure(error) });
+  }
+}
+
+if (parentPort !== null && (workerData as WorkerSetup | undefined)?.marker === WORKER_MARKER) void serve(parentPort, workerData as WorkerSetup);
