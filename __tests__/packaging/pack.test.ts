@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
+import { loadFixtures } from '../helpers/fixtures';
 
 /** The repository; `npm test` builds its dist/ before jest runs, so packing needs no build here. */
 const ROOT = resolve(__dirname, '..', '..');
@@ -53,5 +54,12 @@ describe('npm pack', () => {
       `import * as tf from '@tensorflow/tfjs';\nimport { ManualRNN, initBackend, getBackendName } from 'tfjs-rnn';\n${FORWARD}`,
     );
     expect(JSON.parse(run('node', ['use.mjs'], project))).toEqual(expected);
+  });
+
+  test('npx tfjs-rnn info reads a PyTorch state_dict', () => {
+    const [fixture] = loadFixtures('seed_bidirectional');
+    writeFileSync(join(project, 'rnn.json'), JSON.stringify(fixture.state_dict));
+    const info = run('npx', ['--no-install', 'tfjs-rnn', 'info', '--weights', 'rnn.json', '--backend', 'cpu'], project);
+    expect(info).toMatch(/input_size=3, hidden_size=4, num_layers=1, bidirectional=True, bias=True/);
   });
 });
