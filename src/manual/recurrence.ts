@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../config';
+import { scaled, stepActivation } from './activation';
 import { splitSteps } from './hostSteps';
 
 /** Time indices in the order a direction reads them. */
 function readingOrder(seqLen: number, reverse: boolean): number[] {
   const order = Array.from({ length: seqLen }, (_, t) => t);
   return reverse ? order.reverse() : order;
-}
-
-function activate(nonlinearity: Nonlinearity, preActivation: tf.Tensor2D): tf.Tensor2D {
-  return nonlinearity === 'tanh' ? tf.tanh(preActivation) : tf.relu(preActivation);
 }
 
 /** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
@@ -45,12 +42,14 @@ export function recur(
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const states = tf.tidy(() => {
-      const projectionSteps = splitSteps(projection);
+      const activation = stepActivation(nonlinearity, initial.shape[0], initial.shape[1]);
+      const projectionSteps = splitSteps(scaled(projection, activation.scale));
+      const recurrent = scaled(recurrentT, activation.scale);
       const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
       const stateSteps: tf.Tensor2D[] = new Array(seqLen);
       let state = initial;
       for (const t of readingOrder(seqLen, reverse)) {
-        const updated = activate(nonlinearity, tf.add(projectionSteps[t], tf.matMul(state, recurrentT)));
+        const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(state, recurrent)));
         const valid = validSteps?.[t];
         state = valid === undefined ? updated : tf.where(valid, updated, state);
         stateSteps[t] = state;
