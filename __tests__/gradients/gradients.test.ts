@@ -13,7 +13,7 @@ import {
 import { LossGradients, TrainableModel, lossGradients } from '../../src/training';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { layersFromTorch, manualFromTorch } from '../helpers/models';
+import { STEP_LOOPS, layersFromTorch, manualFromTorch } from '../helpers/models';
 import { Fixture, loadDenseFixtures, loadFixtures, tensorOf } from '../helpers/fixtures';
 
 const fixtures = [...loadDenseFixtures(), ...loadFixtures('packed_')];
@@ -84,8 +84,8 @@ function expectTorchGradients(named: Record<string, tf.Tensor>, fixture: Fixture
 
 describeEachBackend(() => {
   describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('gradients of %s match PyTorch autograd', (_, fixture) => {
-    test('hand-written BPTT', () => {
-      const manual = manualFromTorch(fixture);
+    test.each(STEP_LOOPS)('hand-written BPTT (%s loop forward)', (loop) => {
+      const manual = manualFromTorch(fixture, { loop });
       try {
         expectTorchGradients(gradientsByName(manual, fixture, manualNames), fixture, false);
       } finally {

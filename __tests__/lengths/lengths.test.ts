@@ -8,23 +8,28 @@ import {
   RNNOutput,
   RecurrentModel,
   ShapeError,
+  StepLoop,
   copyManualToLayers,
-  disposeKerasWeights,
-  torchToKeras,
 } from '../../src';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { Fixture, configOf, loadFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+import { Fixture, loadFixtures, tensorOf } from '../helpers/fixtures';
+import { layersFromTorch, manualFromTorch } from '../helpers/models';
 
 const packedFixtures = loadFixtures('packed_');
 
-type Implementation = 'hand-written' | 'tf.layers twin';
-const IMPLEMENTATIONS: Implementation[] = ['hand-written', 'tf.layers twin'];
+type Implementation = 'hand-written, host loop' | 'hand-written, tensor loop' | 'tf.layers twin';
+const IMPLEMENTATIONS: Implementation[] = ['hand-written, host loop', 'hand-written, tensor loop', 'tf.layers twin'];
+
+/** The step loop of a hand-written implementation. */
+function loopOf(implementation: Implementation): StepLoop {
+  return implementation.endsWith('host loop') ? 'host' : 'tensor';
+}
 
 /** A model of either implementation holding the same weights (the hand-written model's, seeded). */
 function buildModel(implementation: Implementation, config: RNNConfig, seed = 1): RecurrentModel {
-  const manual = new ManualRNN(config, { seed });
-  if (implementation === 'hand-written') return manual;
+  const manual = new ManualRNN(config, { seed, loop: loopOf(implementation) });
+  if (implementation !== 'tf.layers twin') return manual;
   const layers = new LayersRNN(config);
   copyManualToLayers(manual, layers);
   manual.dispose();
@@ -32,21 +37,7 @@ function buildModel(implementation: Implementation, config: RNNConfig, seed = 1)
 }
 
 function modelFromTorch(implementation: Implementation, fixture: Fixture): RecurrentModel {
-  const stateDict = stateDictOf(fixture);
-  let model: RecurrentModel;
-  if (implementation === 'hand-written') {
-    const manual = new ManualRNN(configOf(fixture));
-    manual.loadStateDict(stateDict);
-    model = manual;
-  } else {
-    const layers = new LayersRNN(configOf(fixture));
-    const weights = torchToKeras(stateDict, configOf(fixture));
-    layers.setKerasWeights(weights);
-    disposeKerasWeights(weights);
-    model = layers;
-  }
-  tf.dispose(Object.values(stateDict));
-  return model;
+  return implementation === 'tf.layers twin' ? layersFromTorch(fixture) : manualFromTorch(fixture, { loop: loopOf(implementation) });
 }
 
 function disposeOutput({ output, hN }: RNNOutput): void {
@@ -190,12 +181,12 @@ describeEachBackend(() => {
     });
   });
 
-  describe('hand-written recurrence: masking costs nothing without lengths', () => {
+  describe('hand-written recurrence, tensor loop: masking costs nothing without lengths', () => {
     const config: RNNConfig = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true };
 
     /** Kernel names the forward pass runs, counted. */
     async function kernelCounts(lengths?: number[]): Promise<Map<string, number>> {
-      const model = new ManualRNN(config, { seed: 2 });
+      const model = new ManualRNN(config, { seed: 2, loop: 'tensor' });
       const input = tf.randomNormal([3, 6, 3], 0, 1, 'float32', 13);
       const info = await tf.profile(() => {
         const { output, hN } = model.forward(input, undefined, { lengths });

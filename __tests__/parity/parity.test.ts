@@ -10,7 +10,7 @@ import {
 } from '../../src';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { layersFromTorch, manualFromTorch } from '../helpers/models';
+import { STEP_LOOPS, layersFromTorch, manualFromTorch } from '../helpers/models';
 import { Fixture, configOf, loadDenseFixtures, tensorOf } from '../helpers/fixtures';
 
 const fixtures = loadDenseFixtures();
@@ -47,8 +47,8 @@ function withModels(models: RecurrentModel[], body: () => void): void {
 
 describeEachBackend(() => {
   describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_, fixture) => {
-    test('hand-written matches PyTorch', () => {
-      const manual = manualFromTorch(fixture);
+    test.each(STEP_LOOPS)('hand-written (%s loop) matches PyTorch', (loop) => {
+      const manual = manualFromTorch(fixture, { loop });
       withModels([manual], () => expectSameResult(run(manual, fixture), torchResult(fixture)));
     });
 

@@ -15,3 +15,9 @@ export function splitSteps(sequence: tf.Tensor3D): tf.Tensor2D[] {
   }
   return steps;
 }
+
+/** Time indices in the order a direction reads them. */
+export function readingOrder(seqLen: number, reverse: boolean): number[] {
+  const order = Array.from({ length: seqLen }, (_, t) => t);
+  return reverse ? order.reverse() : order;
+}

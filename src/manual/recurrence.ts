@@ -1,17 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../config';
 import { scaled, stepActivation } from './activation';
-import { splitSteps } from './hostSteps';
-
-/** Time indices in the order a direction reads them. */
-function readingOrder(seqLen: number, reverse: boolean): number[] {
-  const order = Array.from({ length: seqLen }, (_, t) => t);
-  return reverse ? order.reverse() : order;
-}
+import { StepLoop, recurOnHost, runsOnHost } from './hostLoop';
+import { readingOrder, splitSteps } from './hostSteps';
 
 /** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
 function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Tensor3D {
   return nonlinearity === 'tanh' ? tf.sub(1, tf.square(states)) : tf.step(states);
+}
+
+/** How `recur` runs one direction. */
+export interface RecurOptions {
+  nonlinearity: Nonlinearity;
+  /** Read from the last step to the first. */
+  reverse: boolean;
+  /**
+   * `[N]`, each in `[1, L]`: sequence b only updates its state at steps `t < lengths[b]`
+   * and keeps it elsewhere, so the forward direction carries its last valid state to the
+   * end and the reverse direction holds `h0` until it reaches its last valid step.
+   * Absent: every step is valid, and no step does more than the unmasked recurrence.
+   */
+  lengths?: Int32Array;
+  /** Steps on host arrays or as tf ops (`auto`: host arrays for small steps). */
+  loop: StepLoop;
 }
 
 /**
@@ -21,41 +32,25 @@ function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Te
  * @param inputProjection `[L, N, H]`: `x_t W_ihᵀ + b_ih + b_hh` for every step.
  * @param h0 `[N, H]`: the state before the first step read.
  * @param weightHhT `[H, H]`: `W_hhᵀ`.
- * @param lengths `[N]`, each in `[1, L]`: sequence b only updates its state at steps
- *   `t < lengths[b]` and keeps it elsewhere, so the forward direction carries its last valid
- *   state to the end and the reverse direction holds `h0` until it reaches its last valid step.
- *   Absent: every step is valid, and no step does more than the unmasked recurrence.
  * @returns `[L, N, H]`: `h_t` for every step, in time order (kept states at padded steps).
  *
- * The gradient is hand-written backpropagation through time, so both passes do one
- * `matMul` per step and read each sequence tensor from the backend once.
+ * The forward pass runs on host arrays when the steps are small (`hostLoop.ts`), else as
+ * one `matMul` per step. The gradient is hand-written backpropagation through time, one
+ * `matMul` per step, reading each sequence tensor from the backend once.
  */
 export function recur(
   inputProjection: tf.Tensor3D,
   h0: tf.Tensor2D,
   weightHhT: tf.Tensor2D,
-  nonlinearity: Nonlinearity,
-  reverse: boolean,
-  lengths?: Int32Array,
+  options: RecurOptions,
 ): tf.Tensor3D {
-  const seqLen = inputProjection.shape[0];
+  const { nonlinearity, reverse, lengths, loop } = options;
+  const [seqLen, batchSize, hiddenSize] = inputProjection.shape;
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    const states = tf.tidy(() => {
-      const activation = stepActivation(nonlinearity, initial.shape[0], initial.shape[1]);
-      const projectionSteps = splitSteps(scaled(projection, activation.scale));
-      const recurrent = scaled(recurrentT, activation.scale);
-      const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
-      const stateSteps: tf.Tensor2D[] = new Array(seqLen);
-      let state = initial;
-      for (const t of readingOrder(seqLen, reverse)) {
-        const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(state, recurrent)));
-        const valid = validSteps?.[t];
-        state = valid === undefined ? updated : tf.where(valid, updated, state);
-        stateSteps[t] = state;
-      }
-      return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
-    });
+    const states = runsOnHost(loop, batchSize, hiddenSize)
+      ? statesOnHost(projection, initial, recurrentT, options)
+      : statesAsOps(projection, initial, recurrentT, options);
     save([states, initial, recurrentT]);
     const gradFunc = (dStates: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [savedStates, savedInitial, savedRecurrentT] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
@@ -65,6 +60,51 @@ export function recur(
     return { value: states, gradFunc };
   });
   return run(inputProjection, h0, weightHhT) as tf.Tensor3D;
+}
+
+/** `recur`'s states from one tf op per step (a `matMul`, an `add`, the activation). */
+function statesAsOps(
+  projection: tf.Tensor3D,
+  initial: tf.Tensor2D,
+  recurrentT: tf.Tensor2D,
+  { nonlinearity, reverse, lengths }: RecurOptions,
+): tf.Tensor3D {
+  const seqLen = projection.shape[0];
+  return tf.tidy(() => {
+    const activation = stepActivation(nonlinearity, initial.shape[0], initial.shape[1]);
+    const projectionSteps = splitSteps(scaled(projection, activation.scale));
+    const recurrent = scaled(recurrentT, activation.scale);
+    const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
+    const stateSteps: tf.Tensor2D[] = new Array(seqLen);
+    let state = initial;
+    for (const t of readingOrder(seqLen, reverse)) {
+      const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(state, recurrent)));
+      const valid = validSteps?.[t];
+      state = valid === undefined ? updated : tf.where(valid, updated, state);
+      stateSteps[t] = state;
+    }
+    return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
+  });
+}
+
+/** `recur`'s states from the host loop: one read of each input, one tensor out. */
+function statesOnHost(
+  projection: tf.Tensor3D,
+  initial: tf.Tensor2D,
+  recurrentT: tf.Tensor2D,
+  { nonlinearity, reverse, lengths }: RecurOptions,
+): tf.Tensor3D {
+  const [seqLen, batchSize, hiddenSize] = projection.shape;
+  const states = recurOnHost(
+    projection.dataSync() as Float32Array,
+    initial.dataSync() as Float32Array,
+    recurrentT.dataSync() as Float32Array,
+    { seqLen, batchSize, hiddenSize },
+    nonlinearity,
+    reverse,
+    lengths,
+  );
+  return tf.tensor3d(states, [seqLen, batchSize, hiddenSize]);
 }
 
 /**

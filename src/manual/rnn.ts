@@ -13,22 +13,33 @@ import {
   fromTimeMajor,
   toTimeMajor,
 } from '../shapes';
+import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
 
 export interface ManualRNNOptions {
   /** Seed of the default initialisation; random when absent. */
   seed?: number;
+  /**
+   * How the forward recurrence runs its steps: `'host'` on typed arrays (fastest for small
+   * steps, `N·H·H` below `HOST_LOOP_MAX_MULTIPLY_ADDS`), `'tensor'` as tf ops on the backend,
+   * `'auto'` by that size. Both give PyTorch's numbers; the gradient is the same either way.
+   * @default 'auto'
+   */
+  loop?: StepLoop;
 }
 
 /**
- * PyTorch's `nn.RNN`, written out on tf ops:
- * `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` for every layer and direction.
+ * PyTorch's `nn.RNN`, written out:
+ * `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` for every layer and direction, the
+ * input projection as one matMul, the steps as tf ops or on host arrays (`loop`).
  * Parameters are `tf.Variable`s named and shaped as in PyTorch's `state_dict`.
  */
 export class ManualRNN implements RecurrentModel {
   readonly config: FullRNNConfig;
   training = true;
+  /** How the forward recurrence runs its steps (see `ManualRNNOptions.loop`). */
+  readonly loop: StepLoop;
   private readonly parameters: Map<string, tf.Variable>;
 
   constructor(config: RNNConfig, options: ManualRNNOptions = {}) {
@@ -36,6 +47,11 @@ export class ManualRNN implements RecurrentModel {
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
       throw new ArgumentError('seed', 'an integer', String(options.seed));
     }
+    const loop = options.loop ?? 'auto';
+    if (!STEP_LOOPS.includes(loop)) {
+      throw new ArgumentError('loop', `one of ${STEP_LOOPS.map((name) => `'${name}'`).join(', ')}`, `'${loop}'`);
+    }
+    this.loop = loop;
     this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
   }
 
@@ -86,8 +102,7 @@ export class ManualRNN implements RecurrentModel {
         this.parameters,
         toTimeMajor(this.config, layout, input),
         batchedInitialState(this.config, layout, h0),
-        this.training,
-        lengths,
+        { training: this.training, lengths, loop: this.loop },
       );
       return { output: fromTimeMajor(this.config, layout, output), hN: finalState(layout, hN) };
     });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, numDirections } from '../config';
 import { DirectionWeights, directionWeights } from './parameters';
+import { StepLoop } from './hostLoop';
 import { recur } from './recurrence';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
@@ -17,7 +18,8 @@ function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor
  * Runs every layer and direction, as PyTorch's `nn.RNN` does.
  * @param input `[L, N, H_in]`.
  * @param h0 `[D·numLayers, N, H]`, layer-major, direction-minor.
- * @param lengths `[N]` valid steps per sequence (checked); absent when every step is valid.
+ * @param options `training` (dropout between layers), `lengths` `[N]` valid steps per
+ *   sequence (checked; absent when every step is valid), `loop` (see `StepLoop`).
  * @returns output `[L, N, D·H]` (forward half, then reverse half; zero at padded steps) and
  *   hN `[D·numLayers, N, H]`: the forward direction's state after each sequence's last valid
  *   step, the reverse direction's state after reading `x_0`.
@@ -27,8 +29,7 @@ export function runLayers(
   parameters: ReadonlyMap<string, tf.Tensor>,
   input: tf.Tensor3D,
   h0: tf.Tensor3D,
-  training: boolean,
-  lengths?: Int32Array,
+  { training, lengths, loop }: { training: boolean; lengths?: Int32Array; loop: StepLoop },
 ): { output: tf.Tensor3D; hN: tf.Tensor3D } {
   const directions = numDirections(config);
   const initialStates = unstackStates(h0);
@@ -43,9 +44,7 @@ export function runLayers(
         projectInputs(layerInput, weights),
         initialStates[layer * directions + direction],
         tf.transpose(weights.weightHh),
-        config.nonlinearity,
-        reverse,
-        lengths,
+        { nonlinearity: config.nonlinearity, reverse, lengths, loop },
       );
       const lastRead = reverse ? 0 : states.shape[0] - 1;
       finalStates.push(tf.squeeze<tf.Tensor2D>(tf.slice(states, [lastRead, 0, 0], [1, -1, -1]), [0]));

@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, FORWARD_TOLERANCE, HOST_LOOP_MAX_MULTIPLY_ADDS, ManualRNN, RNNConfig } from '../../src';
+import { describeEachBackend } from '../helpers/backends';
+import { expectClose } from '../helpers/expectClose';
+
+/** How many per-step matMuls one forward pass runs (the input projection is a fused one). */
+async function stepMatMuls(model: ManualRNN, input: tf.Tensor): Promise<number> {
+  const profile = await tf.profile(() => tf.dispose(Object.values(model.forward(input))));
+  return profile.kernels.filter(({ name }) => name === 'BatchMatMul').length;
+}
+
+describe('the loop option', () => {
+  test('rejects an unknown loop', () => {
+    expect(() => new ManualRNN({ inputSize: 3, hiddenSize: 4 }, { loop: 'gpu' as never })).toThrow(ArgumentError);
+    expect(() => new ManualRNN({ inputSize: 3, hiddenSize: 4 }, { loop: 'gpu' as never })).toThrow(
+      /^loop: expected one of 'auto', 'host', 'tensor', got 'gpu'$/,
+    );
+  });
+});
+
+describeEachBackend(() => {
+  describe("'auto' picks the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS per step", () => {
+    // N·H·H: 1·127·127 is just below the threshold, 1·128·128 is on it.
+    test.each([
+      [127, 0],
+      [128, 7],
+    ])('hidden size %i: %i per-step matMuls', async (hiddenSize, expected) => {
+      expect(hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS).toBe(expected === 0);
+      const model = new ManualRNN({ inputSize: 3, hiddenSize, batchFirst: true }, { seed: 1 });
+      const input = tf.randomNormal([1, 7, 3], 0, 1, 'float32', 2);
+      expect(await stepMatMuls(model, input)).toBe(expected);
+      model.dispose();
+      input.dispose();
+    });
+  });
+
+  describe('host and tensor loops agree', () => {
+    test.each<RNNConfig>([
+      { inputSize: 5, hiddenSize: 24, numLayers: 2, bidirectional: true, batchFirst: true },
+      { inputSize: 5, hiddenSize: 24, nonlinearity: 'relu', bias: false },
+    ])('%j, with and without lengths', (config) => {
+      const host = new ManualRNN(config, { seed: 3, loop: 'host' });
+      const tensor = new ManualRNN(config, { seed: 3, loop: 'tensor' });
+      const input = tf.randomNormal(config.batchFirst ? [4, 9, 5] : [9, 4, 5], 0, 1, 'float32', 4);
+      for (const lengths of [undefined, [9, 3, 7, 1]]) {
+        const [a, b] = [host, tensor].map((model) => model.forward(input, undefined, { lengths }));
+        expectClose(a.output, b.output, FORWARD_TOLERANCE, 'output');
+        expectClose(a.hN, b.hN, FORWARD_TOLERANCE, 'h_n');
+        tf.dispose([a.output, a.hN, b.output, b.hN]);
+      }
+      tf.dispose(input);
+      host.dispose();
+      tensor.dispose();
+    });
+  });
+});

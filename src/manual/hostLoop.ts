@@ -1,0 +1,70 @@
+import { Nonlinearity } from '../config';
+import { readingOrder } from './hostSteps';
+
+/** How the recurrence runs its steps: on host arrays, as tf ops, or whichever is faster. */
+export const STEP_LOOPS = ['auto', 'host', 'tensor'] as const;
+export type StepLoop = (typeof STEP_LOOPS)[number];
+
+/**
+ * Multiply-adds per step (`N·H·H`) below which the host loop is faster: there a step's
+ * arithmetic costs less than dispatching its three tf ops (bench/micro.ts: 7× faster at
+ * N = 1, H = 32; 6× slower at N = 32, H = 128).
+ */
+export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
+
+/** Whether `loop` runs steps of `[N, H]` on the host. */
+export function runsOnHost(loop: StepLoop, batchSize: number, hiddenSize: number): boolean {
+  return loop === 'host' || (loop === 'auto' && batchSize * hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS);
+}
+
+/** Sizes of one direction's sequence. */
+export interface SequenceDims {
+  seqLen: number;
+  batchSize: number;
+  hiddenSize: number;
+}
+
+/**
+ * `recur`'s forward pass on host arrays, `h_t = act(xProj_t + h_{t−1} W_hhᵀ)`, for steps too
+ * small to pay for tf ops. Sums in double precision and stores each state as float32.
+ * With `lengths`, row b keeps its state at steps `t ≥ lengths[b]`, as the tensor loop does.
+ *
+ * @param projection `[L, N, H]` flat. @param initial `[N, H]` flat.
+ * @param weightHhT `[H, H]` flat (`W_hhᵀ`: row k holds the weights of `h_{t−1}[k]`).
+ * @returns `[L, N, H]` flat: the state after every step, in time order.
+ */
+export function recurOnHost(
+  projection: Float32Array,
+  initial: Float32Array,
+  weightHhT: Float32Array,
+  { seqLen, batchSize, hiddenSize }: SequenceDims,
+  nonlinearity: Nonlinearity,
+  reverse: boolean,
+  lengths?: Int32Array,
+): Float32Array {
+  const stepSize = batchSize * hiddenSize;
+  const states = new Float32Array(seqLen * stepSize);
+  const sum = new Float64Array(hiddenSize);
+  let previous = initial;
+  for (const t of readingOrder(seqLen, reverse)) {
+    const state = states.subarray(t * stepSize, (t + 1) * stepSize);
+    for (let b = 0; b < batchSize; b++) {
+      const row = b * hiddenSize;
+      if (lengths !== undefined && lengths[b] <= t) {
+        state.set(previous.subarray(row, row + hiddenSize), row);
+        continue;
+      }
+      for (let j = 0; j < hiddenSize; j++) sum[j] = projection[t * stepSize + row + j];
+      for (let k = 0; k < hiddenSize; k++) {
+        const h = previous[row + k];
+        const weights = k * hiddenSize;
+        for (let j = 0; j < hiddenSize; j++) sum[j] += h * weightHhT[weights + j];
+      }
+      for (let j = 0; j < hiddenSize; j++) {
+        state[row + j] = nonlinearity === 'tanh' ? Math.tanh(sum[j]) : Math.max(sum[j], 0);
+      }
+    }
+    previous = state;
+  }
+  return states;
+}
