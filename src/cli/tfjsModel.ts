@@ -5,6 +5,7 @@ import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../co
 import { ArgumentError, FormatError } from '../errors';
 import { HostArray, toHostArrays, toTensors, writeFileAtomic } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
+import { stackedLayer } from '../layers/build';
 import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
 import { readNamedFile } from './readFile';
 
@@ -74,18 +75,9 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
 
 /** The layers of the exported model, named `rnn_l{k}` (`bidirectional_l{k}` around it when D = 2). */
 function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
-  return Array.from({ length: config.numLayers }, (_, layer) => {
-    const cell = tf.layers.simpleRNN({
-      units: config.hiddenSize,
-      activation: config.nonlinearity,
-      useBias: config.bias,
-      returnSequences: true,
-      returnState: true,
-      name: `rnn_l${layer}`,
-      inputShape: [null, layerInputSize(config, layer)],
-    });
-    return config.bidirectional ? tf.layers.bidirectional({ layer: cell, mergeMode: 'concat', name: `bidirectional_l${layer}` }) : cell;
-  });
+  return Array.from({ length: config.numLayers }, (_, layer) =>
+    stackedLayer(config, { name: `rnn_l${layer}`, inputShape: [null, layerInputSize(config, layer)] }, `bidirectional_l${layer}`),
+  );
 }
 
 /** Writes `stateDict` as a tfjs LayersModel at `out` (a directory, or a `model.json` path); returns the model.json path. */
