@@ -1,8 +1,11 @@
-import { execFileSync } from 'child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { execFileSync, spawnSync } from 'child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { loadFixtures } from '../helpers/fixtures';
+import { FORWARD_TOLERANCE, bufferSource, decodeNpyFloats, initBackend, readNpyHeader } from '../../src';
+import { expectClose } from '../helpers/expectClose';
+import { loadFixtures, tensorOf } from '../helpers/fixtures';
 
 /** The repository; `npm test` builds its dist/ before jest runs, so packing needs no build here. */
 const ROOT = resolve(__dirname, '..', '..');
@@ -61,5 +64,28 @@ describe('npm pack', () => {
     writeFileSync(join(project, 'rnn.json'), JSON.stringify(fixture.state_dict));
     const info = run('npx', ['--no-install', 'tfjs-rnn', 'info', '--weights', 'rnn.json', '--backend', 'cpu'], project);
     expect(info).toMatch(/input_size=3, hidden_size=4, num_layers=1, bidirectional=True, bias=True/);
+  });
+
+  test('npx tfjs-rnn run with worker threads reproduces PyTorch', async () => {
+    await initBackend('cpu');
+    // Batch 2 in chunks of 1: two chunks, one per worker thread.
+    const [fixture] = loadFixtures('grid_l2_bi_tanh_bias_bf_noh0_batched');
+    writeFileSync(join(project, 'rnn.json'), JSON.stringify(fixture.state_dict));
+    writeFileSync(join(project, 'config.json'), JSON.stringify(fixture.config));
+    writeFileSync(join(project, 'x.json'), JSON.stringify(fixture.input));
+    writeFileSync(join(project, 'expected.json'), JSON.stringify(fixture.output));
+    const common = ['--weights', 'rnn.json', '--config', 'config.json', '--input', 'x.json', '--backend', 'cpu'];
+    const runArgs = [...common, '--output', 'out.npy', '--workers', '2', '--batch-size', '1', '--quiet'];
+    const result = spawnSync('npx', ['--no-install', 'tfjs-rnn', 'run', ...runArgs], { cwd: project, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/^2 sequences in .*, backend cpu, 2 workers$/m);
+    const check = run('npx', ['--no-install', 'tfjs-rnn', 'check', ...common, '--expected-output', 'expected.json'], project);
+    expect(check).toMatch(/output, manual vs expected: .*: ok/);
+    const bytes = readFileSync(join(project, 'out.npy'));
+    const { shape, dataOffset } = readNpyHeader(bufferSource(bytes), ['float32'], 'out.npy');
+    const output = tf.tensor(decodeNpyFloats(bytes.subarray(dataOffset), 'float32'), shape);
+    const expected = tensorOf(fixture.output);
+    expectClose(output, expected, FORWARD_TOLERANCE, 'out.npy');
+    tf.dispose([output, expected]);
   });
 });
