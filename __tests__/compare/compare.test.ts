@@ -31,6 +31,12 @@ describe('compareArrays', () => {
     expect(describeComparison('h_n', comparison)).toBe('h_n: shape: expected [3, 2], got [2, 3]');
   });
 
+  test('equal infinities match; unequal ones do not', () => {
+    expect(compareArrays(array([2], [Infinity, -Infinity]), array([2], [Infinity, -Infinity]), tolerance).ok).toBe(true);
+    expect(compareArrays(array([1], [Infinity]), array([1], [-Infinity]), tolerance).ok).toBe(false);
+    expect(compareArrays(array([1], [3e38]), array([1], [Infinity]), tolerance).ok).toBe(false);
+  });
+
   test('NaN never matches', () => {
     expect(compareArrays(array([1], [NaN]), array([1], [NaN]), tolerance).ok).toBe(false);
     expect(compareArrays(array([1], [NaN]), array([1], [1]), tolerance).ok).toBe(false);

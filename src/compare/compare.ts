@@ -48,7 +48,7 @@ export function compareArrays(actual: NumericArray, expected: NumericArray, tole
   for (let i = 0; i < expected.data.length; i++) {
     const a = actual.data[i];
     const e = expected.data[i];
-    const diff = Math.abs(a - e);
+    const diff = a === e ? 0 : Math.abs(a - e); // equal infinities match, as in assert_close
     const ratio = Number.isNaN(diff) ? Infinity : diff / (tolerance.atol + tolerance.rtol * Math.abs(e));
     maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(diff) ? Infinity : diff);
     if (e !== 0) maxRelDiff = Math.max(maxRelDiff, diff / Math.abs(e));
