@@ -49,7 +49,8 @@ export function compareArrays(actual: NumericArray, expected: NumericArray, tole
     const a = actual.data[i];
     const e = expected.data[i];
     const diff = a === e ? 0 : Math.abs(a - e); // equal infinities match, as in assert_close
-    const ratio = Number.isNaN(diff) ? Infinity : diff / (tolerance.atol + tolerance.rtol * Math.abs(e));
+    const allowed = tolerance.atol + tolerance.rtol * Math.abs(e);
+    const ratio = diff === 0 ? 0 : Number.isFinite(diff) && Number.isFinite(allowed) ? diff / allowed : Infinity;
     maxAbsDiff = Math.max(maxAbsDiff, Number.isNaN(diff) ? Infinity : diff);
     if (e !== 0) maxRelDiff = Math.max(maxRelDiff, diff / Math.abs(e));
     if (ratio > worstRatio) {
