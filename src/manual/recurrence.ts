@@ -143,6 +143,7 @@ function backpropagate(
   const dStateSteps = splitSteps(dStates);
   const dPreSteps: tf.Tensor2D[] = new Array(seqLen);
   const previousSteps: tf.Tensor2D[] = new Array(seqLen);
+  const noGradient = validSteps && tf.zerosLike(h0);
   let dCarry: tf.Tensor2D | undefined;
   let previous: tf.Tensor2D = h0;
   for (const t of readingOrder(seqLen, reverse)) {
@@ -153,7 +154,7 @@ function backpropagate(
     const dState = dCarry === undefined ? dStateSteps[t] : tf.add<tf.Tensor2D>(dStateSteps[t], dCarry);
     const dPre = tf.mul<tf.Tensor2D>(dState, slopeSteps[t]);
     const valid = validSteps?.[t];
-    dPreSteps[t] = valid === undefined ? dPre : tf.where(valid, dPre, tf.zerosLike(dPre));
+    dPreSteps[t] = valid === undefined ? dPre : tf.where(valid, dPre, noGradient as tf.Tensor2D);
     const dPrevious = tf.matMul<tf.Tensor2D>(dPreSteps[t], weightHh);
     dCarry = valid === undefined ? dPrevious : tf.where(valid, dPrevious, dState);
   }
