@@ -50,6 +50,13 @@ describeEachBackend(() => {
       }
     });
 
+    test.each(['host', 'tensor'] as const)('hand-written forward with the %s loop, with lengths', (loop) => {
+      const model = new ManualRNN(config, { seed: 1, loop });
+      const lengths = [5, 2];
+      expectNoLeak(() => tf.dispose(Object.values(model.forward(input, h0, { lengths }))));
+      model.dispose();
+    });
+
     test('gradients through the hand-written recurrence', () => {
       const parameters = [...manual.namedParameters().values()];
       expectNoLeak(() => {
