@@ -78,9 +78,13 @@ function statesAsOps(
     const stateSteps: tf.Tensor2D[] = new Array(seqLen);
     let state = initial;
     for (const t of readingOrder(seqLen, reverse)) {
-      const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(state, recurrent)));
-      const valid = validSteps?.[t];
-      state = valid === undefined ? updated : tf.where(valid, updated, state);
+      const previous = state;
+      state = tf.tidy(() => {
+        const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(previous, recurrent)));
+        const valid = validSteps?.[t];
+        return valid === undefined ? updated : tf.where(valid, updated, previous);
+      });
+      projectionSteps[t].dispose();
       stateSteps[t] = state;
     }
     return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
