@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../config';
 
 /**
- * Elements per step from which wasm computes tanh through its sigmoid. Below it the two
- * extra ops of `2σ(2z) − 1` cost more than tanh itself (bench/micro.ts: slower at 1×32,
- * 1.5× faster at 32×128, 2× at 256×256).
+ * Elements per step from which wasm computes tanh through its sigmoid. Below it the extra
+ * op of `2σ(2z) − 1` costs more than tanh itself (bench/micro.ts: slower at 1×32, 1.5×
+ * faster at 32×128, 2× at 256×256).
  */
 export const SIGMOID_TANH_MIN_ELEMENTS = 1024;
 
@@ -18,12 +18,22 @@ export interface StepActivation {
 /**
  * The fastest exact form of `act(z)` for steps of `[N, H]` on the active backend. On wasm,
  * `tf.tanh` is a scalar loop while `tf.sigmoid` is XNNPACK's vectorised kernel (about 10×
- * faster at 256×256), so there tanh is `2σ(2z) − 1` once a step is large enough.
+ * faster at 256×256), so there tanh is `2σ(2z) − 1` once a step is large enough, written
+ * as one `addN` of `[s, s, −1]`: `s + s` is exact and the `− 1` rounds once, as a
+ * `mul` then `sub` would, in one op instead of two. The `−1` tensor lives in the
+ * caller's scope.
  */
 export function stepActivation(nonlinearity: Nonlinearity, batchSize: number, hiddenSize: number): StepActivation {
   if (nonlinearity === 'relu') return { scale: 1, apply: (z) => tf.relu(z) };
   if (tf.getBackend() === 'wasm' && batchSize * hiddenSize >= SIGMOID_TANH_MIN_ELEMENTS) {
-    return { scale: 2, apply: (twoZ) => tf.sub<tf.Tensor2D>(tf.mul(tf.sigmoid(twoZ), 2), 1) };
+    const minusOne = tf.fill([batchSize, hiddenSize], -1);
+    return {
+      scale: 2,
+      apply: (twoZ) => {
+        const halfShifted = tf.sigmoid(twoZ);
+        return tf.addN([halfShifted, halfShifted, minusOne]) as tf.Tensor2D;
+      },
+    };
   }
   return { scale: 1, apply: (z) => tf.tanh(z) };
 }
