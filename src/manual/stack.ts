@@ -3,6 +3,7 @@ import { FullRNNConfig, numDirections } from '../config';
 import { DirectionWeights, directionWeights } from './parameters';
 import { StepLoop } from './hostLoop';
 import { recur } from './recurrence';
+import { stepAt } from './hostSteps';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
 /** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
@@ -46,8 +47,7 @@ export function runLayers(
         tf.transpose(weights.weightHh),
         { nonlinearity: config.nonlinearity, reverse, lengths, loop },
       );
-      const lastRead = reverse ? 0 : states.shape[0] - 1;
-      finalStates.push(tf.squeeze<tf.Tensor2D>(tf.slice(states, [lastRead, 0, 0], [1, -1, -1]), [0]));
+      finalStates.push(stepAt(states, reverse ? 0 : states.shape[0] - 1));
       directionOutputs.push(states);
     }
     layerInput = dropoutBetweenLayers(
