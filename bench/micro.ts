@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, initBackend } from '../src/backend';
+import { twiceMinusOne } from '../src/manual/activation';
 import { splitSteps } from '../src/manual/hostSteps';
 import { BenchArgs } from './args';
 import { ProfileRecord, formatProfiles, profileManual } from './profile';
@@ -56,6 +57,7 @@ function designCases(): Group[] {
   const b = tf.randomNormal([size, size]) as tf.Tensor2D;
   const bT = tf.transpose(b);
   const bias = tf.randomNormal([size]) as tf.Tensor1D;
+  const minusOne = tf.fill([size, size], -1);
   const sequences = [50, 200].map((seq) => tf.randomNormal([seq, size, size]) as tf.Tensor3D);
   const stepCases = sequences.flatMap((sequence): Case[] => {
     const seq = sequence.shape[0];
@@ -88,9 +90,10 @@ function designCases(): Group[] {
         ['sigmoid', () => tf.sigmoid(a)],
         ['relu', () => tf.relu(a)],
         ['add (same shape)', () => tf.add(a, b)],
-        ['2·sigmoid(2x) − 1 (= tanh)', () => tf.sub(tf.mul(2, tf.sigmoid(tf.mul(2, a))), 1)],
+        ['2·sigmoid(x) − 1 by mul, sub', () => tf.sub(tf.mul(tf.sigmoid(a), 2), 1)],
+        ['2·sigmoid(x) − 1 by addN([s, s, −1])', () => twiceMinusOne(tf.sigmoid(a), minusOne)],
       ],
-      [],
+      [minusOne],
     ],
     [
       'fused matMul + bias, 256×256',
@@ -113,6 +116,7 @@ function stepCases(): Group[] {
     const projection = tf.randomNormal([batch, hidden]) as tf.Tensor2D;
     const weightHhT = tf.randomUniform([hidden, hidden], -0.1, 0.1) as tf.Tensor2D;
     const preActivation = tf.add(projection, tf.matMul(state, weightHhT));
+    const minusOne = tf.fill([batch, hidden], -1);
     const cases: Case[] = [
       ['matMul(h, W_hhᵀ)', () => tf.matMul(state, weightHhT)],
       ['fused.matMul({a: h, b: W_hhᵀ})', () => tf.fused.matMul({ a: state, b: weightHhT })],
@@ -121,11 +125,11 @@ function stepCases(): Group[] {
       ['sigmoid', () => tf.sigmoid(preActivation)],
       ['whole step (matMul, add, tanh)', () => tf.tanh(tf.add(projection, tf.matMul(state, weightHhT)))],
       ['step with fused.matMul', () => tf.tanh(tf.add(projection, tf.fused.matMul({ a: state, b: weightHhT })))],
-      ['step, tanh as 2σ(2z) − 1', () => tf.sub(tf.mul(tf.sigmoid(tf.add(projection, tf.matMul(state, weightHhT))), 2), 1)],
-      ['step, fused.matMul and 2σ(2z) − 1', () => tf.sub(tf.mul(tf.sigmoid(tf.add(projection, tf.fused.matMul({ a: state, b: weightHhT }))), 2), 1)],
+      ['step, tanh as 2σ(2z) − 1 (mul, sub)', () => tf.sub(tf.mul(tf.sigmoid(tf.add(projection, tf.matMul(state, weightHhT))), 2), 1)],
+      ['step, tanh as 2σ(2z) − 1 (addN)', () => twiceMinusOne(tf.sigmoid(tf.add(projection, tf.matMul(state, weightHhT))), minusOne)],
       ['tf.tensor2d of one step from host data', () => tf.tensor2d(new Float32Array(batch * hidden), [batch, hidden])],
     ];
-    return [`one recurrence step, B=${batch} H=${hidden} ${describeShape(shape)}`, cases, [state, projection, weightHhT, preActivation]];
+    return [`one recurrence step, B=${batch} H=${hidden} ${describeShape(shape)}`, cases, [state, projection, weightHhT, preActivation, minusOne]];
   });
 }
 

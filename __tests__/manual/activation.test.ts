@@ -8,7 +8,7 @@ import {
   copyManualToLayers,
   lossGradients,
 } from '../../src';
-import { SIGMOID_TANH_MIN_ELEMENTS } from '../../src/manual/activation';
+import { SIGMOID_TANH_MIN_ELEMENTS, twiceMinusOne } from '../../src/manual/activation';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 
@@ -24,6 +24,14 @@ async function kernelsOf(model: ManualRNN, input: tf.Tensor): Promise<string[]> 
 }
 
 describeEachBackend((backend) => {
+  test(`2s − 1 by addN rounds exactly as mul then sub (${backend})`, () => {
+    const s = tf.sigmoid(tf.randomNormal([64, 256], 0, 4, 'float32', 24));
+    const minusOne = tf.fill(s.shape, -1);
+    const [byAddN, byMulSub] = [twiceMinusOne(s, minusOne), tf.sub(tf.mul(s, 2), 1)];
+    expect(Array.from(byAddN.dataSync())).toEqual(Array.from(byMulSub.dataSync()));
+    tf.dispose([s, minusOne, byAddN, byMulSub]);
+  });
+
   describe('large steps (the fast tanh path on wasm)', () => {
     let manual: ManualRNN;
     let layers: LayersRNN;

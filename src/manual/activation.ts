@@ -26,16 +26,15 @@ export interface StepActivation {
 export function stepActivation(nonlinearity: Nonlinearity, batchSize: number, hiddenSize: number): StepActivation {
   if (nonlinearity === 'relu') return { scale: 1, apply: (z) => tf.relu(z) };
   if (tf.getBackend() === 'wasm' && batchSize * hiddenSize >= SIGMOID_TANH_MIN_ELEMENTS) {
-    const minusOne = tf.fill([batchSize, hiddenSize], -1);
-    return {
-      scale: 2,
-      apply: (twoZ) => {
-        const halfShifted = tf.sigmoid(twoZ);
-        return tf.addN([halfShifted, halfShifted, minusOne]) as tf.Tensor2D;
-      },
-    };
+    const minusOne = tf.fill([batchSize, hiddenSize], -1) as tf.Tensor2D;
+    return { scale: 2, apply: (twoZ) => twiceMinusOne(tf.sigmoid(twoZ), minusOne) };
   }
   return { scale: 1, apply: (z) => tf.tanh(z) };
+}
+
+/** `2s − 1` as one `addN([s, s, minusOne])`, `minusOne` being −1 in the shape of `s`. */
+export function twiceMinusOne<T extends tf.Tensor>(s: T, minusOne: T): T {
+  return tf.addN([s, s, minusOne]);
 }
 
 /** `x · scale`, or `x` itself when the scale is 1. */
