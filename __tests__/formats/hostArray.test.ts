@@ -1,5 +1,5 @@
 import { ShapeError } from '../../src/errors';
-import { hostArray, shapeSize } from '../../src/formats';
+import { firstNonFinite, hostArray, shapeSize } from '../../src/formats';
 
 describe('shapeSize', () => {
   it('multiplies the dimensions; a scalar [] holds one value', () => {
@@ -25,5 +25,17 @@ describe('hostArray', () => {
   it('rejects dimensions that are not non-negative integers', () => {
     expect(() => hostArray([2, -1], new Float32Array(0))).toThrow(/^data: expected a shape of non-negative integers, got \[2, -1\]$/);
     expect(() => hostArray([1.5], new Float32Array(1))).toThrow(ShapeError);
+  });
+});
+
+describe('firstNonFinite', () => {
+  test.each([
+    ['all finite, with ±0 and the extremes', [0, -0, 1, -3.4028234663852886e38, 3.4028234663852886e38, 1e-45], -1],
+    ['NaN', [1, 2, NaN, Infinity], 2],
+    ['+Infinity', [Infinity, NaN], 0],
+    ['−Infinity last', [1, 2, 3, -Infinity], 3],
+    ['empty', [], -1],
+  ])('%s', (_, values, expected) => {
+    expect(firstNonFinite(Float32Array.from(values))).toBe(expected);
   });
 });

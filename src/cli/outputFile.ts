@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, 
 import { randomBytes } from 'crypto';
 import { basename, dirname, join } from 'path';
 import { FormatError } from '../errors';
-import { encodeNpyHeader, encodeNpyValues, npyItemSize, shapeSize, writeFileAtomic } from '../formats';
+import { encodeNpyHeader, encodeNpyValues, firstNonFinite, npyItemSize, shapeSize, writeFileAtomic } from '../formats';
 import { batchGeometry, forEachRun } from './batchRows';
 import { extensionOf } from './sequenceFile';
 
@@ -117,7 +117,7 @@ function jsonSink(path: string, shape: number[], batchAxis: number | null): Arra
     },
     async commit() {
       openSinks.delete(sink);
-      const bad = values.findIndex((value) => !Number.isFinite(value));
+      const bad = firstNonFinite(values);
       if (bad >= 0) throw new FormatError(path, 'finite values (JSON has no NaN or Infinity: write .npy)', `${values[bad]} at element ${bad}`);
       await writeFileAtomic(path, JSON.stringify(toNested(values, shape)));
     },

@@ -1,7 +1,7 @@
 import { BackendName, initBackend } from '../backend';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../errors';
 import { checkLengths } from '../shapes';
-import { HostArray } from '../formats';
+import { HostArray, firstNonFinite } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, shardFlag, shardRange, workersFlag } from './flags';
@@ -119,7 +119,7 @@ export function closeSequenceJob(job: SequenceJob): void {
 
 /** Throws when `block` (rows from `start` of `source`) holds NaN or ±Infinity, naming the first one's index in the file. */
 function checkFinite(source: string, block: Float32Array, shape: number[], batchAxis: number | null, start: number): void {
-  const bad = block.findIndex((value) => !Number.isFinite(value));
+  const bad = firstNonFinite(block);
   if (bad < 0) return;
   const index: number[] = [];
   let rest = bad;

@@ -1,5 +1,5 @@
 import { FormatError, formatShape } from '../errors';
-import { HostArray, hostArray, isShape, shapeSize } from './hostArray';
+import { HostArray, firstNonFinite, hostArray, isShape, shapeSize } from './hostArray';
 import { isPlainObject } from './isPlainObject';
 
 /**
@@ -134,7 +134,7 @@ function toNested(data: Float32Array, shape: readonly number[], offset: number):
 export function serializeStateDictJson(tensors: Record<string, HostArray>): string {
   const entries = Object.entries(tensors).map(([key, tensor]) => {
     const { shape, data } = hostArray(tensor.shape, tensor.data, key);
-    const bad = data.findIndex((value) => !Number.isFinite(value));
+    const bad = firstNonFinite(data);
     if (bad >= 0) {
       throw new FormatError(`${key}${formatIndex(shape, bad)}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
     }
