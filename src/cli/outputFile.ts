@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'fs';
 import { randomBytes } from 'crypto';
 import { basename, dirname, join } from 'path';
 import { FormatError } from '../errors';
@@ -38,6 +38,24 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
+/**
+ * Flushes a file's written blocks to disk on libuv's thread pool while the run goes on, one
+ * flush at a time, so that the final `fsync` before the rename has little left to wait for.
+ * A background flush's error is ignored: the final `fsync` reports the file's state.
+ */
+function backgroundFlusher(fd: () => number): { start(): void; settled(): Promise<void> } {
+  let pending: Promise<void> | undefined;
+  return {
+    start() {
+      if (pending !== undefined) return;
+      pending = new Promise<void>((resolve) => fdatasync(fd(), () => resolve())).then(() => {
+        pending = undefined;
+      });
+    },
+    settled: () => pending ?? Promise.resolve(),
+  };
+}
+
 /** An `.npy` float32 sink: the header for the final shape first, then each block at its rows' offsets. */
 function npySink(path: string, shape: number[], batchAxis: number | null): ArraySink {
   const tempPath = tempPathFor(path);
@@ -50,6 +68,7 @@ function npySink(path: string, shape: number[], batchAxis: number | null): Array
   const header = encodeNpyHeader(shape);
   const itemSize = npyItemSize('float32');
   const geometry = batchGeometry(shape, batchAxis);
+  const flusher = backgroundFlusher(() => fd);
   const sink: ArraySink = {
     path,
     writeRows(start, end, block) {
@@ -57,10 +76,12 @@ function npySink(path: string, shape: number[], batchAxis: number | null): Array
         const bytes = encodeNpyValues(block.subarray(to, to + length));
         writeSync(fd, bytes, 0, bytes.length, header.length + from * itemSize);
       });
+      flusher.start();
     },
     async commit() {
       openSinks.delete(sink);
       try {
+        await flusher.settled();
         fsyncSync(fd);
         closeSync(fd);
         renameSync(tempPath, path);
