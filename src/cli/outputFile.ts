@@ -1,8 +1,6 @@
 import { closeSync, fdatasync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'fs';
-import { randomBytes } from 'crypto';
-import { basename, dirname, join } from 'path';
 import { FormatError } from '../errors';
-import { encodeNpyHeader, encodeNpyValues, firstNonFinite, npyItemSize, shapeSize, writeFileAtomic } from '../formats';
+import { encodeNpyHeader, encodeNpyValues, firstNonFinite, npyItemSize, shapeSize, tempPathFor, writeFileAtomic } from '../formats';
 import { batchGeometry, forEachRun } from './batchRows';
 import { extensionOf } from './sequenceFile';
 
@@ -31,11 +29,6 @@ const openSinks = new Set<ArraySink>();
 /** Aborts every sink still open (on SIGINT, or an error), so no partial output remains. */
 export function abortOpenSinks(): void {
   openSinks.forEach((sink) => sink.abort());
-}
-
-/** A temp file name next to `path`, so that renaming it over `path` stays on one file system. */
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /**

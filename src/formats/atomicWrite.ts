@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'path';
 import { FormatError } from '../errors';
 
 /** A temp file name next to `path`, so that renaming it over `path` stays on one file system. */
-function tempPathFor(path: string): string {
+export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
