@@ -1,6 +1,9 @@
 /**
  * Throughput of `tfjs-rnn run` (dist/cli/main.js, built by `npm run build`) with 1 and 2
- * worker threads, on a generated .npy input of many sequences, in a temp directory removed after.
+ * worker threads on a generated .npy input of many sequences, the peak RSS of each run
+ * (again with 1 worker on a quarter of the file, to show that memory does not grow with the
+ * file), and what two threads can gain on this machine at all (`parallelCeiling.ts`).
+ * Files live in a temp directory removed after.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -8,6 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { checkConfig, parameterSpecs } from '../src/config';
 import { HostArray, saveStateDict, serializeNpy, shapeSize } from '../src/formats';
+import { measureTwoThreadCeiling } from './parallelCeiling';
 import { BenchRecord } from './record';
 import { BenchShape, SHAPES, forwardFlops } from './shapes';
 import { median } from './timing';
@@ -16,15 +20,29 @@ export const CLI_MAIN = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 /** Shape 1's model over this many sequences: 4096 × 100 × 64 float32, 105 MB of input (fewer and worker start-up hides the scaling). */
 const SEQUENCES = 4096;
-const WORKER_COUNTS = [1, 2];
-/** Each worker count runs this many times, alternating, and the median counts. */
+/** The smaller file of the memory check: a quarter of the sequences. */
+const FEW_SEQUENCES = SEQUENCES / 4;
+/** Runs measured, in this order, `REPEATS` times over: (sequences, workers). */
+const RUNS: ReadonlyArray<{ sequences: number; workers: number }> = [
+  { sequences: SEQUENCES, workers: 1 },
+  { sequences: SEQUENCES, workers: 2 },
+  { sequences: FEW_SEQUENCES, workers: 1 },
+];
+/** Each run is repeated this many times, alternating, and the median counts. */
 const REPEATS = 2;
+
+/** Loaded with `node -r` into each run: writes the process's peak RSS (KiB) to the file named by the env var. */
+const RSS_PRELOAD = `process.on('exit', () => require('fs').writeFileSync(process.env.TFJS_RNN_BENCH_RSS, String(process.resourceUsage().maxRSS)));`;
 
 /** A CLI measurement: `batch` is the number of sequences in the file. */
 export interface CliRecord extends BenchRecord {
   via: 'cli';
   workers: number;
   sequencesPerSecond: number;
+  /** Size of the input file, in MiB. */
+  inputMB: number;
+  /** Throughput of two concurrent compute-bound threads over one's, measured just before (2 is perfect scaling). */
+  twoThreadCeiling: number;
 }
 
 function randomArray(shape: number[], bound: number): HostArray {
@@ -34,49 +52,71 @@ function randomArray(shape: number[], bound: number): HostArray {
 }
 
 /** Writes weights (PyTorch's initialisation range), the nn.RNN arguments and the input into `directory`. */
-async function writeInputs(directory: string, shape: BenchShape): Promise<{ weights: string; config: string; input: string }> {
-  const files = {
-    weights: path.join(directory, 'weights.safetensors'),
-    config: path.join(directory, 'config.json'),
-    input: path.join(directory, 'input.npy'),
-  };
+async function writeModel(directory: string, shape: BenchShape): Promise<{ weights: string; config: string }> {
+  const files = { weights: path.join(directory, 'weights.safetensors'), config: path.join(directory, 'config.json') };
   const torchArgs = { input_size: shape.input, hidden_size: shape.hidden, num_layers: shape.layers, batch_first: true };
   const specs = parameterSpecs(checkConfig({ inputSize: shape.input, hiddenSize: shape.hidden, numLayers: shape.layers }));
   const bound = 1 / Math.sqrt(shape.hidden);
   await saveStateDict(files.weights, Object.fromEntries(specs.map((spec) => [spec.name, randomArray(spec.shape, bound)])));
   fs.writeFileSync(files.config, JSON.stringify(torchArgs));
-  const input = randomArray([shape.batch, shape.seq, shape.input], 1);
-  fs.writeFileSync(files.input, serializeNpy(input.shape, input.data));
   return files;
 }
 
-/** Wall time of one `tfjs-rnn run` over the whole file, in ms; throws when the run fails. */
-function timeRun(files: { weights: string; config: string; input: string }, output: string, backend: string, workers: number): number {
+/** Writes `[sequences, seq, input]` random values as .npy; returns its path. */
+function writeInput(directory: string, shape: BenchShape, sequences: number): string {
+  const file = path.join(directory, `input-${sequences}.npy`);
+  const input = randomArray([sequences, shape.seq, shape.input], 1);
+  fs.writeFileSync(file, serializeNpy(input.shape, input.data));
+  return file;
+}
+
+interface RunFiles {
+  weights: string;
+  config: string;
+  input: string;
+  output: string;
+  preload: string;
+  rss: string;
+}
+
+/** Wall time (ms) and peak RSS (MiB) of one `tfjs-rnn run` over a whole file; throws when the run fails. */
+function timeRun(files: RunFiles, backend: string, workers: number): { ms: number; peakRssMB: number } {
+  fs.rmSync(files.output, { force: true });
   const start = performance.now();
   const result = spawnSync(
     process.execPath,
-    [CLI_MAIN, 'run', '--weights', files.weights, '--config', files.config, '--input', files.input,
-      '--output', output, '--workers', String(workers), '--backend', backend, '--quiet'],
-    { stdio: ['ignore', process.stderr, 'inherit'] },
+    ['-r', files.preload, CLI_MAIN, 'run', '--weights', files.weights, '--config', files.config, '--input', files.input,
+      '--output', files.output, '--workers', String(workers), '--backend', backend, '--quiet'],
+    { stdio: ['ignore', process.stderr, 'inherit'], env: { ...process.env, TFJS_RNN_BENCH_RSS: files.rss } },
   );
-  const elapsed = performance.now() - start;
+  const ms = performance.now() - start;
   if (result.status !== 0) throw new Error(`tfjs-rnn run --workers ${workers} exited with ${result.status}`);
-  return elapsed;
+  return { ms, peakRssMB: Number(fs.readFileSync(files.rss, 'utf8')) / 2 ** 10 };
 }
 
-/** Sequences per second of `tfjs-rnn run` at each worker count, on `backend`. */
+/** Sequences per second and peak RSS of `tfjs-rnn run` for each of `RUNS`, on `backend`. */
 export async function measureCli(backend: string): Promise<CliRecord[]> {
-  const shape: BenchShape = { ...SHAPES[0], batch: SEQUENCES };
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-rnn-bench-'));
   try {
-    const files = await writeInputs(directory, shape);
-    const output = path.join(directory, 'output.npy');
-    const samples = WORKER_COUNTS.map((): number[] => []);
+    const twoThreadCeiling = await measureTwoThreadCeiling(backend);
+    const model = await writeModel(directory, SHAPES[0]);
+    const preload = path.join(directory, 'rss.js');
+    fs.writeFileSync(preload, RSS_PRELOAD);
+    const inputs = new Map([...new Set(RUNS.map((run) => run.sequences))].map((n) => [n, writeInput(directory, SHAPES[0], n)]));
+    const files = (sequences: number): RunFiles => ({
+      ...model,
+      input: inputs.get(sequences) as string,
+      output: path.join(directory, 'output.npy'),
+      preload,
+      rss: path.join(directory, 'rss.txt'),
+    });
+    const samples = RUNS.map((): Array<{ ms: number; peakRssMB: number }> => []);
     for (let repeat = 0; repeat < REPEATS; repeat++) {
-      WORKER_COUNTS.forEach((workers, index) => samples[index].push(timeRun(files, output, backend, workers)));
+      RUNS.forEach((run, index) => samples[index].push(timeRun(files(run.sequences), backend, run.workers)));
     }
-    return WORKER_COUNTS.map((workers, index) => {
-      const msMedian = median(samples[index]);
+    return RUNS.map(({ sequences, workers }, index) => {
+      const shape: BenchShape = { ...SHAPES[0], batch: sequences };
+      const msMedian = median(samples[index].map((sample) => sample.ms));
       return {
         ...shape,
         backend,
@@ -84,10 +124,13 @@ export async function measureCli(backend: string): Promise<CliRecord[]> {
         mode: 'inference',
         msMedian,
         gflops: forwardFlops(shape) / (msMedian * 1e6),
-        msSamples: samples[index],
+        msSamples: samples[index].map((sample) => sample.ms),
+        peakRssMB: Math.max(...samples[index].map((sample) => sample.peakRssMB)),
         via: 'cli',
         workers,
-        sequencesPerSecond: (SEQUENCES * 1000) / msMedian,
+        sequencesPerSecond: (sequences * 1000) / msMedian,
+        inputMB: fs.statSync(inputs.get(sequences) as string).size / 2 ** 20,
+        twoThreadCeiling,
       };
     });
   } finally {

@@ -81,14 +81,24 @@ GF/s counts 2·B·T·(I·H + H·H) per layer and direction (I = D·H above layer
 tensors = tf.memory().numTensors before the first call → after the last; leak/call from the count around each call.
 peak RSS = the measuring process's high-water mark (one process per backend and shape).`;
 
+/** The CLI record of `workers` on the largest file measured. */
+function cliRun(records: readonly CliRecord[], workers: number): CliRecord | undefined {
+  const largest = Math.max(...records.map((r) => r.batch));
+  return records.find((r) => r.workers === workers && r.batch === largest);
+}
+
 function cliTable(records: readonly CliRecord[]): string {
-  const single = records.find((r) => r.workers === 1);
-  const rows = records.map((r) => [
-    String(r.workers), describeShape(r), r.backend,
-    (r.msMedian / 1000).toFixed(2), r.sequencesPerSecond.toFixed(0),
-    single ? times(single.msMedian / r.msMedian) : '-', String(r.msSamples.length),
-  ]);
-  return formatTable(['workers', 'file (N,T,I,H,L,D)', 'backend', 'wall s', 'sequences/s', 'vs 1 worker', 'runs'], rows);
+  const rows = records.map((r) => {
+    const single = records.find((other) => other.workers === 1 && other.batch === r.batch);
+    return [
+      String(r.workers), describeShape(r), r.backend, r.inputMB.toFixed(0),
+      (r.msMedian / 1000).toFixed(2), r.sequencesPerSecond.toFixed(0),
+      single ? times(single.msMedian / r.msMedian) : '-', fixed(r.peakRssMB, 0), String(r.msSamples.length),
+    ];
+  });
+  const header = ['workers', 'file (N,T,I,H,L,D)', 'backend', 'input MB', 'wall s', 'sequences/s', 'vs 1 worker', 'peak RSS MB', 'runs'];
+  const ceiling = records[0] ? `\ntwo compute-bound threads on this machine: ${times(records[0].twoThreadCeiling)} one thread's throughput (the ceiling of 'vs 1 worker')` : '';
+  return formatTable(header, rows) + ceiling;
 }
 
 /** The human report: one table per mode, the CLI's throughput when measured, then the notes. */
@@ -138,6 +148,28 @@ function checkTarget(records: readonly BenchRecord[], target: Target): string {
   return `[${met ? 'met' : 'NOT met'}] ${target.label} on ${where}: ${times(value)}`;
 }
 
+const CLI_SCALING_BOUND = 1.7;
+/** Peak RSS may grow by this fraction of the input's growth and still count as flat (chunks are read, not the file). */
+const FLAT_MEMORY_SHARE = 0.1;
+
+function cliScalingTarget(cli: readonly CliRecord[]): string {
+  const [one, two] = [cliRun(cli, 1), cliRun(cli, 2)];
+  const label = `CLI --workers 2 ≥ ${CLI_SCALING_BOUND}× the throughput of --workers 1`;
+  if (!one || !two) return `[not measured] ${label}`;
+  const value = one.msMedian / two.msMedian;
+  const ceiling = `two compute-bound threads reach ${times(two.twoThreadCeiling)} here`;
+  return `[${value >= CLI_SCALING_BOUND ? 'met' : 'NOT met'}] ${label}: ${times(value)} (${ceiling})`;
+}
+
+function cliMemoryTarget(cli: readonly CliRecord[]): string {
+  const singles = cli.filter((r) => r.workers === 1).sort((a, b) => a.batch - b.batch);
+  const [small, large] = [singles[0], singles[singles.length - 1]];
+  const label = 'memory of a long CLI run flat';
+  if (!small || !large || small === large || small.peakRssMB === undefined || large.peakRssMB === undefined) return `[not measured] ${label}`;
+  const flat = large.peakRssMB - small.peakRssMB <= FLAT_MEMORY_SHARE * (large.inputMB - small.inputMB);
+  return `[${flat ? 'met' : 'NOT met'}] ${label}: peak RSS ${small.peakRssMB.toFixed(0)} MB for ${small.inputMB.toFixed(0)} MB of input, ${large.peakRssMB.toFixed(0)} MB for ${large.inputMB.toFixed(0)} MB (1 worker)`;
+}
+
 /** The issue's targets on wasm, and the leak check on every backend, one line each. */
 export function formatTargets(records: readonly BenchRecord[]): string {
   const leaking = records.filter((r) => (r.tensorsLeakedPerCall ?? 0) !== 0);
@@ -147,5 +179,7 @@ export function formatTargets(records: readonly BenchRecord[]): string {
       : `[NOT met] zero tensors leaked per call: ${leaking
           .map((r) => `${r.impl} ${r.mode} ${describeShape(r)} ${r.backend}: ${r.tensorsLeakedPerCall}`)
           .join('; ')}`;
-  return [`Targets (${TARGET_BACKEND}, ratios from this run)`, ...TARGETS.map((t) => checkTarget(records, t)), leakLine].join('\n');
+  const cli = records.filter(isCliRecord);
+  const cliLines = cli.length === 0 ? [] : [cliScalingTarget(cli), cliMemoryTarget(cli)];
+  return [`Targets (${TARGET_BACKEND}, ratios from this run)`, ...TARGETS.map((t) => checkTarget(records, t)), ...cliLines, leakLine].join('\n');
 }
