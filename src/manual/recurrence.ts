@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../config';
-import { scaled, stepActivation } from './activation';
 import { StepLoop, recurOnHost, runsOnHost } from './hostLoop';
 import { readingOrder, splitSteps } from './hostSteps';
+import { statesOnWasm, wasmKernels } from './wasmSteps';
 
 /** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
 function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Tensor3D {
@@ -48,9 +48,12 @@ export function recur(
   const [seqLen, batchSize, hiddenSize] = inputProjection.shape;
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const kernels = wasmKernels();
     const states = runsOnHost(loop, batchSize, hiddenSize)
       ? statesOnHost(projection, initial, recurrentT, options)
-      : statesAsOps(projection, initial, recurrentT, options);
+      : kernels
+        ? statesOnWasm(kernels, projection, initial, recurrentT, options)
+        : statesAsOps(projection, initial, recurrentT, options);
     save([states, initial, recurrentT]);
     const gradFunc = (dStates: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [savedStates, savedInitial, savedRecurrentT] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
@@ -70,17 +73,16 @@ function statesAsOps(
   { nonlinearity, reverse, lengths }: RecurOptions,
 ): tf.Tensor3D {
   const seqLen = projection.shape[0];
+  const activation: (z: tf.Tensor2D) => tf.Tensor2D = nonlinearity === 'tanh' ? tf.tanh : tf.relu;
   return tf.tidy(() => {
-    const activation = stepActivation(nonlinearity, initial.shape[0], initial.shape[1]);
-    const projectionSteps = splitSteps(scaled(projection, activation.scale));
-    const recurrent = scaled(recurrentT, activation.scale);
+    const projectionSteps = splitSteps(projection);
     const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
     const stateSteps: tf.Tensor2D[] = new Array(seqLen);
     let state = initial;
     for (const t of readingOrder(seqLen, reverse)) {
       const previous = state;
       state = tf.tidy(() => {
-        const updated = activation.apply(tf.add(projectionSteps[t], tf.matMul(previous, recurrent)));
+        const updated = activation(tf.add(projectionSteps[t], tf.matMul(previous, recurrentT)));
         const valid = validSteps?.[t];
         return valid === undefined ? updated : tf.where(valid, updated, previous);
       });
