@@ -25,7 +25,7 @@ const FLOAT32 = 0;
 interface WasmModule {
   cwrap(name: string, returnType: null, argTypes: Array<'number' | 'array'>): (...args: never[]) => void;
   HEAPF32: Float32Array;
-  tfjs: { disposeData(id: number): void };
+  tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
 }
 
 function moduleOf(backend: BackendWasm): WasmModule {
@@ -77,25 +77,37 @@ function idOf(backend: BackendWasm, tensor: tf.Tensor): number {
   return backend.dataIdMap.get(tensor.dataId)!.id;
 }
 
-/** Tensor ids over rows of existing buffers (no memory of their own), dropped together. */
-class Views {
-  private readonly dataIds: object[] = [];
-  constructor(private readonly backend: BackendWasm) {}
+/**
+ * A tensor id over `size` float32 values of the wasm heap that belong to another buffer
+ * (no memory of its own), moved from row to row: re-registering one id costs less than
+ * making a tensor per row.
+ */
+class RowView {
+  readonly id: number;
+  private readonly dataId: object;
 
-  /** An id for `size` float32 values at byte `offset` of the wasm heap. */
-  at(offset: number, shape: number[]): number {
-    const { dataId } = this.backend.makeOutput(shape, 'float32', offset);
-    this.dataIds.push(dataId);
-    return idOf(this.backend, { dataId } as tf.Tensor);
+  constructor(private readonly backend: BackendWasm, private readonly size: number, offset: number) {
+    this.dataId = backend.makeOutput([size], 'float32', offset).dataId;
+    this.id = backend.dataIdMap.get(this.dataId)!.id;
   }
 
-  /** Unregisters every view; the buffers they point into are left alone. */
+  /** Points the id at byte `offset`. */
+  moveTo(offset: number): void {
+    const { tfjs } = moduleOf(this.backend);
+    tfjs.disposeData(this.id);
+    tfjs.registerTensor(this.id, this.size, offset);
+  }
+
+  /** Unregisters the id; the buffer it pointed into is left alone. */
   drop(): void {
-    for (const dataId of this.dataIds) {
-      moduleOf(this.backend).tfjs.disposeData(this.backend.dataIdMap.get(dataId)!.id);
-      this.backend.dataIdMap.delete(dataId);
-    }
+    moduleOf(this.backend).tfjs.disposeData(this.id);
+    this.backend.dataIdMap.delete(this.dataId);
   }
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function offsetOf(backend: BackendWasm, tensor: tf.Tensor): number {
+  return backend.dataIdMap.get(tensor.dataId)!.memoryOffset;
 }
 
 /**
@@ -117,47 +129,53 @@ export function statesOnWasm(
   const { backend } = kernels;
   const [seqLen, batchSize, hiddenSize] = projection.shape;
   const stepShape = [batchSize, hiddenSize];
-  const stepBytes = batchSize * hiddenSize * 4;
+  const stepSize = batchSize * hiddenSize;
   const tanh = nonlinearity === 'tanh';
   const states = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([seqLen, batchSize, hiddenSize], 'float32')) as tf.Tensor3D;
-  const views = new Views(backend);
   const scratch = tf.tidy(() => ({
     weights: tanh ? tf.mul(recurrentT, 2) : tf.clone(recurrentT),
     minusOne: tf.fill(stepShape, -1),
     product: tf.zeros(stepShape),
     preActivation: tf.zeros(stepShape),
   }));
+  const [projectionOffset, statesOffset] = [offsetOf(backend, projection), offsetOf(backend, states)];
+  const views: RowView[] = [];
   try {
     const id = (tensor: tf.Tensor) => idOf(backend, tensor);
+    const [product, preActivation, weights, minusOne] = [scratch.product, scratch.preActivation, scratch.weights, scratch.minusOne].map(id);
+    const projectionRow = new RowView(backend, stepSize, projectionOffset);
+    // The state written and the one read alternate between two views.
+    const stateRows = [new RowView(backend, stepSize, statesOffset), new RowView(backend, stepSize, statesOffset)];
+    views.push(projectionRow, ...stateRows);
     const stepShapeBytes = int32Bytes([1, batchSize, hiddenSize]);
     const weightShapeBytes = int32Bytes([1, hiddenSize, hiddenSize]);
-    const projectionOffset = backend.dataIdMap.get(projection.dataId)!.memoryOffset;
-    const outputOffset = backend.dataIdMap.get(states.dataId)!.memoryOffset;
-    const [product, preActivation, weights, minusOne] = [scratch.product, scratch.preActivation, scratch.weights, scratch.minusOne].map(id);
+    const doubledSum = int32Bytes([projectionRow.id, projectionRow.id, product]);
+    const twiceMinusOne = int32Bytes([product, product, minusOne]);
     let previous = id(initial);
-    let previousOffset = backend.dataIdMap.get(initial.dataId)!.memoryOffset;
-    for (const t of readingOrder(seqLen, reverse)) {
-      const projectionStep = views.at(projectionOffset + t * stepBytes, stepShape);
-      const stateOffset = outputOffset + t * stepBytes;
-      const state = views.at(stateOffset, stepShape);
+    let previousOffset = offsetOf(backend, initial);
+    readingOrder(seqLen, reverse).forEach((t, index) => {
+      const stateOffset = statesOffset + t * stepSize * 4;
+      const stateRow = stateRows[index % 2];
+      projectionRow.moveTo(projectionOffset + t * stepSize * 4);
+      stateRow.moveTo(stateOffset);
       kernels.batchMatMul(previous, stepShapeBytes, 3, weights, weightShapeBytes, 3, false, false, product);
       if (tanh) {
-        kernels.addN(int32Bytes([projectionStep, projectionStep, product]), 3, FLOAT32, preActivation);
+        kernels.addN(doubledSum, 3, FLOAT32, preActivation);
         kernels.sigmoid(preActivation, product);
-        kernels.addN(int32Bytes([product, product, minusOne]), 3, FLOAT32, state);
+        kernels.addN(twiceMinusOne, 3, FLOAT32, stateRow.id);
       } else {
-        kernels.add(projectionStep, stepShapeBytes, 3, product, stepShapeBytes, 3, FLOAT32, preActivation);
-        kernels.relu(preActivation, FLOAT32, state);
+        kernels.add(projectionRow.id, stepShapeBytes, 3, product, stepShapeBytes, 3, FLOAT32, preActivation);
+        kernels.relu(preActivation, FLOAT32, stateRow.id);
       }
       if (lengths !== undefined) keepEndedRows(backend, lengths, t, previousOffset, stateOffset, hiddenSize);
-      previous = state;
+      previous = stateRow.id;
       previousOffset = stateOffset;
-    }
+    });
   } catch (error) {
     states.dispose();
     throw error;
   } finally {
-    views.drop();
+    views.forEach((view) => view.drop());
     tf.dispose(Object.values(scratch));
   }
   return states;
