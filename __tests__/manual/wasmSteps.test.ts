@@ -10,7 +10,7 @@ import {
   lossGradients,
 } from '../../src';
 import { readingOrder } from '../../src/manual/hostSteps';
-import { statesOnWasm, wasmKernels } from '../../src/manual/wasmSteps';
+import { copyStep, statesOnWasm, wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 
@@ -87,6 +87,13 @@ describeEachBackend((backend) => {
       test.each(STEP_CASES.map((stepCase) => [label(stepCase), stepCase] as const))('gives the bits of the same steps as tf ops: %s', (_, stepCase) => {
         const mine = statesOnWasm(wasmKernels()!, projection, initial, recurrentT, stepCase);
         const reference = referenceStates(projection, initial, recurrentT, stepCase);
+        expect(Array.from(mine.dataSync())).toEqual(Array.from(reference.dataSync()));
+        tf.dispose([mine, reference]);
+      });
+
+      test.each([0, 3, 6])('copyStep copies step %i, as tf.gather does', (t) => {
+        const [mine, reference] = [copyStep(wasmKernels()!, projection, t), tf.gather(projection, t)];
+        expect(mine.shape).toEqual([5, 24]);
         expect(Array.from(mine.dataSync())).toEqual(Array.from(reference.dataSync()));
         tf.dispose([mine, reference]);
       });

@@ -21,17 +21,3 @@ export function readingOrder(seqLen: number, reverse: boolean): number[] {
   const order = Array.from({ length: seqLen }, (_, t) => t);
   return reverse ? order.reverse() : order;
 }
-
-/**
- * Step `t` of `[L, N, F]`, as `[N, F]`, copying only that step: `tf.slice` on wasm copies
- * the whole source first (11 ms for the last state of `[50, 256, 256]`), `tf.gather` does
- * not. Differentiable: the gradient is `dy` padded back to `[L, N, F]` with zeros.
- */
-export function stepAt(sequence: tf.Tensor3D, t: number): tf.Tensor2D {
-  const seqLen = sequence.shape[0];
-  const take = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => ({
-    value: tf.gather(args[0] as tf.Tensor, t),
-    gradFunc: (dy: tf.Tensor) => tf.pad(tf.expandDims(dy, 0), [[t, seqLen - 1 - t], [0, 0], [0, 0]]),
-  }));
-  return take(sequence) as tf.Tensor2D;
-}

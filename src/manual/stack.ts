@@ -3,7 +3,7 @@ import { FullRNNConfig, numDirections } from '../config';
 import { DirectionWeights, directionWeights } from './parameters';
 import { StepLoop } from './hostLoop';
 import { recur } from './recurrence';
-import { stepAt } from './hostSteps';
+import { copyStep, wasmKernels } from './wasmSteps';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
 /** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
@@ -13,6 +13,25 @@ function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor
   const bias = weights.biasIh && weights.biasHh ? tf.add<tf.Tensor1D>(weights.biasIh, weights.biasHh) : undefined;
   const projection = tf.fused.matMul({ a: flatInput, b: tf.transpose(weights.weightIh), bias });
   return tf.reshape(projection, [seqLen, batchSize, weights.weightIh.shape[0]]) as tf.Tensor3D;
+}
+
+/**
+ * Step `t` of `[L, N, F]`, as `[N, F]`, copying only that step: on wasm one copy inside its
+ * heap, elsewhere `tf.gather` (`tf.slice` on wasm copies the whole source first: 11 ms for
+ * the last state of `[50, 256, 256]`; wasm's gather takes 3). Differentiable: the gradient
+ * is `dy` padded back to `[L, N, F]` with zeros.
+ */
+function stepAt(sequence: tf.Tensor3D, t: number): tf.Tensor2D {
+  const seqLen = sequence.shape[0];
+  const take = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const whole = args[0] as tf.Tensor3D;
+    const kernels = wasmKernels();
+    return {
+      value: kernels ? copyStep(kernels, whole, t) : tf.gather(whole, t),
+      gradFunc: (dy: tf.Tensor) => tf.pad(tf.expandDims(dy, 0), [[t, seqLen - 1 - t], [0, 0], [0, 0]]),
+    };
+  });
+  return take(sequence) as tf.Tensor2D;
 }
 
 /**

@@ -181,6 +181,16 @@ export function statesOnWasm(
   return states;
 }
 
+/** Step `t` of `sequence` `[L, N, F]` as a new `[N, F]` tensor: one copy inside the wasm heap. */
+export function copyStep({ backend }: Kernels, sequence: tf.Tensor3D, t: number): tf.Tensor2D {
+  const [, batchSize, features] = sequence.shape;
+  const step = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([batchSize, features], 'float32')) as tf.Tensor2D;
+  const stepSize = batchSize * features;
+  const from = offsetOf(backend, sequence) / 4 + t * stepSize;
+  moduleOf(backend).HEAPF32.copyWithin(offsetOf(backend, step) / 4, from, from + stepSize);
+  return step;
+}
+
 /** Copies the previous state's row b into the state at step t for every b with `lengths[b] ≤ t`. */
 function keepEndedRows(backend: BackendWasm, lengths: Int32Array, t: number, previousOffset: number, stateOffset: number, hiddenSize: number): void {
   const heap = moduleOf(backend).HEAPF32;
