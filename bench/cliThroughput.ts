@@ -1,7 +1,7 @@
 /**
  * Throughput of `tfjs-rnn run` (dist/cli/main.js, built by `npm run build`) with 1 and 2
  * worker threads on a generated .npy input of many sequences, the peak RSS of each run
- * (again with 1 worker on a quarter of the file, to show that memory does not grow with the
+ * (again with 1 worker on a file twice as long, to show that memory does not grow with the
  * file), and what two threads can gain on this machine at all (`parallelCeiling.ts`).
  * Files live in a temp directory removed after.
  */
@@ -20,16 +20,16 @@ export const CLI_MAIN = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 /** Shape 1's model over this many sequences: 4096 × 100 × 64 float32, 105 MB of input (fewer and worker start-up hides the scaling). */
 const SEQUENCES = 4096;
-/** The smaller file of the memory check: a quarter of the sequences. */
-const FEW_SEQUENCES = SEQUENCES / 4;
+/** The larger file of the memory check (1 worker): twice the sequences. */
+const MORE_SEQUENCES = SEQUENCES * 2;
 /** Runs measured, in this order, `REPEATS` times over: (sequences, workers). */
 const RUNS: ReadonlyArray<{ sequences: number; workers: number }> = [
   { sequences: SEQUENCES, workers: 1 },
   { sequences: SEQUENCES, workers: 2 },
-  { sequences: FEW_SEQUENCES, workers: 1 },
+  { sequences: MORE_SEQUENCES, workers: 1 },
 ];
-/** Each run is repeated this many times, alternating, and the median counts. */
-const REPEATS = 2;
+/** Each run is repeated this many times, alternating; the medians of time and peak RSS count. */
+const REPEATS = 3;
 
 /** Loaded with `node -r` into each run: writes the process's peak RSS (KiB) to the file named by the env var. */
 const RSS_PRELOAD = `process.on('exit', () => require('fs').writeFileSync(process.env.TFJS_RNN_BENCH_RSS, String(process.resourceUsage().maxRSS)));`;
@@ -125,7 +125,7 @@ export async function measureCli(backend: string): Promise<CliRecord[]> {
         msMedian,
         gflops: forwardFlops(shape) / (msMedian * 1e6),
         msSamples: samples[index].map((sample) => sample.ms),
-        peakRssMB: Math.max(...samples[index].map((sample) => sample.peakRssMB)),
+        peakRssMB: median(samples[index].map((sample) => sample.peakRssMB)),
         via: 'cli',
         workers,
         sequencesPerSecond: (sequences * 1000) / msMedian,

@@ -81,10 +81,10 @@ GF/s counts 2·B·T·(I·H + H·H) per layer and direction (I = D·H above layer
 tensors = tf.memory().numTensors before the first call → after the last; leak/call from the count around each call.
 peak RSS = the measuring process's high-water mark (one process per backend and shape).`;
 
-/** The CLI record of `workers` on the largest file measured. */
+/** The CLI record of `workers` on the file measured with 2 workers. */
 function cliRun(records: readonly CliRecord[], workers: number): CliRecord | undefined {
-  const largest = Math.max(...records.map((r) => r.batch));
-  return records.find((r) => r.workers === workers && r.batch === largest);
+  const scaling = records.find((r) => r.workers === 2)?.batch;
+  return records.find((r) => r.workers === workers && r.batch === scaling);
 }
 
 function cliTable(records: readonly CliRecord[]): string {
