@@ -10,7 +10,7 @@ import { ModelSpec, readWeightsFile, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
-import { inProcessPool, workerPool } from './workers';
+import { chunkPool } from './workers';
 
 /**
  * A run over a file of sequences, shared by `run` and `check`: the model, the input (and h0,
@@ -163,7 +163,7 @@ export async function runSequenceJob(
   const progress = createProgress(stderr, job.range.end - job.range.start, stderr.isTTY === true && !job.quiet);
   let seconds = 0;
   try {
-    const pool = workers === 1 ? inProcessPool(job.spec, implementations) : await workerPool(workers, job.spec, implementations, job.backend);
+    const pool = chunkPool(workers, job.spec, implementations, job.backend);
     try {
       await processChunks(
         ranges,

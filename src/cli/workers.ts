@@ -6,9 +6,9 @@ import { Chunk, ChunkOutputs, Implementation, createChunkRunner } from './chunkR
 import { ModelSpec } from './modelFile';
 
 /**
- * Where chunks are computed: on this thread (one worker), or spread over `worker_threads`,
- * each building the same models on the same backend and computing whole chunks with the
- * same code, so the results do not depend on the number of workers.
+ * Where chunks are computed: on this thread and on `worker_threads`, each building the same
+ * models on the same backend and computing whole chunks with the same code, so the results
+ * do not depend on the number of workers.
  */
 
 /** Marks the `workerData` of a chunk worker, so that `worker.ts` serves only when started by this pool. */
@@ -47,34 +47,11 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A pool of one: the models run on the calling thread, on its active backend. */
-export function inProcessPool(spec: ModelSpec, implementations: Implementation[]): ChunkPool {
-  const runner = createChunkRunner(spec, implementations);
-  return {
-    size: 1,
-    run: async (chunk) => {
-      await nextTurn();
-      return runner.run(chunk);
-    },
-    close: async () => runner.dispose(),
-  };
-}
-
 /** Starts the worker script: the compiled `worker.js`, or `worker.ts` through ts-node when running from source. */
 function startWorker(setup: WorkerSetup): Worker {
   if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'worker.js'), { workerData: setup });
   const source = `require(${JSON.stringify(require.resolve('ts-node/register/transpile-only'))}); require(${JSON.stringify(join(__dirname, 'worker.ts'))});`;
   return new Worker(source, { eval: true, workerData: setup });
-}
-
-/** Waits for a worker's first message: ready, or the error that stopped its setup. */
-function whenReady(worker: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    worker.once('message', (message: { ready: boolean; error?: WorkerFailure }) =>
-      message.ready ? resolve() : reject(toError(message.error as WorkerFailure)),
-    );
-    worker.once('error', reject);
-  });
 }
 
 interface Task {
@@ -88,43 +65,79 @@ function transferList(chunk: Chunk): ArrayBuffer[] {
   return [chunk.input.data, chunk.h0?.data, chunk.lengths].flatMap((array) => (array ? [array.buffer as ArrayBuffer] : []));
 }
 
-/** `size` worker threads computing chunks with `implementations` of `spec` on `backend`. */
-export async function workerPool(size: number, spec: ModelSpec, implementations: Implementation[], backend: BackendName): Promise<ChunkPool> {
-  const workers = Array.from({ length: size }, () => startWorker({ marker: WORKER_MARKER, spec, implementations, backend }));
-  try {
-    await Promise.all(workers.map(whenReady));
-  } catch (error) {
-    await Promise.all(workers.map((worker) => worker.terminate()));
-    throw error;
-  }
-  const idle = [...workers];
+/**
+ * Chunks sent ahead to a worker thread: one computing, one waiting in its port, so that it
+ * never idles while this thread is busy computing a chunk of its own.
+ */
+const QUEUED_PER_WORKER = 2;
+
+/** A worker thread and the tasks sent to it, answered in the order sent. */
+interface ThreadSlot {
+  worker: Worker;
+  ready: boolean;
+  sent: Task[];
+}
+
+/**
+ * `size` threads computing chunks with `implementations` of `spec`: this one, on its active
+ * backend, and `size − 1` worker threads on `backend`, all with the same code, so the results
+ * do not depend on `size`. This thread computes from the first chunk while the worker threads
+ * load (their start-up costs about as much as a few chunks); each worker takes queued chunks
+ * once it is ready. A worker that fails to start or dies fails every pending chunk.
+ */
+export function chunkPool(size: number, spec: ModelSpec, implementations: Implementation[], backend: BackendName): ChunkPool {
+  const runner = createChunkRunner(spec, implementations);
+  const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations, backend };
+  const threads: ThreadSlot[] = Array.from({ length: size - 1 }, () => ({ worker: startWorker(setup), ready: false, sent: [] }));
   const queue: Task[] = [];
-  const busy = new Map<Worker, Task>();
   let failure: Error | undefined;
-  const dispatch = (): void => {
-    while (idle.length > 0 && queue.length > 0) {
-      const worker = idle.pop() as Worker;
-      const task = queue.shift() as Task;
-      busy.set(worker, task);
-      worker.postMessage({ chunk: task.chunk }, transferList(task.chunk));
-    }
-  };
+  let computingHere = false;
+
   const fail = (error: Error): void => {
     failure = failure ?? error;
-    [...busy.values(), ...queue.splice(0)].forEach((task) => task.reject(error));
-    busy.clear();
+    const pending = [...threads.flatMap((thread) => thread.sent.splice(0)), ...queue.splice(0)];
+    pending.forEach((task) => task.reject(error));
   };
-  for (const worker of workers) {
-    worker.on('message', ({ outputs, error }: { outputs?: ChunkOutputs; error?: WorkerFailure }) => {
-      const task = busy.get(worker);
-      busy.delete(worker);
-      idle.push(worker);
-      if (error !== undefined) task?.reject(toError(error));
-      else task?.resolve(outputs as ChunkOutputs);
+  const dispatch = (): void => {
+    for (const thread of threads) {
+      while (thread.ready && thread.sent.length < QUEUED_PER_WORKER && queue.length > 0) {
+        const task = queue.shift() as Task;
+        thread.sent.push(task);
+        thread.worker.postMessage({ chunk: task.chunk }, transferList(task.chunk));
+      }
+    }
+    if (!computingHere && queue.length > 0) void computeHere();
+  };
+  /** Takes queued chunks on this thread, one per turn of the event loop, until none is left. */
+  const computeHere = async (): Promise<void> => {
+    computingHere = true;
+    try {
+      for (await nextTurn(); queue.length > 0; await nextTurn()) {
+        const task = queue.shift() as Task;
+        try {
+          task.resolve(runner.run(task.chunk));
+        } catch (error) {
+          task.reject(error as Error);
+        }
+      }
+    } finally {
+      computingHere = false;
+    }
+  };
+  for (const thread of threads) {
+    thread.worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: WorkerFailure }) => {
+      if (message.ready !== undefined) {
+        if (!message.ready) fail(toError(message.error as WorkerFailure));
+        thread.ready = message.ready;
+      } else {
+        const task = thread.sent.shift();
+        if (message.error !== undefined) task?.reject(toError(message.error));
+        else task?.resolve(message.outputs as ChunkOutputs);
+      }
       dispatch();
     });
-    worker.on('error', fail);
-    worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
+    thread.worker.on('error', fail);
+    thread.worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
   }
   return {
     size,
@@ -136,8 +149,9 @@ export async function workerPool(size: number, spec: ModelSpec, implementations:
       });
     },
     async close() {
-      workers.forEach((worker) => worker.removeAllListeners('exit'));
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      threads.forEach(({ worker }) => worker.removeAllListeners('exit'));
+      await Promise.all(threads.map(({ worker }) => worker.terminate()));
+      runner.dispose();
     },
   };
 }
