@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, FORWARD_TOLERANCE, HOST_LOOP_MAX_MULTIPLY_ADDS, ManualRNN, RNNConfig } from '../../src';
+import { ArgumentError, BackendName, FORWARD_TOLERANCE, HOST_LOOP_MAX_MULTIPLY_ADDS, ManualRNN, RNNConfig } from '../../src';
 import { wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
@@ -33,14 +33,21 @@ describe('the loop option', () => {
   });
 });
 
-describeEachBackend(() => {
-  describe("'auto' picks the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS per step", () => {
+/** Per-step matMuls of 7 steps that 'auto' runs at hidden sizes 127 and 128 (0: the host loop). */
+const AUTO_STEP_MATMULS: Record<BackendName, [number, number]> = {
+  wasm: [7, 7], // its kernels called directly beat the host loop at any size
+  cpu: [0, 0], // the host loop beats its ops at any size
+  tensorflow: [0, 7], // the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS
+};
+
+describeEachBackend((backend) => {
+  describe("'auto' picks the faster loop: wasm's kernels, cpu's host loop, elsewhere the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS per step", () => {
     // N·H·H: 1·127·127 is just below the threshold, 1·128·128 is on it.
     test.each([
-      [127, 0],
-      [128, 7],
+      [127, AUTO_STEP_MATMULS[backend][0]],
+      [128, AUTO_STEP_MATMULS[backend][1]],
     ])('hidden size %i: %i per-step matMuls', async (hiddenSize, expected) => {
-      expect(hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS).toBe(expected === 0);
+      expect(hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS).toBe(hiddenSize === 127);
       const model = new ManualRNN({ inputSize: 3, hiddenSize, batchFirst: true }, { seed: 1 });
       const input = tf.randomNormal([1, 7, 3], 0, 1, 'float32', 2);
       expect(await stepMatMuls(model, input)).toBe(expected);

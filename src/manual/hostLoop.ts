@@ -6,15 +6,27 @@ export const STEP_LOOPS = ['auto', 'host', 'tensor'] as const;
 export type StepLoop = (typeof STEP_LOOPS)[number];
 
 /**
- * Multiply-adds per step (`N·H·H`) below which the host loop is faster: there a step's
- * arithmetic costs less than dispatching its three tf ops (bench/micro.ts: 7× faster at
- * N = 1, H = 32; 6× slower at N = 32, H = 128).
+ * Multiply-adds per step (`N·H·H`) below which the host loop beats steps of tf ops on
+ * backends with native or vectorised kernels: there a step's arithmetic costs less than
+ * dispatching its three ops (wasm through tf ops: 7× faster at N = 1, H = 32; 6× slower at
+ * N = 32, H = 128).
  */
 export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
 
-/** Whether `loop` runs steps of `[N, H]` on the host. */
-export function runsOnHost(loop: StepLoop, batchSize: number, hiddenSize: number): boolean {
-  return loop === 'host' || (loop === 'auto' && batchSize * hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS);
+/** What runs a direction's steps when the host loop does not. */
+export type BackendSteps = 'wasm kernels' | 'cpu ops' | 'tf ops';
+
+/**
+ * Whether `loop` runs steps of `[N, H]` on the host: always for `'host'`; for `'auto'` where
+ * that is faster: never instead of wasm's kernels called directly (`wasmSteps.ts`: faster
+ * than the host loop down to N = 1, H = 32), always instead of the cpu backend's ops (which
+ * are JavaScript loops too: 1.25× slower at N = H = 256, 4× at N = 1, H = 32), and instead
+ * of other backends' tf ops below `HOST_LOOP_MAX_MULTIPLY_ADDS`.
+ */
+export function runsOnHost(loop: StepLoop, batchSize: number, hiddenSize: number, backendSteps: BackendSteps): boolean {
+  if (loop !== 'auto') return loop === 'host';
+  if (backendSteps !== 'tf ops') return backendSteps === 'cpu ops';
+  return batchSize * hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS;
 }
 
 /** Sizes of one direction's sequence. */

@@ -49,7 +49,8 @@ export function recur(
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     const kernels = wasmKernels();
-    const states = runsOnHost(loop, batchSize, hiddenSize)
+    const backendSteps = kernels ? 'wasm kernels' : tf.getBackend() === 'cpu' ? 'cpu ops' : 'tf ops';
+    const states = runsOnHost(loop, batchSize, hiddenSize, backendSteps)
       ? statesOnHost(projection, initial, recurrentT, options)
       : kernels
         ? statesOnWasm(kernels, projection, initial, recurrentT, options)

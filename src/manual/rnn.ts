@@ -21,9 +21,11 @@ export interface ManualRNNOptions {
   /** Seed of the default initialisation; random when absent. */
   seed?: number;
   /**
-   * How the forward recurrence runs its steps: `'host'` on typed arrays (fastest for small
-   * steps, `N·H·H` below `HOST_LOOP_MAX_MULTIPLY_ADDS`), `'tensor'` as tf ops on the backend,
-   * `'auto'` by that size. Both give PyTorch's numbers; the gradient is the same either way.
+   * How the forward recurrence runs its steps: `'host'` on typed arrays, `'tensor'` on the
+   * backend (as tf ops, or wasm's kernels called directly), `'auto'` whichever is faster:
+   * the backend on wasm, the host on cpu, elsewhere the host for steps smaller than
+   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`). Both give PyTorch's numbers; the gradient is the
+   * same either way.
    * @default 'auto'
    */
   loop?: StepLoop;
