@@ -1,19 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Splits `[L, N, F]` into L tensors `[N, F]` with one read of the data. Backends such
- * as wasm copy the whole source on every `tf.slice`, which makes `tf.unstack` cost
- * O(L²); this costs one copy. Not differentiable: for use inside a `customGrad`.
+ * Splits `[R, F]` into tensors of `rowsPerBlock` rows (the last may have fewer) with one
+ * read of the data. Backends such as wasm copy the whole source on every `tf.slice`,
+ * which makes slicing each block cost O(R²); this costs one copy. Not differentiable: for
+ * use inside a `customGrad`.
  */
+export function splitRows(matrix: tf.Tensor2D, rowsPerBlock: number): tf.Tensor2D[] {
+  const [rows, features] = matrix.shape;
+  const values = matrix.dataSync() as Float32Array;
+  const blocks: tf.Tensor2D[] = [];
+  for (let start = 0; start < rows; start += rowsPerBlock) {
+    const end = Math.min(start + rowsPerBlock, rows);
+    blocks.push(tf.tensor2d(values.subarray(start * features, end * features), [end - start, features]));
+  }
+  return blocks;
+}
+
+/** `[L, N, F]` as L steps `[N, F]`, with one read of the data (see `splitRows`). */
 export function splitSteps(sequence: tf.Tensor3D): tf.Tensor2D[] {
   const [seqLen, batchSize, features] = sequence.shape;
-  const values = sequence.dataSync() as Float32Array;
-  const stepSize = batchSize * features;
-  const steps: tf.Tensor2D[] = [];
-  for (let t = 0; t < seqLen; t++) {
-    steps.push(tf.tensor2d(values.subarray(t * stepSize, (t + 1) * stepSize), [batchSize, features]));
-  }
-  return steps;
+  return tf.tidy(() => splitRows(tf.reshape(sequence, [seqLen * batchSize, features]), batchSize));
 }
 
 /** Time indices in the order a direction reads them. */

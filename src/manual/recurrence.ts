@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../config';
 import { StepLoop, recurOnHost, runsOnHost } from './hostLoop';
 import { readingOrder, splitSteps } from './hostSteps';
+import { transposedProduct } from './transposedProduct';
 import { statesOnWasm, wasmKernels } from './wasmSteps';
 
 /** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
@@ -166,8 +167,8 @@ function backpropagate(
     dCarry = valid === undefined ? dPrevious : tf.where(valid, dPrevious, dState);
   }
   const dProjection = tf.stack<tf.Tensor2D>(dPreSteps) as tf.Tensor3D;
-  const flatPrevious = tf.reshape(tf.stack<tf.Tensor2D>(previousSteps), [seqLen * batchSize, hiddenSize]);
-  const flatDPre = tf.reshape(dProjection, [seqLen * batchSize, hiddenSize]);
-  const dWeightHhT = tf.matMul<tf.Tensor2D>(tf.transpose(flatPrevious), flatDPre);
+  const flatPrevious = tf.reshape(tf.stack<tf.Tensor2D>(previousSteps), [seqLen * batchSize, hiddenSize]) as tf.Tensor2D;
+  const flatDPre = tf.reshape(dProjection, [seqLen * batchSize, hiddenSize]) as tf.Tensor2D;
+  const dWeightHhT = transposedProduct(flatPrevious, flatDPre);
   return [dProjection, dCarry as tf.Tensor2D, dWeightHhT];
 }

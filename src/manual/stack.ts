@@ -2,17 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, numDirections } from '../config';
 import { DirectionWeights, directionWeights } from './parameters';
 import { StepLoop } from './hostLoop';
+import { projectInputs } from './projection';
 import { recur } from './recurrence';
 import { copyStep, wasmKernels } from './wasmSteps';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
 /** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
-function projectInputs(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor3D {
-  const [seqLen, batchSize, inputSize] = input.shape;
-  const flatInput = tf.reshape(input, [seqLen * batchSize, inputSize]) as tf.Tensor2D;
+function projectDirection(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor3D {
   const bias = weights.biasIh && weights.biasHh ? tf.add<tf.Tensor1D>(weights.biasIh, weights.biasHh) : undefined;
-  const projection = tf.fused.matMul({ a: flatInput, b: tf.transpose(weights.weightIh), bias });
-  return tf.reshape(projection, [seqLen, batchSize, weights.weightIh.shape[0]]) as tf.Tensor3D;
+  return projectInputs(input, weights.weightIh, bias);
 }
 
 /**
@@ -61,7 +59,7 @@ export function runLayers(
       const weights = directionWeights(parameters, config, layer, direction);
       const reverse = direction === 1;
       const states = recur(
-        projectInputs(layerInput, weights),
+        projectDirection(layerInput, weights),
         initialStates[layer * directions + direction],
         tf.transpose(weights.weightHh),
         { nonlinearity: config.nonlinearity, reverse, lengths, loop },
