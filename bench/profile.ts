@@ -74,7 +74,8 @@ export async function profileManual(): Promise<ProfileRecord[]> {
 export function formatProfiles(records: readonly ProfileRecord[]): string {
   return records
     .map((record) => {
-      const heading = `${record.backend} — kernel profile of one ManualRNN ${record.mode} call ${record.shape}: wall ${record.wallMs.toFixed(1)} ms, kernels ${record.kernelMs.toFixed(1)} ms`;
+      const direct = record.backend === 'wasm' ? " (the forward steps call wasm's kernels directly: in the wall time, not listed)" : '';
+      const heading = `${record.backend} — kernel profile of one ManualRNN ${record.mode} call ${record.shape}: wall ${record.wallMs.toFixed(1)} ms, kernels ${record.kernelMs.toFixed(1)} ms${direct}`;
       const lines = record.top.map(
         (total) => `  ${total.kernel.padEnd(42)} ${total.ms.toFixed(1).padStart(8)} ms ${String(total.calls).padStart(6)} calls`,
       );
