@@ -35,8 +35,9 @@ export interface RecurOptions {
  * @param weightHhT `[H, H]`: `W_hhᵀ`.
  * @returns `[L, N, H]`: `h_t` for every step, in time order (kept states at padded steps).
  *
- * The forward pass runs on host arrays when the steps are small (`hostLoop.ts`), else as
- * one `matMul` per step. The gradient is hand-written backpropagation through time, one
+ * The forward pass runs where it is fastest (`runsOnHost`): on wasm by calling its kernels
+ * directly (`wasmSteps.ts`), elsewhere on host arrays (`hostLoop.ts`) or as tf ops, one
+ * `matMul` per step. The gradient is hand-written backpropagation through time, one
  * `matMul` per step, reading each sequence tensor from the backend once.
  */
 export function recur(
