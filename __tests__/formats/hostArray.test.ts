@@ -35,6 +35,9 @@ describe('firstNonFinite', () => {
     ['+Infinity', [Infinity, NaN], 0],
     ['−Infinity last', [1, 2, 3, -Infinity], 3],
     ['empty', [], -1],
+    ['+Infinity and −Infinity in one block of eight', [0, 1, 2, 3, 4, 5, 6, 7, 8, Infinity, 1, -Infinity], 9],
+    ['the largest floats summed in one block stay finite', Array(16).fill(3.4028234663852886e38), -1],
+    ['NaN in the tail after whole blocks', [...Array(16).fill(1), 2, NaN], 17],
   ])('%s', (_, values, expected) => {
     expect(firstNonFinite(Float32Array.from(values))).toBe(expected);
   });

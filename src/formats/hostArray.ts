@@ -31,13 +31,25 @@ export function hostArray(shape: number[], data: Float32Array, name = 'data'): H
   return { shape, data };
 }
 
-/**
- * Index of the first NaN or ±Infinity in `values`, or −1. A plain loop on `v − v` (0 for
- * every finite v, NaN otherwise): about 30× faster than `findIndex(!Number.isFinite)`.
- */
-export function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) {
+/** Index of the first NaN or ±Infinity in `values[from, to)`, or −1 (`v − v` is 0 only for finite v). */
+function firstNonFiniteIn(values: Float32Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
     if (values[i] - values[i] !== 0) return i;
   }
   return -1;
+}
+
+/**
+ * Index of the first NaN or ±Infinity in `values`, or −1. Sums eight values at a time in
+ * double precision (float32 values cannot overflow there; NaN and ±Infinity carry through)
+ * and looks into a block only when its sum is not finite: about 20× faster than
+ * `findIndex(!Number.isFinite)`.
+ */
+export function firstNonFinite(values: Float32Array): number {
+  const whole = values.length - (values.length % 8);
+  for (let i = 0; i < whole; i += 8) {
+    const sum = values[i] + values[i + 1] + values[i + 2] + values[i + 3] + values[i + 4] + values[i + 5] + values[i + 6] + values[i + 7];
+    if (sum - sum !== 0) return firstNonFiniteIn(values, i, i + 8);
+  }
+  return firstNonFiniteIn(values, whole, values.length);
 }
