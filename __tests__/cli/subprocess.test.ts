@@ -49,8 +49,9 @@ afterAll(async () => {
 });
 
 describe('node dist/cli/main.js', () => {
-  it('starts with a shebang, so that the bin runs', async () => {
+  it('starts with a shebang and is executable, so that the bin runs', async () => {
     expect((await fs.readFile(MAIN, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(statSync(MAIN).mode & 0o111).toBe(0o111);
   });
 
   it('gives the same bytes with 1 and 2 workers, whatever the chunk size', async () => {
