@@ -152,6 +152,7 @@ export function statesOnWasm(
     const weightShapeBytes = int32Bytes([1, hiddenSize, hiddenSize]);
     const doubledSum = int32Bytes([projectionRow.id, projectionRow.id, product]);
     const twiceMinusOne = int32Bytes([product, product, minusOne]);
+    const shortest = lengths === undefined ? seqLen : Math.min(...lengths);
     let previous = id(initial);
     let previousOffset = offsetOf(backend, initial);
     readingOrder(seqLen, reverse).forEach((t, index) => {
@@ -168,7 +169,7 @@ export function statesOnWasm(
         kernels.add(projectionRow.id, stepShapeBytes, 3, product, stepShapeBytes, 3, FLOAT32, preActivation);
         kernels.relu(preActivation, FLOAT32, stateRow.id);
       }
-      if (lengths !== undefined) keepEndedRows(backend, lengths, t, previousOffset, stateOffset, hiddenSize);
+      if (t >= shortest) keepEndedRows(backend, lengths!, t, previousOffset, stateOffset, hiddenSize);
       previous = stateRow.id;
       previousOffset = stateOffset;
     });
