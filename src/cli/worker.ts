@@ -5,7 +5,7 @@ import { Chunk, createChunkRunner } from './chunkRunner';
 import { WORKER_MARKER, WorkerSetup, describeFailure } from './workers';
 
 /**
- * A worker thread of `workerPool`: builds the models once on the backend it is given, says
+ * A worker thread of `chunkPool`: builds the models once on the backend it is given, says
  * `{ready}`, then answers each `{chunk}` with `{outputs}` (or `{error}`), one at a time.
  */
 
