@@ -3,6 +3,7 @@ import {
   LayersRNN,
   ManualRNN,
   RNNConfig,
+  RNNOutput,
   compareTensors,
   copyLayersToManual,
   copyManualToLayers,
@@ -13,6 +14,7 @@ import {
   toTensors,
   torchToKeras,
 } from '../../src';
+import { lossGradients, trainStep } from '../../src/training';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 const CONFIGS: RNNConfig[] = [
@@ -63,6 +65,31 @@ describeEachBackend(() => {
         const { value, grads } = tf.variableGrads(() => tf.sum(manual.forward(input, h0).output) as tf.Scalar, parameters);
         tf.dispose([value, ...Object.values(grads)]);
       });
+    });
+
+    test.each([
+      ['hand-written', () => manual],
+      ['tf.layers twin', () => layers],
+    ] as const)('%s: a loss or objective that throws is rethrown as it is, nothing leaked', (__, model) => {
+      const error = new Error('the loss failed');
+      const throwing = ({ output }: RNNOutput): tf.Scalar => {
+        tf.sum(output);
+        throw error;
+      };
+      const thrownBy = (call: () => unknown): unknown => {
+        try {
+          call();
+        } catch (thrown) {
+          return thrown;
+        }
+        return undefined;
+      };
+      const options = { h0, lengths: [5, 2] };
+      const optimizer = tf.train.sgd(0.1);
+      expectNoLeak(() => expect(thrownBy(() => lossGradients(model(), throwing, input, options))).toBe(error));
+      const target = input; // Never read: the loss throws first.
+      expectNoLeak(() => expect(thrownBy(() => trainStep(model(), optimizer, throwing, input, target, options))).toBe(error));
+      optimizer.dispose();
     });
 
     test('weight mapping and copies', () => {

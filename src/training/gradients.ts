@@ -21,30 +21,36 @@ export interface LossGradients {
 /**
  * `loss()` and its gradient w.r.t. each source; undefined for a source the loss does not
  * depend on. Every tensor but the gradients is disposed. A loss that is not a scalar tensor
- * throws an error naming `argument`, the function the loss came from.
+ * throws an error naming `argument`, the function the loss came from; an error thrown inside
+ * `loss()` is rethrown as it is, once the engine has freed what the forward pass saved.
  */
 export function valueAndGradients(
   loss: () => tf.Tensor,
   sources: tf.Tensor[],
   argument: string,
 ): { value: number; grads: Array<tf.Tensor | undefined> } {
-  let notATensor: string | undefined;
+  const expected = 'a function returning a scalar tf.Tensor';
+  let failure: { error: unknown } | undefined;
   const { value, grads } = tf.engine().gradients(
     () => {
-      const result = loss();
-      if (result instanceof tf.Tensor) return result;
-      notATensor = result === null ? 'null' : typeof result;
-      return tf.scalar(0); // Lets the engine finish and free its tape before the error below.
+      try {
+        const result = loss();
+        if (result instanceof tf.Tensor) return result;
+        const actual = result === null ? 'null' : typeof result;
+        failure = { error: new ArgumentError(argument, expected, `one returning ${actual}`) };
+      } catch (error) {
+        failure = { error };
+      }
+      return tf.scalar(0); // Lets the engine finish and free its tape before the error is thrown.
     },
     sources,
     undefined,
     true,
   );
-  if (notATensor !== undefined || value.rank !== 0) {
+  if (failure !== undefined || value.rank !== 0) {
     const shape = value.shape;
     tf.dispose([value, ...grads.filter((grad): grad is tf.Tensor => grad != null)]);
-    const expected = 'a function returning a scalar tf.Tensor';
-    if (notATensor !== undefined) throw new ArgumentError(argument, expected, `one returning ${notATensor}`);
+    if (failure !== undefined) throw failure.error;
     throw new ShapeError(argument, expected, `one returning ${formatShape(shape)}`);
   }
   const number = value.dataSync()[0];
