@@ -4,6 +4,7 @@ import { ArgumentError } from '../errors';
 import { KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
 import {
   ForwardOptions,
+  Lifecycle,
   RNNOutput,
   RecurrentModel,
   batchedInitialState,
@@ -34,6 +35,7 @@ export class LayersRNN implements RecurrentModel {
   training = true;
   /** One Keras layer per stacked layer: `SimpleRNN`, or `Bidirectional` around one. */
   readonly layers: tf.layers.Layer[];
+  private readonly lifecycle = new Lifecycle('model', 'LayersRNN');
 
   constructor(config: RNNConfig, options: LayersRNNOptions = {}) {
     this.config = checkConfig(config);
@@ -45,6 +47,7 @@ export class LayersRNN implements RecurrentModel {
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
   train(mode = true): this {
+    this.lifecycle.check();
     this.training = mode;
     return this;
   }
@@ -56,6 +59,7 @@ export class LayersRNN implements RecurrentModel {
 
   /** The Keras weights of every layer and direction; the tensors are owned by this model. */
   getKerasWeights(): KerasWeights {
+    this.lifecycle.check();
     const hasBias = this.config.bias;
     return this.layers.map((layer) => {
       const tensors = layer.getWeights();
@@ -73,6 +77,7 @@ export class LayersRNN implements RecurrentModel {
 
   /** Copies Keras weights in, after checking every layer, direction and shape. */
   setKerasWeights(weights: KerasWeights): void {
+    this.lifecycle.check();
     checkKerasWeights(weights, this.config);
     weights.forEach((layerWeights, index) =>
       this.layers[index].setWeights(
@@ -83,6 +88,7 @@ export class LayersRNN implements RecurrentModel {
 
   /** Every layer's kernel, recurrent kernel and bias, for an optimizer; owned by this model. */
   trainableVariables(): tf.Variable[] {
+    this.lifecycle.check();
     return this.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
   }
 
@@ -91,6 +97,7 @@ export class LayersRNN implements RecurrentModel {
    * each state past its sequence's end, and the padded steps of the output are set to zero.
    */
   forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput {
+    this.lifecycle.check();
     const layout = checkInput(this.config, input);
     checkInitialState(this.config, layout, h0);
     const lengths = checkLengths(layout, options?.lengths);
@@ -114,8 +121,11 @@ export class LayersRNN implements RecurrentModel {
     });
   }
 
-  /** Frees the weights. (`Layer.dispose` refuses layers that were only called eagerly.) */
+  /**
+   * Frees the weights; every other method throws afterwards, and `dispose()` again does nothing.
+   * (`Layer.dispose` refuses layers that were only called eagerly.)
+   */
   dispose(): void {
-    this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose()));
+    this.lifecycle.end(() => this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose())));
   }
 }

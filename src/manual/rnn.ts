@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, RNNConfig, checkConfig, checkParameterShapes, parameterSpecs } from '../config';
+import { FullRNNConfig, RNNConfig, checkConfig, parameterSpecs } from '../config';
 import { ArgumentError } from '../errors';
 import {
   ForwardOptions,
+  Lifecycle,
   RNNOutput,
   RecurrentModel,
   batchedInitialState,
@@ -16,6 +17,7 @@ import {
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
+import { assignStateDict } from './stateDict';
 
 export interface ManualRNNOptions {
   /** Seed of the default initialisation; random when absent. */
@@ -43,6 +45,7 @@ export class ManualRNN implements RecurrentModel {
   /** How the forward recurrence runs its steps (see `ManualRNNOptions.loop`). */
   readonly loop: StepLoop;
   private readonly parameters: Map<string, tf.Variable>;
+  private readonly lifecycle = new Lifecycle('model', 'ManualRNN');
 
   constructor(config: RNNConfig, options: ManualRNNOptions = {}) {
     this.config = checkConfig(config);
@@ -59,6 +62,7 @@ export class ManualRNN implements RecurrentModel {
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
   train(mode = true): this {
+    this.lifecycle.check();
     this.training = mode;
     return this;
   }
@@ -70,31 +74,34 @@ export class ManualRNN implements RecurrentModel {
 
   /** The parameters keyed by PyTorch's names, in PyTorch's order; owned by this model. */
   namedParameters(): Map<string, tf.Variable> {
+    this.lifecycle.check();
     return new Map(this.parameters);
   }
 
   /** The parameters as a PyTorch-style `state_dict`; the tensors are owned by this model. */
   stateDict(): Record<string, tf.Tensor> {
+    this.lifecycle.check();
     return Object.fromEntries(this.parameters);
   }
 
   /**
    * Copies parameters in, as PyTorch's `load_state_dict(strict=True)`: every key must be
    * present with its shape, and no other key; all problems are reported in one `WeightsError`.
+   * Every entry must be a live float32 tf.Tensor; nothing is assigned unless all pass.
    */
   loadStateDict(stateDict: Record<string, tf.Tensor>): void {
-    checkParameterShapes(stateDict, this.config);
-    for (const [name, variable] of this.parameters) {
-      tf.tidy(() => variable.assign(tf.cast(stateDict[name], 'float32')));
-    }
+    this.lifecycle.check();
+    assignStateDict(this.parameters, stateDict, this.config);
   }
 
   /** The parameters as one list, in PyTorch's order, for an optimizer; owned by this model. */
   trainableVariables(): tf.Variable[] {
+    this.lifecycle.check();
     return [...this.parameters.values()];
   }
 
   forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput {
+    this.lifecycle.check();
     const layout = checkInput(this.config, input);
     checkInitialState(this.config, layout, h0);
     const lengths = checkLengths(layout, options?.lengths);
@@ -110,7 +117,8 @@ export class ManualRNN implements RecurrentModel {
     });
   }
 
+  /** Frees the parameters; every other method throws afterwards, and `dispose()` again does nothing. */
   dispose(): void {
-    this.parameters.forEach((variable) => variable.dispose());
+    this.lifecycle.end(() => this.parameters.forEach((variable) => variable.dispose()));
   }
 }

@@ -20,14 +20,20 @@ function checkSameModel(from: FullRNNConfig, to: FullRNNConfig): void {
 export function copyManualToLayers(from: ManualRNN, to: LayersRNN): void {
   checkSameModel(from.config, to.config);
   const weights = torchToKeras(from.stateDict(), from.config);
-  to.setKerasWeights(weights);
-  disposeKerasWeights(weights);
+  try {
+    to.setKerasWeights(weights);
+  } finally {
+    disposeKerasWeights(weights);
+  }
 }
 
 /** Copies a tf.layers twin's weights into a hand-written model (`b_ih = bias`, `b_hh = 0`: see `kerasToTorch`). */
 export function copyLayersToManual(from: LayersRNN, to: ManualRNN): void {
   checkSameModel(from.config, to.config);
   const stateDict = kerasToTorch(from.getKerasWeights(), from.config);
-  to.loadStateDict(stateDict);
-  tf.dispose(Object.values(stateDict));
+  try {
+    to.loadStateDict(stateDict);
+  } finally {
+    tf.dispose(Object.values(stateDict));
+  }
 }

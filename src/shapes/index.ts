@@ -2,3 +2,4 @@ export * from './sequence';
 export * from './model';
 export * from './dropout';
 export * from './lengths';
+export * from './lifecycle';

@@ -13,7 +13,8 @@ export interface SequenceLayout {
   seqLen: number;
 }
 
-function checkTensor(name: string, value: unknown): tf.Tensor {
+/** Checks that `value` is a live float32 `tf.Tensor`; errors name it `name`. */
+export function checkTensor(name: string, value: unknown): tf.Tensor {
   if (!(value instanceof tf.Tensor)) {
     throw new ArgumentError(name, 'a tf.Tensor', value === null ? 'null' : typeof value);
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
-import { RecurrentModel, checkInput, stateShape } from '../shapes';
+import { Lifecycle, RecurrentModel, checkInput, stateShape } from '../shapes';
 
 /**
  * Runs a unidirectional model over a long sequence one chunk at a time: each chunk starts
@@ -14,7 +14,7 @@ import { RecurrentModel, checkInput, stateShape } from '../shapes';
  */
 export class StreamingRNN {
   private hidden: tf.Tensor | undefined;
-  private disposed = false;
+  private readonly lifecycle = new Lifecycle('stream', 'StreamingRNN');
 
   /** A reverse direction needs the whole sequence, so bidirectional models are rejected. */
   constructor(readonly model: RecurrentModel) {
@@ -43,7 +43,7 @@ export class StreamingRNN {
    * @returns the chunk's output, as `model.forward` shapes it; owned by the caller.
    */
   push(chunk: tf.Tensor): tf.Tensor {
-    this.checkLive();
+    this.lifecycle.check();
     const layout = checkInput(this.model.config, chunk);
     const expected = stateShape(this.model.config, layout);
     if (this.hidden !== undefined && !tf.util.arraysEqual(this.hidden.shape, expected)) {
@@ -61,7 +61,7 @@ export class StreamingRNN {
 
   /** Starts a new sequence: from a copy of `h0` when given, else from zeros. */
   reset(h0?: tf.Tensor): void {
-    this.checkLive();
+    this.lifecycle.check();
     if (h0 !== undefined && (!(h0 instanceof tf.Tensor) || h0.isDisposed)) {
       throw new ArgumentError('h0', 'a live tf.Tensor or nothing', h0 instanceof tf.Tensor ? 'a disposed tensor' : typeof h0);
     }
@@ -71,12 +71,9 @@ export class StreamingRNN {
 
   /** Frees the state; the model is left alone. */
   dispose(): void {
-    this.hidden?.dispose();
-    this.hidden = undefined;
-    this.disposed = true;
-  }
-
-  private checkLive(): void {
-    if (this.disposed) throw new ArgumentError('stream', 'a StreamingRNN that was not disposed', 'a disposed one');
+    this.lifecycle.end(() => {
+      this.hidden?.dispose();
+      this.hidden = undefined;
+    });
   }
 }

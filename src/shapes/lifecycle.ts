@@ -1,0 +1,31 @@
+import { ArgumentError } from '../errors';
+
+/**
+ * Whether an object that owns tensors was disposed. Every method calls `check()` first, so
+ * a disposed model or stream throws a typed error instead of a `TypeError` (or reviving);
+ * `end(free)` frees the tensors the first time only, so a second `dispose()` is harmless.
+ */
+export class Lifecycle {
+  private disposed = false;
+
+  /**
+   * @param argument what the error names, e.g. `model`.
+   * @param className what was expected, e.g. `ManualRNN`.
+   */
+  constructor(
+    private readonly argument: string,
+    private readonly className: string,
+  ) {}
+
+  /** Throws `${argument}: expected a ${className} that was not disposed, got a disposed one` after `end`. */
+  check(): void {
+    if (this.disposed) throw new ArgumentError(this.argument, `a ${this.className} that was not disposed`, 'a disposed one');
+  }
+
+  /** Runs `free` unless this already ended, and ends it. */
+  end(free: () => void): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    free();
+  }
+}
