@@ -1,1 +1,2 @@
 export { LayersRNN, LayersRNNOptions } from './rnn';
+export * from './cells';
