@@ -133,7 +133,7 @@ describe('weights and config', () => {
     await saveStateDict(path('missing.safetensors'), { ...missing, extra: hostArray([1], Float32Array.of(1)) });
     await expectRejected(
       runArgs({ weights: path('missing.safetensors') }),
-      `tfjs-rnn run: ${path('missing.safetensors')}: expected the parameters of an nn.RNN (PyTorch's state_dict keys and shapes), got missing key 'bias_hh_l0'; unexpected key 'extra'`,
+      `tfjs-rnn run: ${path('missing.safetensors')}: expected the parameters of an nn.RNN, nn.LSTM or nn.GRU (PyTorch's state_dict keys and shapes), got missing key 'bias_hh_l0'; unexpected key 'extra'`,
     );
     await fs.rm(path('missing.safetensors'));
   });
@@ -141,9 +141,9 @@ describe('weights and config', () => {
   it('rejects weight shapes that disagree with the config, naming the field', async () => {
     const wrong = await writeJson(dir, 'wrong.json', { input_size: 3, hidden_size: 8 });
     await expectRejected(runArgs({ config: wrong }), `tfjs-rnn run: ${wrong}: hidden_size: expected 4 (as the weights ${weights} have), got 8`);
-    const shapes = { ...tensors, weight_hh_l0: hostArray([4, 5], new Float32Array(20)) };
+    const shapes = { ...tensors, bias_hh_l0: hostArray([5], new Float32Array(5)) };
     await saveStateDict(path('shapes.safetensors'), shapes);
-    await expectRejected(runArgs({ weights: path('shapes.safetensors') }), /expected the parameters of an nn\.RNN .*, got weight_hh_l0: expected shape \[4, 4\], got \[4, 5\]$/);
+    await expectRejected(runArgs({ weights: path('shapes.safetensors') }), /expected the parameters of an nn\.RNN, nn\.LSTM or nn\.GRU .*, got bias_hh_l0: expected shape \[4\], got \[5\]$/);
     await fs.rm(path('shapes.safetensors'));
   });
 

@@ -61,7 +61,7 @@ export function sequenceArray(shape: number[], seed = 1): HostArray {
 }
 
 /** A seeded model: its weights saved as `weights.safetensors` and its config as `config.json` in `dir`. */
-export async function writeModel(dir: string, config: RNNConfig, seed = 7): Promise<{ weights: string; config: string; args: Required<TorchRNNArgs> }> {
+export async function writeModel(dir: string, config: RNNConfig, seed = 7): Promise<{ weights: string; config: string; args: TorchRNNArgs }> {
   await tf.ready();
   const model = new ManualRNN(config, { seed });
   const weights = join(dir, 'weights.safetensors');

@@ -4,6 +4,7 @@ import { configOf, loadDenseFixtures } from '../helpers/fixtures';
 describe('checkConfig', () => {
   test('fills in PyTorch defaults', () => {
     expect(checkConfig({ inputSize: 3, hiddenSize: 4 })).toEqual({
+      mode: 'RNN',
       inputSize: 3,
       hiddenSize: 4,
       numLayers: 1,
@@ -12,6 +13,7 @@ describe('checkConfig', () => {
       batchFirst: false,
       dropout: 0,
       bidirectional: false,
+      projSize: 0,
     });
   });
 
@@ -30,6 +32,13 @@ describe('checkConfig', () => {
     [{ batchFirst: 1 }, /^batchFirst: expected a boolean, got 1$/],
     [{ bidirectional: null }, /^bidirectional: expected a boolean, got null$/],
     [{ hidden_size: 4 }, /^config: expected only the keys .*, got 'hidden_size'$/],
+    [{ mode: 'SRU' }, /^mode: expected 'RNN', 'LSTM', 'GRU', got 'SRU'$/],
+    [{ projSize: 2 }, /^projSize: expected 0 for RNN \(only an LSTM projects its state\), got 2$/],
+    [{ mode: 'GRU', projSize: 2 }, /^projSize: expected 0 for GRU \(only an LSTM projects its state\), got 2$/],
+    [{ mode: 'LSTM', projSize: 4 }, /^projSize: expected an integer smaller than hiddenSize 4, got 4$/],
+    [{ mode: 'LSTM', projSize: -1 }, /^projSize: expected a non-negative integer \(0: no projection\), got -1$/],
+    [{ mode: 'LSTM', projSize: 1.5 }, /^projSize: expected a non-negative integer \(0: no projection\), got 1\.5$/],
+    [{ mode: 'GRU', nonlinearity: 'relu' }, /^nonlinearity: expected nothing \(or 'tanh'\) for GRU: only the RNN's activation can be chosen, got 'relu'$/],
   ])('rejects %o', (change, message) => {
     const config = { ...base, ...change } as never;
     expect(() => checkConfig(config)).toThrow(ConfigError);
@@ -67,10 +76,37 @@ describe('PyTorch keyword arguments', () => {
     });
   });
 
-  test('fromTorchArgs rejects what nn.RNN does not take', () => {
-    expect(() => fromTorchArgs({ input_size: 3, hidden_size: 4, proj_size: 2 } as never)).toThrow(
-      /^args: expected only nn\.RNN arguments .*, got 'proj_size'$/,
+  test('fromTorchArgs rejects what RNNBase does not take', () => {
+    expect(() => fromTorchArgs({ input_size: 3, hidden_size: 4, batch_size: 2 } as never)).toThrow(
+      /^args: expected only the arguments mode, input_size, .*, proj_size, got 'batch_size'$/,
     );
+  });
+
+  test.each([
+    [{ mode: 'RNN_RELU' }, { mode: 'RNN', nonlinearity: 'relu' }],
+    [{ mode: 'RNN_TANH' }, { mode: 'RNN', nonlinearity: 'tanh' }],
+    [{ mode: 'LSTM', proj_size: 2 }, { mode: 'LSTM', projSize: 2 }],
+    [{ mode: 'GRU' }, { mode: 'GRU' }],
+  ] as const)("fromTorchArgs takes RNNBase's mode %o", (args, expected) => {
+    expect(fromTorchArgs({ input_size: 3, hidden_size: 4, ...args })).toEqual({ inputSize: 3, hiddenSize: 4, ...expected });
+  });
+
+  test.each([
+    [{ mode: 'RNN_TANH', nonlinearity: 'relu' }, /^nonlinearity: expected 'tanh' \(mode 'RNN_TANH'\), got 'relu'$/],
+    [{ mode: 'RNN' }, /^mode: expected 'RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU', got 'RNN'$/],
+    [{ mode: 'constructor' }, /^mode: expected 'RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU', got 'constructor'$/],
+  ] as const)('fromTorchArgs rejects %o', (args, message) => {
+    expect(() => fromTorchArgs({ input_size: 3, hidden_size: 4, ...args } as never)).toThrow(ConfigError);
+    expect(() => fromTorchArgs({ input_size: 3, hidden_size: 4, ...args } as never)).toThrow(message);
+  });
+
+  test.each([
+    [{ mode: 'LSTM', inputSize: 3, hiddenSize: 4, projSize: 2 }, { mode: 'LSTM', proj_size: 2 }],
+    [{ mode: 'GRU', inputSize: 3, hiddenSize: 4 }, { mode: 'GRU' }],
+  ] as const)('toTorchArgs gives RNNBase arguments with mode for %o, and round-trips', (config, extra) => {
+    const args = toTorchArgs(config);
+    expect(args).toEqual({ input_size: 3, hidden_size: 4, num_layers: 1, bias: true, batch_first: false, dropout: 0, bidirectional: false, ...extra });
+    expect(checkConfig(fromTorchArgs(args))).toEqual(checkConfig(config));
   });
 
   test('toTorchArgs round-trips', () => {

@@ -23,15 +23,35 @@ function weightsError(check: () => unknown): WeightsError {
   throw new Error('expected a WeightsError');
 }
 
-const CONFIGS = [1, 2].flatMap((numLayers) =>
-  [false, true].flatMap((bidirectional) =>
-    [true, false].map((bias) => ({ inputSize: 3, hiddenSize: 4, numLayers, bidirectional, bias })),
+const CONFIGS = (['RNN', 'LSTM', 'GRU'] as const).flatMap((mode) =>
+  [1, 2].flatMap((numLayers) =>
+    [false, true].flatMap((bidirectional) =>
+      [true, false].map((bias) => ({ mode, inputSize: 3, hiddenSize: 4, numLayers, bidirectional, bias, projSize: 0 })),
+    ),
   ),
 );
+const PROJECTED = { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, bias: true, projSize: 2 } as const;
 
 describe('inferConfig', () => {
-  it.each(CONFIGS)('reads %o back from its state_dict', (config) => {
+  it.each([...CONFIGS, PROJECTED])('reads %o back from its state_dict', (config) => {
     expect(inferConfig(stateDictFor(config))).toEqual(config);
+  });
+
+  it("reads PyTorch's own keys and shapes of an LSTM with proj_size and of a GRU", () => {
+    // PyTorch 1.13: torch.nn.LSTM(3, 5, proj_size=2).state_dict() and torch.nn.GRU(3, 5, bias=False).state_dict()
+    const lstm: [string, number[]][] = [['weight_ih_l0', [20, 3]], ['weight_hh_l0', [20, 2]], ['bias_ih_l0', [20]], ['bias_hh_l0', [20]], ['weight_hr_l0', [2, 5]]];
+    const gru: [string, number[]][] = [['weight_ih_l0', [15, 3]], ['weight_hh_l0', [15, 5]]];
+    const tensorsOf = (shapes: [string, number[]][]) =>
+      Object.fromEntries(shapes.map(([name, shape]) => [name, hostArray(shape, new Float32Array(shapeSize(shape)))]));
+    expect(inferConfig(tensorsOf(lstm))).toEqual({ mode: 'LSTM', inputSize: 3, hiddenSize: 5, numLayers: 1, bidirectional: false, bias: true, projSize: 2 });
+    expect(inferConfig(tensorsOf(gru))).toEqual({ mode: 'GRU', inputSize: 3, hiddenSize: 5, numLayers: 1, bidirectional: false, bias: false, projSize: 0 });
+  });
+
+  it('needs weight_hh_l0 to be [G·H, H] with G = 1, 4 or 3', () => {
+    const tensors = { ...stateDictFor({ inputSize: 3, hiddenSize: 4 }), weight_hh_l0: hostArray([8, 4], new Float32Array(32)) };
+    expect(() => inferConfig(tensors)).toThrow(
+      /^weights: weight_hh_l0: expected \[G·hidden_size, hidden_size\] with G = 1 \(RNN\), 4 \(LSTM\) or 3 \(GRU\), got \[8, 4\]$/,
+    );
   });
 
   it("reads PyTorch's own keys and shapes", () => {
@@ -42,7 +62,7 @@ describe('inferConfig', () => {
       ['weight_ih_l1', [4, 8]], ['weight_hh_l1', [4, 4]], ['weight_ih_l1_reverse', [4, 8]], ['weight_hh_l1_reverse', [4, 4]],
     ];
     const tensors = Object.fromEntries(torchShapes.map(([name, shape]) => [name, hostArray(shape, new Float32Array(shapeSize(shape)))]));
-    expect(inferConfig(tensors)).toEqual({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, bias: false });
+    expect(inferConfig(tensors)).toEqual({ mode: 'RNN', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, bias: false, projSize: 0 });
   });
 
   it('needs weight_ih_l0', () => {
@@ -53,16 +73,16 @@ describe('inferConfig', () => {
 
   it('needs weight_ih_l0 to be [H, I] with positive sizes', () => {
     const flat = { ...stateDictFor({ inputSize: 3, hiddenSize: 4 }), weight_ih_l0: hostArray([12], new Float32Array(12)) };
-    expect(() => inferConfig(flat)).toThrow(/^weights: weight_ih_l0: expected shape \[hidden_size, input_size\] of positive sizes, got \[12\]$/);
+    expect(() => inferConfig(flat)).toThrow(/^weights: weight_ih_l0: expected shape \[gates·hidden_size, input_size\] of positive sizes, got \[12\]$/);
     expect(() => inferConfig({ weight_ih_l0: hostArray([0, 3], new Float32Array(0)) })).toThrow(WeightsError);
   });
 
   it('lists every key that does not fit what it read', () => {
     const tensors = stateDictFor({ inputSize: 3, hiddenSize: 4, numLayers: 2 });
     delete tensors.bias_hh_l1;
-    tensors.weight_hh_l0 = hostArray([4, 5], new Float32Array(20));
+    tensors.weight_hh_l1 = hostArray([4, 5], new Float32Array(20));
     expect(weightsError(() => inferConfig(tensors)).problems).toEqual([
-      'weight_hh_l0: expected shape [4, 4], got [4, 5]',
+      'weight_hh_l1: expected shape [4, 4], got [4, 5]',
       "missing key 'bias_hh_l1'",
     ]);
   });

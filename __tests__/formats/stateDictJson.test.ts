@@ -16,7 +16,7 @@ describe('parseStateDictJson', () => {
       hostArray([2, 2], Float32Array.of(-0.005293981172144413, 0.37932288646698, -0.5819807648658752, -0.5203874707221985)),
     );
     expect(tensors.bias_hh_l0).toEqual(hostArray([2], Float32Array.of(-0.2136969119310379, -0.13899271190166473)));
-    expect(inferConfig(tensors)).toEqual({ inputSize: 2, hiddenSize: 2, numLayers: 1, bidirectional: false, bias: true });
+    expect(inferConfig(tensors)).toEqual({ mode: 'RNN', inputSize: 2, hiddenSize: 2, numLayers: 1, bidirectional: false, bias: true, projSize: 0 });
   });
 
   it('reads the {"shape", "data"} object form, scalars and empty lists', () => {

@@ -98,17 +98,19 @@ export function inferWeightsConfig(weights: WeightsFile): InferredConfig {
   try {
     return inferConfig(weights.tensors);
   } catch (error) {
-    if (error instanceof WeightsError) throw new FormatError(weights.path, "the parameters of an nn.RNN (PyTorch's state_dict keys and shapes)", error.problems.join('; '));
+    if (error instanceof WeightsError) throw new FormatError(weights.path, "the parameters of an nn.RNN, nn.LSTM or nn.GRU (PyTorch's state_dict keys and shapes)", error.problems.join('; '));
     throw error;
   }
 }
 
 const TORCH_NAMES: Record<keyof InferredConfig, string> = {
+  mode: 'mode',
   inputSize: 'input_size',
   hiddenSize: 'hidden_size',
   numLayers: 'num_layers',
   bidirectional: 'bidirectional',
   bias: 'bias',
+  projSize: 'proj_size',
 };
 
 /**
@@ -130,14 +132,20 @@ export async function resolveModel(weights: WeightsFile, configPath: string | un
   } else if (args === undefined) {
     throw new ArgumentError('--config', `a JSON file of nn.RNN arguments (${weights.path} records none)`, 'nothing');
   }
-  const config = parseTorchArgs(args, configSource);
   const inferred = inferWeightsConfig(weights);
+  const config = parseTorchArgs(withInferredMode(args, inferred), configSource);
   for (const [field, torchName] of Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][]) {
     if (inferred[field] !== config[field]) {
       throw new FormatError(`${configSource}: ${torchName}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(config[field]));
     }
   }
   return { config, stateDict: weights.tensors, configSource };
+}
+
+/** Arguments without a `mode` take the weights' (an RNN's stays one: its nonlinearity is the config's). */
+function withInferredMode(args: unknown, inferred: InferredConfig): unknown {
+  if (!isPlainObject(args) || args.mode !== undefined || inferred.mode === 'RNN') return args;
+  return { mode: inferred.mode, ...args };
 }
 
 /** `value` as Python writes it: `True`, `'tanh'`, `0.0` for a float argument. */
@@ -154,9 +162,13 @@ export function describeTorchArgs(config: FullRNNConfig): string {
     .join(', ');
 }
 
-/** What the weights determine, as keyword arguments: `input_size=4, hidden_size=8, num_layers=1, bidirectional=False, bias=True`. */
+/**
+ * What the weights determine, as keyword arguments: `input_size=4, hidden_size=8, num_layers=1,
+ * bidirectional=False, bias=True`, after `mode='LSTM'` or `mode='GRU'`, and `proj_size` for an LSTM.
+ */
 export function describeInferred(inferred: InferredConfig): string {
   return (Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][])
+    .filter(([field]) => (field === 'mode' ? inferred.mode !== 'RNN' : field !== 'projSize' || inferred.mode === 'LSTM'))
     .map(([field, key]) => `${key}=${pythonLiteral(key, inferred[field])}`)
     .join(', ');
 }

@@ -2,15 +2,24 @@ import { ConfigError } from '../errors';
 
 export type Nonlinearity = 'tanh' | 'relu';
 
-/** Constructor arguments of PyTorch's `nn.RNN`, in camelCase. */
+/** The recurrent family: `nn.RNN`, `nn.LSTM` and `nn.GRU`. */
+export const MODES = ['RNN', 'LSTM', 'GRU'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** PyTorch's `RNNBase` modes: the RNN's nonlinearity is part of its mode there. */
+export type TorchMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+/** Constructor arguments of PyTorch's `nn.RNN`, `nn.LSTM` or `nn.GRU`, in camelCase. */
 export interface RNNConfig {
+  /** Which recurrence. @default 'RNN' */
+  mode?: Mode;
   /** Features per time step, `H_in`. */
   inputSize: number;
-  /** Features of the hidden state, `H_out`. */
+  /** Features of the hidden state (of the cell state, for an LSTM with `projSize`), `H_cell`. */
   hiddenSize: number;
   /** Stacked recurrent layers. @default 1 */
   numLayers?: number;
-  /** @default 'tanh' */
+  /** The RNN's activation; LSTMs and GRUs have tanh (filled in, as the default). @default 'tanh' */
   nonlinearity?: Nonlinearity;
   /** Whether the layers have `bias_ih` and `bias_hh`. @default true */
   bias?: boolean;
@@ -20,13 +29,22 @@ export interface RNNConfig {
   dropout?: number;
   /** Adds a reverse direction to every layer. @default false */
   bidirectional?: boolean;
+  /** LSTM only: `h = (o ⊙ tanh(c)) W_hrᵀ` of `projSize` features when > 0. @default 0 */
+  projSize?: number;
 }
+
+/** `nn.LSTM`'s arguments: no nonlinearity. */
+export type LSTMConfig = Omit<RNNConfig, 'nonlinearity'>;
+
+/** `nn.GRU`'s arguments: no nonlinearity, no projection. */
+export type GRUConfig = Omit<RNNConfig, 'nonlinearity' | 'projSize'>;
 
 /** A checked configuration with every default filled in. */
 export type FullRNNConfig = Readonly<Required<RNNConfig>>;
 
-/** PyTorch's snake_case constructor arguments, as in `nn.RNN(**args)`. */
+/** PyTorch's snake_case constructor arguments, as in `nn.RNN(**args)`; `mode` as `nn.RNNBase` takes it. */
 export interface TorchRNNArgs {
+  mode?: TorchMode;
   input_size: number;
   hidden_size: number;
   num_layers?: number;
@@ -35,18 +53,22 @@ export interface TorchRNNArgs {
   batch_first?: boolean;
   dropout?: number;
   bidirectional?: boolean;
+  proj_size?: number;
 }
 
 const DEFAULTS = {
+  mode: 'RNN',
   numLayers: 1,
   nonlinearity: 'tanh',
   bias: true,
   batchFirst: false,
   dropout: 0,
   bidirectional: false,
+  projSize: 0,
 } as const;
 
-const TORCH_KEYS: Record<keyof TorchRNNArgs, keyof RNNConfig> = {
+/** PyTorch's argument names and ours (`mode` is converted on its own). */
+const TORCH_KEYS: Record<Exclude<keyof TorchRNNArgs, 'mode'>, keyof RNNConfig> = {
   input_size: 'inputSize',
   hidden_size: 'hiddenSize',
   num_layers: 'numLayers',
@@ -55,6 +77,14 @@ const TORCH_KEYS: Record<keyof TorchRNNArgs, keyof RNNConfig> = {
   batch_first: 'batchFirst',
   dropout: 'dropout',
   bidirectional: 'bidirectional',
+  proj_size: 'projSize',
+};
+
+const TORCH_MODES: Record<TorchMode, Pick<RNNConfig, 'mode' | 'nonlinearity'>> = {
+  RNN_TANH: { mode: 'RNN', nonlinearity: 'tanh' },
+  RNN_RELU: { mode: 'RNN', nonlinearity: 'relu' },
+  LSTM: { mode: 'LSTM' },
+  GRU: { mode: 'GRU' },
 };
 
 function describeValue(value: unknown): string {
@@ -75,37 +105,60 @@ function checkBoolean(name: string, value: unknown): boolean {
   return value;
 }
 
+/** PyTorch's rules for `proj_size`: LSTM only, an integer in `[0, hiddenSize)`. */
+function checkProjSize(mode: Mode, projSize: unknown, hiddenSize: number): number {
+  if (typeof projSize !== 'number' || !Number.isInteger(projSize) || projSize < 0) {
+    throw new ConfigError('projSize', 'a non-negative integer (0: no projection)', describeValue(projSize));
+  }
+  if (projSize > 0 && mode !== 'LSTM') {
+    throw new ConfigError('projSize', `0 for ${mode} (only an LSTM projects its state)`, describeValue(projSize));
+  }
+  if (projSize >= hiddenSize && projSize > 0) {
+    throw new ConfigError('projSize', `an integer smaller than hiddenSize ${hiddenSize}`, describeValue(projSize));
+  }
+  return projSize;
+}
+
 /**
  * Checks a configuration with PyTorch's rules and fills in its defaults.
- * Both implementations call this, so they agree on what a configuration means.
+ * Every implementation calls this, so they agree on what a configuration means.
  */
 export function checkConfig(config: RNNConfig): FullRNNConfig {
   if (typeof config !== 'object' || config === null) {
     throw new ConfigError('config', 'an object', describeValue(config));
   }
-  const known = new Set<string>(Object.values(TORCH_KEYS));
+  const known = new Set<string>(['mode', ...Object.values(TORCH_KEYS)]);
   for (const key of Object.keys(config)) {
     if (!known.has(key)) {
       throw new ConfigError('config', `only the keys ${[...known].join(', ')}`, `'${key}'`);
     }
   }
   const filled = { ...DEFAULTS, ...definedEntries(config) } as Required<RNNConfig>;
-  const { nonlinearity, dropout } = filled;
+  const { mode, nonlinearity, dropout } = filled;
+  if (!MODES.includes(mode)) {
+    throw new ConfigError('mode', MODES.map((name) => `'${name}'`).join(', '), describeValue(mode));
+  }
+  if (mode !== 'RNN' && nonlinearity !== 'tanh') {
+    throw new ConfigError('nonlinearity', `nothing (or 'tanh') for ${mode}: only the RNN's activation can be chosen`, describeValue(nonlinearity));
+  }
   if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
     throw new ConfigError('nonlinearity', "'tanh' or 'relu'", describeValue(nonlinearity));
   }
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) {
     throw new ConfigError('dropout', 'a number in [0, 1]', describeValue(dropout));
   }
+  const hiddenSize = checkPositiveInteger('hiddenSize', filled.hiddenSize);
   return Object.freeze({
+    mode,
     inputSize: checkPositiveInteger('inputSize', filled.inputSize),
-    hiddenSize: checkPositiveInteger('hiddenSize', filled.hiddenSize),
+    hiddenSize,
     numLayers: checkPositiveInteger('numLayers', filled.numLayers),
     nonlinearity,
     bias: checkBoolean('bias', filled.bias),
     batchFirst: checkBoolean('batchFirst', filled.batchFirst),
     dropout,
     bidirectional: checkBoolean('bidirectional', filled.bidirectional),
+    projSize: checkProjSize(mode, filled.projSize, hiddenSize),
   });
 }
 
@@ -115,33 +168,68 @@ function definedEntries<T extends object>(value: T): Partial<T> {
   ) as Partial<T>;
 }
 
-/** Converts PyTorch's `nn.RNN` keyword arguments (`input_size`, `batch_first`, …) to an `RNNConfig`. */
+/**
+ * Converts PyTorch's keyword arguments (`input_size`, `batch_first`, …, and `mode` as
+ * `nn.RNNBase` takes it: `'RNN_TANH'`, `'RNN_RELU'`, `'LSTM'`, `'GRU'`; absent for `nn.RNN`)
+ * to an `RNNConfig`.
+ */
 export function fromTorchArgs(args: TorchRNNArgs): RNNConfig {
   if (typeof args !== 'object' || args === null) {
-    throw new ConfigError('args', 'an object of nn.RNN keyword arguments', describeValue(args));
+    throw new ConfigError('args', 'an object of nn.RNN, nn.LSTM or nn.GRU keyword arguments', describeValue(args));
   }
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
-    const camel = TORCH_KEYS[key as keyof TorchRNNArgs];
+    if (key === 'mode') continue;
+    const camel = TORCH_KEYS[key as keyof typeof TORCH_KEYS];
     if (camel === undefined) {
-      throw new ConfigError('args', `only nn.RNN arguments ${Object.keys(TORCH_KEYS).join(', ')}`, `'${key}'`);
+      throw new ConfigError('args', `only the arguments mode, ${Object.keys(TORCH_KEYS).join(', ')}`, `'${key}'`);
     }
     config[camel] = value;
+  }
+  if (args.mode !== undefined) {
+    const fromMode = Object.prototype.hasOwnProperty.call(TORCH_MODES, args.mode) ? TORCH_MODES[args.mode] : undefined;
+    if (fromMode === undefined) {
+      throw new ConfigError('mode', Object.keys(TORCH_MODES).map((name) => `'${name}'`).join(', '), describeValue(args.mode));
+    }
+    if (fromMode.nonlinearity !== undefined && args.nonlinearity !== undefined && args.nonlinearity !== fromMode.nonlinearity) {
+      throw new ConfigError('nonlinearity', `'${fromMode.nonlinearity}' (mode '${args.mode}')`, describeValue(args.nonlinearity));
+    }
+    Object.assign(config, fromMode);
   }
   return config as unknown as RNNConfig;
 }
 
-/** Converts a configuration back to PyTorch's keyword arguments, every one spelled out. */
-export function toTorchArgs(config: RNNConfig): Required<TorchRNNArgs> {
+/**
+ * Converts a configuration back to PyTorch's keyword arguments, every one spelled out: an
+ * RNN's as `nn.RNN` takes them; an LSTM's and a GRU's with `mode` as `nn.RNNBase` takes it
+ * (`nn.LSTM(**args)` wants it removed), `proj_size` for the LSTM.
+ */
+export function toTorchArgs(config: RNNConfig): TorchRNNArgs {
   const full = checkConfig(config);
-  const args: Record<string, unknown> = {};
+  const args: Record<string, unknown> = full.mode === 'RNN' ? {} : { mode: full.mode };
   for (const [torchKey, camel] of Object.entries(TORCH_KEYS)) {
-    args[torchKey] = full[camel];
+    const unused = (camel === 'nonlinearity' && full.mode !== 'RNN') || (camel === 'projSize' && full.mode !== 'LSTM');
+    if (!unused) args[torchKey] = full[camel];
   }
-  return args as unknown as Required<TorchRNNArgs>;
+  return args as unknown as TorchRNNArgs;
+}
+
+/** `config` with `mode` set to the class's, or a `ConfigError` when it names another. */
+export function withMode<T extends object>(config: T, mode: Mode, className: string): T & { mode: Mode } {
+  if (typeof config !== 'object' || config === null) return config;
+  const given = (config as { mode?: unknown }).mode;
+  if (given !== undefined && given !== mode) {
+    throw new ConfigError('mode', `'${mode}' or nothing (a ${className})`, typeof given === 'string' ? `'${given}'` : String(given));
+  }
+  return { ...config, mode };
 }
 
 /** `D` in PyTorch's docs: 2 when bidirectional, else 1. */
 export function numDirections(config: FullRNNConfig): 1 | 2 {
   return config.bidirectional ? 2 : 1;
+}
+
+/** `H_out` in PyTorch's docs: the features of h and of each direction's output, `projSize` or `hiddenSize`. */
+export function outputSize(config: FullRNNConfig): number {
+  return config.projSize > 0 ? config.projSize : config.hiddenSize;
 }

@@ -1,7 +1,13 @@
-import { FullRNNConfig, numDirections } from './config';
+import { FullRNNConfig, Mode, numDirections, outputSize } from './config';
 import { WeightsError, formatShape } from '../errors';
 
-export type ParameterKind = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh';
+export type ParameterKind = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_hr';
+
+/**
+ * Gate blocks stacked in each weight's rows, as `RNNBase` builds them: `gate_size` is
+ * `G·H` with G = 1 (RNN), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n).
+ */
+export const GATE_COUNTS: Readonly<Record<Mode, number>> = { RNN: 1, LSTM: 4, GRU: 3 };
 
 /** One PyTorch parameter: its `state_dict` name and shape. */
 export interface ParameterSpec {
@@ -11,7 +17,10 @@ export interface ParameterSpec {
   layer: number;
   /** 0 forward, 1 reverse. */
   direction: number;
-  /** `[H, H_in]` or `[H, D·H]` for `weight_ih`, `[H, H]` for `weight_hh`, `[H]` for biases. */
+  /**
+   * `weight_ih` `[G·H, H_in]` (`[G·H, D·H_out]` above layer 0), `weight_hh` `[G·H, H_out]`,
+   * biases `[G·H]`, `weight_hr` `[H_out, H]` (LSTM with `projSize` only).
+   */
   shape: number[];
 }
 
@@ -20,28 +29,33 @@ export function parameterName(kind: ParameterKind, layer: number, direction: num
   return `${kind}_l${layer}${direction === 1 ? '_reverse' : ''}`;
 }
 
-/** Input features of a layer: `inputSize` for layer 0, `D·hiddenSize` above it. */
+/** Input features of a layer: `inputSize` for layer 0, `D·H_out` above it. */
 export function layerInputSize(config: FullRNNConfig, layer: number): number {
-  return layer === 0 ? config.inputSize : numDirections(config) * config.hiddenSize;
+  return layer === 0 ? config.inputSize : numDirections(config) * outputSize(config);
 }
 
 /**
  * Every parameter of a configuration in PyTorch's order: layer by layer, forward then
- * reverse, and within each `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+ * reverse, and within each `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`, `weight_hr`.
  */
 export function parameterSpecs(config: FullRNNConfig): ParameterSpec[] {
-  const { hiddenSize } = config;
-  const kinds: ParameterKind[] = config.bias
-    ? ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh']
-    : ['weight_ih', 'weight_hh'];
+  const { hiddenSize, projSize } = config;
+  const gateSize = GATE_COUNTS[config.mode] * hiddenSize;
+  const kinds: ParameterKind[] = [
+    'weight_ih',
+    'weight_hh',
+    ...(config.bias ? (['bias_ih', 'bias_hh'] as const) : []),
+    ...(projSize > 0 ? (['weight_hr'] as const) : []),
+  ];
   const specs: ParameterSpec[] = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
     for (let direction = 0; direction < numDirections(config); direction++) {
       for (const kind of kinds) {
         const shape =
-          kind === 'weight_ih' ? [hiddenSize, layerInputSize(config, layer)]
-          : kind === 'weight_hh' ? [hiddenSize, hiddenSize]
-          : [hiddenSize];
+          kind === 'weight_ih' ? [gateSize, layerInputSize(config, layer)]
+          : kind === 'weight_hh' ? [gateSize, outputSize(config)]
+          : kind === 'weight_hr' ? [projSize, hiddenSize]
+          : [gateSize];
         specs.push({ name: parameterName(kind, layer, direction), kind, layer, direction, shape });
       }
     }
