@@ -1,7 +1,7 @@
 export * from './config';
 export * from './errors';
 export * from './backend';
-export { ForwardOptions, RNNOutput, RecurrentModel, SequenceLengths } from './shapes';
+export { ForwardOptions, InitialState, RNNOutput, RecurrentModel, SequenceLengths, stateShapes } from './shapes';
 export * from './manual';
 export * from './layers';
 export * from './mapping';

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   ArgumentError,
-  FullRNNConfig,
   GRADIENT_TOLERANCE,
+  LayersModel,
+  ManualModel,
   ManualRNN,
   RNNOutput,
   ShapeError,
-  checkConfig,
-  numDirections,
+  groupKerasWeights,
+  kerasToTorch,
   parameterSpecs,
 } from '../../src';
 import { LossGradients, TrainableModel, lossGradients } from '../../src/training';
@@ -18,67 +19,72 @@ import { Fixture, loadDenseFixtures, loadFixtures, tensorOf } from '../helpers/f
 
 const fixtures = [...loadDenseFixtures(), ...loadFixtures('packed_')];
 
-/** The fixtures' loss, `sum(output·d_output) + sum(h_n·d_h_n)`, backpropagated through `model`. */
+/**
+ * The fixtures' loss, `sum(output·d_output) + sum(h_n·d_h_n)` (`+ sum(c_n·d_c_n)` for an
+ * LSTM), backpropagated through `model`.
+ */
 function fixtureGradients(model: TrainableModel, fixture: Fixture): LossGradients {
-  const dOutput = tensorOf(fixture.d_output);
-  const dHN = tensorOf(fixture.d_h_n);
-  const input = tensorOf(fixture.input);
-  const h0 = fixture.h0 ? tensorOf(fixture.h0) : undefined;
-  const objective = ({ output, hN }: RNNOutput): tf.Scalar => tf.add(tf.sum(tf.mul(output, dOutput)), tf.sum(tf.mul(hN, dHN)));
+  const [dOutput, dHN, input] = [fixture.d_output, fixture.d_h_n, fixture.input].map(tensorOf);
+  const dCN = fixture.d_c_n && tensorOf(fixture.d_c_n);
+  const [h0, c0] = [fixture.h0, fixture.c0].map((stored) => (stored ? tensorOf(stored) : undefined));
+  const objective = ({ output, hN, cN }: RNNOutput): tf.Scalar => {
+    const loss = tf.add<tf.Scalar>(tf.sum(tf.mul(output, dOutput)), tf.sum(tf.mul(hN, dHN)));
+    return dCN && cN ? tf.add(loss, tf.sum(tf.mul(cN, dCN))) : loss;
+  };
   try {
-    return lossGradients(model, objective, input, { h0, lengths: fixture.lengths ?? undefined });
+    return lossGradients(model, objective, input, { h0, c0, lengths: fixture.lengths ?? undefined });
   } finally {
-    tf.dispose([dOutput, dHN, input, ...(h0 ? [h0] : [])]);
+    tf.dispose([dOutput, dHN, input, ...[dCN, h0, c0].filter((tensor): tensor is tf.Tensor => tensor !== undefined)]);
   }
 }
 
-function disposeGradients({ input, h0, variables }: LossGradients): void {
-  tf.dispose([input, ...(h0 ? [h0] : []), ...variables]);
+function disposeGradients({ input, h0, c0, variables }: LossGradients): void {
+  tf.dispose([input, ...(h0 ? [h0] : []), ...(c0 ? [c0] : []), ...variables]);
 }
 
-/** `fixtureGradients` keyed as the fixture's `grad`: `input`, `h0` and PyTorch's parameter names. */
-function gradientsByName(
-  model: TrainableModel,
-  fixture: Fixture,
-  parameterNames: (config: FullRNNConfig) => string[][],
-): Record<string, tf.Tensor> {
-  const { input, h0, variables } = fixtureGradients(model, fixture);
-  const named: Record<string, tf.Tensor> = { input, ...(h0 ? { h0 } : {}) };
-  const names = parameterNames(model.config);
-  variables.forEach((grad, index) => names[index].forEach((name) => (named[name] = grad)));
-  return named;
+/** The gradients of the input and the initial states, keyed as the fixture's `grad`. */
+function stateGradients({ input, h0, c0 }: LossGradients): Record<string, tf.Tensor> {
+  return { input, ...(h0 && { h0 }), ...(c0 && { c0 }) };
 }
 
-/** ManualRNN's variables are PyTorch's parameters, in PyTorch's order. */
-const manualNames = (config: FullRNNConfig) => parameterSpecs(config).map(({ name }) => [name]);
+/** A hand-written model's gradients keyed by PyTorch's names: its variables are PyTorch's parameters, in order. */
+function manualGradients(model: ManualModel, fixture: Fixture): Record<string, tf.Tensor> {
+  const gradients = fixtureGradients(model, fixture);
+  const names = parameterSpecs(model.config).map(({ name }) => name);
+  return { ...stateGradients(gradients), ...Object.fromEntries(names.map((name, index) => [name, gradients.variables[index]])) };
+}
 
 /**
- * The twin's variables are, per layer and direction, kernel (`W_ihᵀ`), recurrent kernel
- * (`W_hhᵀ`) and one bias, whose gradient is that of both `b_ih` and `b_hh`.
+ * A twin's gradients mapped back to PyTorch's names through `kerasToTorch` (transposes and
+ * gate orders are permutations, so gradients map as the weights do); where Keras keeps one
+ * bias `b_ih + b_hh`, its gradient is both biases' gradient.
  */
-const twinNames = (config: FullRNNConfig) => {
-  const specs = parameterSpecs(config);
-  const perDirection = config.bias ? 3 : 2;
-  const groups: string[][] = Array.from({ length: config.numLayers * numDirections(config) * perDirection }, () => []);
-  specs.forEach(({ name, kind, layer, direction }) => {
-    const slot = kind === 'weight_ih' ? 0 : kind === 'weight_hh' ? 1 : 2;
-    groups[(layer * numDirections(config) + direction) * perDirection + slot].push(name);
-  });
-  return groups;
-};
+function twinGradients(model: LayersModel, fixture: Fixture): Record<string, tf.Tensor> {
+  const gradients = fixtureGradients(model, fixture);
+  const perLayer = gradients.variables.length / model.config.numLayers;
+  const layerGradients = Array.from({ length: model.config.numLayers }, (_, layer) =>
+    gradients.variables.slice(layer * perLayer, (layer + 1) * perLayer),
+  );
+  const torch = kerasToTorch(groupKerasWeights(layerGradients, model.config), model.config);
+  tf.dispose(gradients.variables);
+  if (model.config.mode !== 'GRU') {
+    for (const name of Object.keys(torch).filter((key) => key.startsWith('bias_hh'))) {
+      torch[name].dispose();
+      torch[name] = tf.clone(torch[name.replace('bias_hh', 'bias_ih')]);
+    }
+  }
+  return { ...stateGradients(gradients), ...torch };
+}
 
-/** Compares every gradient with PyTorch's (Keras kernels transposed back), then frees them. */
-function expectTorchGradients(named: Record<string, tf.Tensor>, fixture: Fixture, transposeWeights: boolean): void {
+/** Compares every gradient with PyTorch's, then frees them. */
+function expectTorchGradients(named: Record<string, tf.Tensor>, fixture: Fixture): void {
   try {
     expect(Object.keys(named).sort()).toEqual(Object.keys(fixture.grad).sort());
     for (const [name, stored] of Object.entries(fixture.grad)) {
-      tf.tidy(() => {
-        const grad = transposeWeights && name.startsWith('weight_') ? tf.transpose(named[name]) : named[name];
-        expectClose(grad, tensorOf(stored), GRADIENT_TOLERANCE, `grad ${name}`);
-      });
+      tf.tidy(() => expectClose(named[name], tensorOf(stored), GRADIENT_TOLERANCE, `grad ${name}`));
     }
   } finally {
-    tf.dispose([...new Set(Object.values(named))]);
+    tf.dispose(Object.values(named));
   }
 }
 
@@ -87,16 +93,16 @@ describeEachBackend(() => {
     test.each(STEP_LOOPS)('hand-written BPTT (%s loop forward)', (loop) => {
       const manual = manualFromTorch(fixture, { loop });
       try {
-        expectTorchGradients(gradientsByName(manual, fixture, manualNames), fixture, false);
+        expectTorchGradients(manualGradients(manual, fixture), fixture);
       } finally {
         manual.dispose();
       }
     });
 
-    test('tf.layers twin, mapped back (kernel = W_ihᵀ, recurrent kernel = W_hhᵀ, bias = b_ih and b_hh)', () => {
+    test('tf.layers twin, mapped back through kerasToTorch', () => {
       const layers = layersFromTorch(fixture);
       try {
-        expectTorchGradients(gradientsByName(layers, fixture, twinNames), fixture, true);
+        expectTorchGradients(twinGradients(layers, fixture), fixture);
       } finally {
         layers.dispose();
       }
@@ -104,16 +110,19 @@ describeEachBackend(() => {
   });
 
   describe('lossGradients', () => {
-    const [dense] = loadFixtures('grid_l2_bi_tanh_bias_bf_h0_batched');
-    const [packed] = loadFixtures('packed_bi_l2_tanh_tm_h0');
+    const cases = loadFixtures(
+      'rnn/grid_l2_bi_tanh_bias_bf_h0_batched',
+      'rnn/packed_bi_l2_tanh_tm_h0',
+      'lstm/grid_l2_bi_bias_bf_h0_batched_p2',
+      'lstm/packed_bi_l2_bf_h0_p2',
+      'gru/grid_l2_bi_bias_bf_h0_batched',
+      'gru/packed_bi_l2_tm_h0',
+    );
 
-    test.each([
-      ['hand-written', dense],
-      ['hand-written, packed', packed],
-      ['tf.layers twin', dense],
-      ['tf.layers twin, packed', packed],
-    ] as const)('%s: keeps the tensor count flat', (kind, fixture) => {
-      const model = kind.startsWith('hand') ? manualFromTorch(fixture) : layersFromTorch(fixture);
+    const kinds = ['hand-written', 'tf.layers twin'] as const;
+
+    test.each(cases.flatMap((fixture) => kinds.map((kind) => [kind, fixture.name, fixture] as const)))('%s, %s: keeps the tensor count flat', (kind, _, fixture) => {
+      const model = kind === 'hand-written' ? manualFromTorch(fixture) : layersFromTorch(fixture);
       try {
         expectNoLeak(() => disposeGradients(fixtureGradients(model, fixture)));
       } finally {
@@ -160,9 +169,4 @@ describeEachBackend(() => {
       model.dispose();
     });
   });
-});
-
-test('twin parameter groups cover every PyTorch parameter once', () => {
-  const config = checkConfig({ inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true });
-  expect(twinNames(config).flat().sort()).toEqual(parameterSpecs(config).map(({ name }) => name).sort());
 });

@@ -2,18 +2,22 @@ import * as tf from '@tensorflow/tfjs';
 import {
   ArgumentError,
   FORWARD_TOLERANCE,
-  LayersRNN,
+  InitialState,
   ManualRNN,
   RNNConfig,
   RNNOutput,
   RecurrentModel,
   ShapeError,
   StepLoop,
+  checkConfig,
   copyManualToLayers,
+  createLayersModel,
+  createManualModel,
+  stateShapes,
 } from '../../src';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { Fixture, loadFixtures, tensorOf } from '../helpers/fixtures';
+import { Fixture, initialStateOf, loadFixtures, tensorOf, torchResultOf } from '../helpers/fixtures';
 import { layersFromTorch, manualFromTorch } from '../helpers/models';
 
 const packedFixtures = loadFixtures('packed_');
@@ -28,9 +32,9 @@ function loopOf(implementation: Implementation): StepLoop {
 
 /** A model of either implementation holding the same weights (the hand-written model's, seeded). */
 function buildModel(implementation: Implementation, config: RNNConfig, seed = 1): RecurrentModel {
-  const manual = new ManualRNN(config, { seed, loop: loopOf(implementation) });
+  const manual = createManualModel(config, { seed, loop: loopOf(implementation) });
   if (implementation !== 'tf.layers twin') return manual;
-  const layers = new LayersRNN(config);
+  const layers = createLayersModel(config);
   copyManualToLayers(manual, layers);
   manual.dispose();
   return layers;
@@ -40,14 +44,16 @@ function modelFromTorch(implementation: Implementation, fixture: Fixture): Recur
   return implementation === 'tf.layers twin' ? layersFromTorch(fixture) : manualFromTorch(fixture, { loop: loopOf(implementation) });
 }
 
-function disposeOutput({ output, hN }: RNNOutput): void {
-  tf.dispose([output, hN]);
+function disposeOutput(result: RNNOutput): void {
+  tf.dispose(Object.values(result));
 }
 
 function expectSameOutput(actual: RNNOutput, expected: RNNOutput, label = ''): void {
   try {
     expectClose(actual.output, expected.output, FORWARD_TOLERANCE, `${label}output`);
     expectClose(actual.hN, expected.hN, FORWARD_TOLERANCE, `${label}h_n`);
+    expect(actual.cN === undefined).toBe(expected.cN === undefined);
+    if (expected.cN) expectClose(actual.cN!, expected.cN, FORWARD_TOLERANCE, `${label}c_n`);
   } finally {
     disposeOutput(actual);
     disposeOutput(expected);
@@ -66,12 +72,8 @@ describeEachBackend((backend) => {
       test.each(packedFixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_, fixture) => {
         const model = modelFromTorch(implementation, fixture);
         try {
-          const actual = tf.tidy(() =>
-            model.forward(tensorOf(fixture.input), fixture.h0 ? tensorOf(fixture.h0) : undefined, {
-              lengths: fixture.lengths as number[],
-            }),
-          );
-          expectSameOutput(actual, { output: tensorOf(fixture.output), hN: tensorOf(fixture.h_n) });
+          const actual = tf.tidy(() => model.forward(tensorOf(fixture.input), initialStateOf(fixture), { lengths: fixture.lengths as number[] }));
+          expectSameOutput(actual, torchResultOf(fixture));
         } finally {
           model.dispose();
         }
@@ -83,19 +85,25 @@ describeEachBackend((backend) => {
         ['1 layer, batchFirst', { inputSize: 3, hiddenSize: 4, batchFirst: true }, false],
         ['2 layers, bidirectional, relu, time-major, h0', { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, nonlinearity: 'relu' }, true],
         ['3 layers, bidirectional, batchFirst, no bias', { inputSize: 2, hiddenSize: 5, numLayers: 3, bidirectional: true, batchFirst: true, bias: false }, false],
+        ['LSTM, 2 layers, bidirectional, projSize, h0 and c0', { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2 }, true],
+        ['LSTM, batchFirst', { mode: 'LSTM', inputSize: 3, hiddenSize: 4, batchFirst: true }, false],
+        ['GRU, 2 layers, bidirectional, batchFirst, h0', { mode: 'GRU', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true }, true],
       ];
       test.each(configs)('%s', (_, config, withH0) => {
         const lengths = [4, 7, 1, 7, 3];
         const [batchSize, seqLen] = [lengths.length, 7];
-        const stateCount = (config.numLayers ?? 1) * (config.bidirectional ? 2 : 1);
         const model = buildModel(implementation, config);
         const input = tf.randomNormal(config.batchFirst ? [batchSize, seqLen, config.inputSize] : [seqLen, batchSize, config.inputSize], 0, 1, 'float32', 7);
-        const h0 = withH0 ? tf.randomNormal([stateCount, batchSize, config.hiddenSize], 0, 1, 'float32', 8) : undefined;
+        const states = withH0
+          ? stateShapes(checkConfig(config), { batched: true, batchSize, seqLen }).map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', 8 + i))
+          : [];
+        const hxOf = (tensors: tf.Tensor[]) => (tensors.length === 0 ? undefined : tensors.length === 1 ? tensors[0] : (tensors as InitialState));
+        const stateOf = (state: tf.Tensor, b: number) => tf.slice(state, [0, b, 0], [-1, 1, -1]);
         try {
-          const batched = model.forward(input, h0, { lengths });
+          const batched = model.forward(input, hxOf(states), { lengths });
           lengths.forEach((length, b) => {
             const expected = tf.tidy(() =>
-              model.forward(sequenceOf(input, b, length, !!config.batchFirst), h0 && tf.slice(h0, [0, b, 0], [-1, 1, -1])),
+              model.forward(sequenceOf(input, b, length, !!config.batchFirst), hxOf(states.map((state) => stateOf(state, b)))),
             );
             const actual = tf.tidy(() => {
               const width = batched.output.shape[2] as number;
@@ -103,13 +111,13 @@ describeEachBackend((backend) => {
               const valid = sequenceOf(output, 0, length, !!config.batchFirst);
               const padded = config.batchFirst ? tf.slice(output, [0, length, 0], [1, -1, width]) : tf.slice(output, [length, 0, 0], [-1, 1, width]);
               expect(Array.from(padded.dataSync()).every((value) => value === 0)).toBe(true);
-              return { output: valid, hN: tf.slice(batched.hN, [0, b, 0], [-1, 1, -1]) };
+              return { output: valid, hN: stateOf(batched.hN, b), ...(batched.cN && { cN: stateOf(batched.cN, b) }) };
             });
             expectSameOutput(actual, expected, `sequence ${b}: `);
           });
           disposeOutput(batched);
         } finally {
-          tf.dispose([input, ...(h0 ? [h0] : [])]);
+          tf.dispose([input, ...states]);
           model.dispose();
         }
       });

@@ -242,7 +242,7 @@ describeEachBackend(() => {
       expectRejected(
         () => withZeros([inputShape, targetShape], (x, y) => trainStep({} as TrainableModel, optimizer, outputMse, x, y)),
         ArgumentError,
-        /^model: expected a ManualRNN or LayersRNN \(a RecurrentModel with trainableVariables\(\)\), got object$/,
+        /^model: expected a hand-written model or twin \(a RecurrentModel with trainableVariables\(\)\), got object$/,
       );
       optimizer.dispose();
     });

@@ -1,2 +1,2 @@
-export { LayersRNN, LayersRNNOptions } from './rnn';
+export { LayersModel, LayersRNN, LayersLSTM, LayersGRU, LayersOptions, createLayersModel, groupKerasWeights } from './model';
 export * from './cells';

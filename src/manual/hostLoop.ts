@@ -6,7 +6,7 @@ export const STEP_LOOPS = ['auto', 'host', 'tensor'] as const;
 export type StepLoop = (typeof STEP_LOOPS)[number];
 
 /**
- * Multiply-adds per step (`N·H·H`) below which the host loop beats steps of tf ops on
+ * Multiply-adds per step (`N·H_out·G·H`: `N·H·H` for the RNN) below which the host loop beats steps of tf ops on
  * backends with native or vectorised kernels: there a step's arithmetic costs less than
  * dispatching its three ops (wasm through tf ops: 7× faster at N = 1, H = 32; 6× slower at
  * N = 32, H = 128).
@@ -17,16 +17,16 @@ export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
 export type BackendSteps = 'wasm kernels' | 'cpu ops' | 'tf ops';
 
 /**
- * Whether `loop` runs steps of `[N, H]` on the host: always for `'host'`; for `'auto'` where
+ * Whether `loop` runs steps of `multiplyAdds` (`N·H_out·G·H`) on the host: always for `'host'`; for `'auto'` where
  * that is faster: never instead of wasm's kernels called directly (`wasmSteps.ts`: faster
  * than the host loop down to N = 1, H = 32), always instead of the cpu backend's ops (which
  * are JavaScript loops too: 1.25× slower at N = H = 256, 4× at N = 1, H = 32), and instead
  * of other backends' tf ops below `HOST_LOOP_MAX_MULTIPLY_ADDS`.
  */
-export function runsOnHost(loop: StepLoop, batchSize: number, hiddenSize: number, backendSteps: BackendSteps): boolean {
+export function runsOnHost(loop: StepLoop, multiplyAdds: number, backendSteps: BackendSteps): boolean {
   if (loop !== 'auto') return loop === 'host';
   if (backendSteps !== 'tf ops') return backendSteps === 'cpu ops';
-  return batchSize * hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS;
+  return multiplyAdds < HOST_LOOP_MAX_MULTIPLY_ADDS;
 }
 
 /** Sizes of one direction's sequence. */

@@ -1,2 +1,2 @@
-export { ManualRNN, ManualRNNOptions } from './rnn';
+export { ManualModel, ManualRNN, ManualLSTM, ManualGRU, ManualOptions, createManualModel } from './model';
 export { HOST_LOOP_MAX_MULTIPLY_ADDS, StepLoop } from './hostLoop';

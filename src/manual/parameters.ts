@@ -1,15 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, ParameterSpec, parameterName } from '../config';
+import { FullRNNConfig, ParameterKind, ParameterSpec, parameterName } from '../config';
 
 /** One direction of one layer, in PyTorch's layout. */
 export interface DirectionWeights {
-  /** `[H, H_in]` for layer 0, `[H, D·H]` above. */
+  /** `[G·H, H_in]` for layer 0, `[G·H, D·H_out]` above. */
   weightIh: tf.Tensor2D;
-  /** `[H, H]`. */
+  /** `[G·H, H_out]`. */
   weightHh: tf.Tensor2D;
-  /** `[H]` each; absent when `bias: false`. */
+  /** `[G·H]` each; absent when `bias: false`. */
   biasIh?: tf.Tensor1D;
   biasHh?: tf.Tensor1D;
+  /** `[H_out, H]`: LSTM with `projSize` only. */
+  weightHr?: tf.Tensor2D;
 }
 
 /**
@@ -34,11 +36,12 @@ export function directionWeights(
   layer: number,
   direction: number,
 ): DirectionWeights {
-  const get = (kind: Parameters<typeof parameterName>[0]) => parameters.get(parameterName(kind, layer, direction));
+  const get = (kind: ParameterKind) => parameters.get(parameterName(kind, layer, direction));
   return {
     weightIh: get('weight_ih') as tf.Tensor2D,
     weightHh: get('weight_hh') as tf.Tensor2D,
     biasIh: config.bias ? (get('bias_ih') as tf.Tensor1D) : undefined,
     biasHh: config.bias ? (get('bias_hh') as tf.Tensor1D) : undefined,
+    weightHr: config.projSize > 0 ? (get('weight_hr') as tf.Tensor2D) : undefined,
   };
 }

@@ -1,175 +1,236 @@
 import * as tf from '@tensorflow/tfjs';
-import { Nonlinearity } from '../config';
-import { StepLoop, recurOnHost, runsOnHost } from './hostLoop';
+import { Cell, StepWeights } from './cells/cell';
+import { StepLoop, runsOnHost } from './hostLoop';
 import { readingOrder, splitSteps } from './hostSteps';
 import { transposedProduct } from './transposedProduct';
-import { statesOnWasm, wasmKernels } from './wasmSteps';
-
-/** d h_t / d a_t for every step, from the states alone: `1 − h²` (tanh) or `h > 0` (relu). */
-function activationSlope(nonlinearity: Nonlinearity, states: tf.Tensor3D): tf.Tensor3D {
-  return nonlinearity === 'tanh' ? tf.sub(1, tf.square(states)) : tf.step(states);
-}
+import { wasmKernels } from './wasmSteps';
 
 /** How `recur` runs one direction. */
 export interface RecurOptions {
-  nonlinearity: Nonlinearity;
   /** Read from the last step to the first. */
   reverse: boolean;
   /**
-   * `[N]`, each in `[1, L]`: sequence b only updates its state at steps `t < lengths[b]`
-   * and keeps it elsewhere, so the forward direction carries its last valid state to the
-   * end and the reverse direction holds `h0` until it reaches its last valid step.
-   * Absent: every step is valid, and no step does more than the unmasked recurrence.
+   * `[N]`, each in `[1, L]`: sequence b only updates its states at steps `t < lengths[b]`
+   * and keeps them elsewhere, so the forward direction carries its last valid states to the
+   * end and the reverse direction holds its initial states until it reaches its last valid
+   * step. Absent: every step is valid, and no step does more than the unmasked recurrence.
    */
   lengths?: Int32Array;
-  /** Steps on host arrays or as tf ops (`auto`: host arrays for small steps). */
+  /** Steps on host arrays or on the backend (`auto`: whichever is faster). */
   loop: StepLoop;
 }
 
+/** The tensors of `StepWeights` that are present, in its order (gradients come back in it). */
+function weightList({ recurrentT, hiddenBias, projectionT }: StepWeights): tf.Tensor[] {
+  return [recurrentT, ...(hiddenBias ? [hiddenBias] : []), ...(projectionT ? [projectionT] : [])];
+}
+
+/** `weightList` read back. */
+function weightsOf(list: tf.Tensor[], like: StepWeights): StepWeights {
+  const [recurrentT, ...rest] = list;
+  return {
+    recurrentT: recurrentT as tf.Tensor2D,
+    hiddenBias: like.hiddenBias && (rest.shift() as tf.Tensor1D),
+    projectionT: like.projectionT && (rest.shift() as tf.Tensor2D),
+  };
+}
+
 /**
- * One direction of one layer over the whole sequence:
- * `h_t = act(xProj_t + h_{t−1} W_hhᵀ)`, read from the last step to the first when `reverse`.
+ * One direction of one layer over the whole sequence, for any cell: each step reads
+ * `p_t` and the states of the step read before, from the last step to the first when
+ * `reverse`.
  *
- * @param inputProjection `[L, N, H]`: `x_t W_ihᵀ + b_ih + b_hh` for every step.
- * @param h0 `[N, H]`: the state before the first step read.
- * @param weightHhT `[H, H]`: `W_hhᵀ`.
- * @returns `[L, N, H]`: `h_t` for every step, in time order (kept states at padded steps).
+ * @param projection `[L, N, G·H]`: `x_t W_ihᵀ + projection bias` for every step.
+ * @param initial the states before the first step read: `[N, H_out]` (and `[N, H]`).
+ * @returns every state after every step, `[L, N, F]` each, in time order (kept states at
+ *   padded steps).
  *
- * The forward pass runs where it is fastest (`runsOnHost`): on wasm by calling its kernels
- * directly (`wasmSteps.ts`), elsewhere on host arrays (`hostLoop.ts`) or as tf ops, one
- * `matMul` per step. The gradient is hand-written backpropagation through time, one
- * `matMul` per step, reading each sequence tensor from the backend once.
+ * The forward pass runs where it is fastest: wasm's kernels called directly where the cell
+ * has such steps (`wasmSteps.ts`), host arrays (`hostLoop.ts`) or one set of tf ops per step.
+ * The gradient is hand-written backpropagation through time, the same whichever ran: one
+ * `matMul` per step for `d h_{t−1}`, the rest of the cell's maths over the whole sequence
+ * at once where it does not depend on the step after.
  */
 export function recur(
-  inputProjection: tf.Tensor3D,
-  h0: tf.Tensor2D,
-  weightHhT: tf.Tensor2D,
+  cell: Cell,
+  projection: tf.Tensor3D,
+  initial: tf.Tensor2D[],
+  weights: StepWeights,
   options: RecurOptions,
-): tf.Tensor3D {
-  const { nonlinearity, reverse, lengths, loop } = options;
-  const [seqLen, batchSize, hiddenSize] = inputProjection.shape;
+): tf.Tensor3D[] {
+  const stateCount = initial.length;
+  const sizes = initial.map((state) => state.shape[1]);
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [projection, initial, recurrentT, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-    const kernels = wasmKernels();
-    const backendSteps = kernels ? 'wasm kernels' : tf.getBackend() === 'cpu' ? 'cpu ops' : 'tf ops';
-    const states = runsOnHost(loop, batchSize, hiddenSize, backendSteps)
-      ? statesOnHost(projection, initial, recurrentT, options)
-      : kernels
-        ? statesOnWasm(kernels, projection, initial, recurrentT, options)
-        : statesAsOps(projection, initial, recurrentT, options);
-    save([states, initial, recurrentT]);
-    const gradFunc = (dStates: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [savedStates, savedInitial, savedRecurrentT] = saved as [tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
-      const validSteps = lengths && stepMasks(lengths, seqLen, savedInitial.shape);
-      return backpropagate(dStates as tf.Tensor3D, savedStates, savedInitial, savedRecurrentT, nonlinearity, reverse, validSteps);
+    const save = args.pop() as tf.GradSaveFunc;
+    const [inputProjection, ...rest] = args as tf.Tensor[];
+    const initialStates = rest.slice(0, stateCount) as tf.Tensor2D[];
+    const stepWeights = weightsOf(rest.slice(stateCount), weights);
+    const states = forwardStates(cell, inputProjection as tf.Tensor3D, initialStates, stepWeights, options);
+    // customGrad has one output: several states travel concatenated along their features.
+    const value = states.length === 1 ? states[0] : tf.concat(states, 2);
+    save([inputProjection, ...initialStates, ...weightList(stepWeights), value]);
+    if (states.length > 1) tf.dispose(states);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [savedProjection, ...savedRest] = saved;
+      const savedStates = savedRest.pop() as tf.Tensor3D;
+      return backpropagate(cell, {
+        projection: savedProjection as tf.Tensor3D,
+        initial: savedRest.slice(0, stateCount) as tf.Tensor2D[],
+        weights: weightsOf(savedRest.slice(stateCount), weights),
+        states: splitStates(savedStates, sizes),
+        dStates: splitStates(dy as tf.Tensor3D, sizes),
+      }, options);
     };
-    return { value: states, gradFunc };
+    return { value, gradFunc };
   });
-  return run(inputProjection, h0, weightHhT) as tf.Tensor3D;
+  const value = run(projection, ...initial, ...weightList(weights)) as tf.Tensor3D;
+  return splitStates(value, sizes);
 }
 
-/** `recur`'s states from one tf op per step (a `matMul`, an `add`, the activation). */
-function statesAsOps(
+/** `[L, N, ΣF]` as one `[L, N, F]` per state (itself for one state). */
+function splitStates(value: tf.Tensor3D, sizes: number[]): tf.Tensor3D[] {
+  return sizes.length === 1 ? [value] : tf.split(value, sizes, 2);
+}
+
+/** The states of every step, from whichever loop runs fastest here (see `recur`). */
+function forwardStates(
+  cell: Cell,
   projection: tf.Tensor3D,
-  initial: tf.Tensor2D,
-  recurrentT: tf.Tensor2D,
-  { nonlinearity, reverse, lengths }: RecurOptions,
-): tf.Tensor3D {
+  initial: tf.Tensor2D[],
+  weights: StepWeights,
+  options: RecurOptions,
+): tf.Tensor3D[] {
+  const { reverse, lengths, loop } = options;
+  const [seqLen, batchSize] = projection.shape;
+  const kernels = cell.stepsOnWasm && wasmKernels();
+  const backendSteps = kernels ? 'wasm kernels' : tf.getBackend() === 'cpu' ? 'cpu ops' : 'tf ops';
+  const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
+  if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
+    const sizes = initial.map((state) => state.shape[1]);
+    const states = cell.stepsOnHost({
+      dims: { seqLen, batchSize, hiddenSize: sizes[0] },
+      projection: projection.dataSync() as Float32Array,
+      initial: initial.map((state) => state.dataSync() as Float32Array),
+      recurrentT: weights.recurrentT.dataSync() as Float32Array,
+      hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
+      projectionT: weights.projectionT?.dataSync() as Float32Array | undefined,
+      reverse,
+      lengths,
+    });
+    return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
+  }
+  if (kernels && loop !== 'host') return cell.stepsOnWasm!(kernels, projection, initial, weights, { reverse, lengths });
+  return statesAsOps(cell, projection, initial, weights, options);
+}
+
+/** The states of every step from the cell's step as tf ops. */
+function statesAsOps(
+  cell: Cell,
+  projection: tf.Tensor3D,
+  initial: tf.Tensor2D[],
+  weights: StepWeights,
+  { reverse, lengths }: RecurOptions,
+): tf.Tensor3D[] {
   const seqLen = projection.shape[0];
-  const activation: (z: tf.Tensor2D) => tf.Tensor2D = nonlinearity === 'tanh' ? tf.tanh : tf.relu;
   return tf.tidy(() => {
     const projectionSteps = splitSteps(projection);
-    const validSteps = lengths && stepMasks(lengths, seqLen, initial.shape);
-    const stateSteps: tf.Tensor2D[] = new Array(seqLen);
-    let state = initial;
+    const validSteps = lengths && stepMasks(lengths, seqLen);
+    const stateSteps: tf.Tensor2D[][] = initial.map(() => new Array(seqLen));
+    let states = initial;
     for (const t of readingOrder(seqLen, reverse)) {
-      const previous = state;
-      state = tf.tidy(() => {
-        const updated = activation(tf.add(projectionSteps[t], tf.matMul(previous, recurrentT)));
+      const previous = states;
+      states = tf.tidy(() => {
+        const updated = cell.step(projectionSteps[t], previous, weights);
         const valid = validSteps?.[t];
-        return valid === undefined ? updated : tf.where(valid, updated, previous);
+        return valid === undefined ? updated : updated.map((state, i) => tf.where(valid, state, previous[i]));
       });
       projectionSteps[t].dispose();
-      stateSteps[t] = state;
+      states.forEach((state, i) => (stateSteps[i][t] = state));
     }
-    return tf.stack<tf.Tensor2D>(stateSteps) as tf.Tensor3D;
+    return stateSteps.map((steps) => tf.stack<tf.Tensor2D>(steps) as tf.Tensor3D);
   });
 }
 
-/** `recur`'s states from the host loop: one read of each input, one tensor out. */
-function statesOnHost(
-  projection: tf.Tensor3D,
-  initial: tf.Tensor2D,
-  recurrentT: tf.Tensor2D,
-  { nonlinearity, reverse, lengths }: RecurOptions,
-): tf.Tensor3D {
-  const [seqLen, batchSize, hiddenSize] = projection.shape;
-  const states = recurOnHost(
-    projection.dataSync() as Float32Array,
-    initial.dataSync() as Float32Array,
-    recurrentT.dataSync() as Float32Array,
-    { seqLen, batchSize, hiddenSize },
-    nonlinearity,
-    reverse,
-    lengths,
-  );
-  return tf.tensor3d(states, [seqLen, batchSize, hiddenSize]);
-}
-
 /**
- * Which rows update their state at each step, for `lengths` `[N]`: a bool `[N, H]` where
+ * Which rows update their states at each step, for `lengths` `[N]`: a bool `[N, 1]` where
  * some sequence has ended by step t, undefined where every sequence is still valid.
  */
-function stepMasks(lengths: Int32Array, seqLen: number, [batchSize, hiddenSize]: number[]): Array<tf.Tensor2D | undefined> {
+function stepMasks(lengths: Int32Array, seqLen: number): Array<tf.Tensor2D | undefined> {
   const shortest = Math.min(...lengths);
-  return Array.from({ length: seqLen }, (_, t) => {
-    if (t < shortest) return undefined;
-    const valid = new Uint8Array(batchSize * hiddenSize);
-    lengths.forEach((length, b) => valid.fill(length > t ? 1 : 0, b * hiddenSize, (b + 1) * hiddenSize));
-    return tf.tensor2d(valid, [batchSize, hiddenSize], 'bool');
-  });
+  return Array.from({ length: seqLen }, (_, t) =>
+    t < shortest ? undefined : tf.tensor2d(Uint8Array.from(lengths, (length) => (length > t ? 1 : 0)), [lengths.length, 1], 'bool'),
+  );
+}
+
+/** What `backpropagate` reads: the saved forward pass and the gradient of its states. */
+interface Backward {
+  projection: tf.Tensor3D;
+  initial: tf.Tensor2D[];
+  weights: StepWeights;
+  /** Each state after every step, `[L, N, F]`. */
+  states: tf.Tensor3D[];
+  /** d loss / d each state, `[L, N, F]`. */
+  dStates: tf.Tensor3D[];
 }
 
 /**
- * Backpropagation through time for `recur`, given `dStates` `[L, N, H]`. With `validSteps`
- * (from `stepMasks`), a row that keeps its state at step t passes its gradient straight
- * to the step read before and gets none for that step's projection.
- * @returns gradients of the input projection `[L, N, H]`, of `h0` `[N, H]` and of `W_hhᵀ` `[H, H]`.
+ * Backpropagation through time for `recur`. A row that keeps its states at step t (with
+ * `lengths`) passes their gradients straight to the step read before and gets none for that
+ * step's projection.
+ * @returns gradients of the projection `[L, N, G·H]`, of each initial state, and of the
+ *   weights in `StepWeights` order.
  */
 function backpropagate(
-  dStates: tf.Tensor3D,
-  states: tf.Tensor3D,
-  h0: tf.Tensor2D,
-  weightHhT: tf.Tensor2D,
-  nonlinearity: Nonlinearity,
-  reverse: boolean,
-  validSteps?: Array<tf.Tensor2D | undefined>,
+  cell: Cell,
+  { projection, initial, weights, states, dStates }: Backward,
+  { reverse, lengths }: RecurOptions,
 ): tf.Tensor[] {
-  const [seqLen, batchSize, hiddenSize] = states.shape;
-  const weightHh = tf.transpose<tf.Tensor2D>(weightHhT);
-  const slopeSteps = splitSteps(activationSlope(nonlinearity, states));
-  const stateSteps = splitSteps(states);
-  const dStateSteps = splitSteps(dStates);
-  const dPreSteps: tf.Tensor2D[] = new Array(seqLen);
-  const previousSteps: tf.Tensor2D[] = new Array(seqLen);
-  const noGradient = validSteps && tf.zerosLike(h0);
-  let dCarry: tf.Tensor2D | undefined;
-  let previous: tf.Tensor2D = h0;
-  for (const t of readingOrder(seqLen, reverse)) {
-    previousSteps[t] = previous;
-    previous = stateSteps[t];
-  }
+  const [seqLen, batchSize] = projection.shape;
+  const stateSteps = states.map(splitSteps);
+  const previousSteps = initial.map((state, i) => {
+    const steps: tf.Tensor2D[] = new Array(seqLen);
+    let previous = state;
+    for (const t of readingOrder(seqLen, reverse)) {
+      steps[t] = previous;
+      previous = stateSteps[i][t];
+    }
+    return steps;
+  });
+  const previous = previousSteps.map((steps) => tf.stack<tf.Tensor2D>(steps) as tf.Tensor3D);
+  const cellBackward = cell.backward({ projection, states, previous, weights });
+  const tapeSteps = cellBackward.tape.map((factors) => splitSteps(factors as tf.Tensor3D));
+  const dStateSteps = dStates.map(splitSteps);
+  const weightHh = tf.transpose<tf.Tensor2D>(weights.recurrentT);
+  const validSteps = lengths && stepMasks(lengths, seqLen);
+  const dProjectionSteps: tf.Tensor2D[] = new Array(seqLen);
+  const dRecurrentSteps: tf.Tensor2D[] = new Array(seqLen);
+  const dHiddenSteps: tf.Tensor2D[] = new Array(seqLen);
+  let carry: tf.Tensor2D[] | undefined;
   for (const t of readingOrder(seqLen, !reverse)) {
-    const dState = dCarry === undefined ? dStateSteps[t] : tf.add<tf.Tensor2D>(dStateSteps[t], dCarry);
-    const dPre = tf.mul<tf.Tensor2D>(dState, slopeSteps[t]);
+    const dIn = dStateSteps.map((steps, i) => (carry === undefined ? steps[t] : tf.add<tf.Tensor2D>(steps[t], carry[i])));
+    const { dProjection, dRecurrent, dPrevious } = cellBackward.step(dIn, tapeSteps.map((steps) => steps[t]));
     const valid = validSteps?.[t];
-    dPreSteps[t] = valid === undefined ? dPre : tf.where(valid, dPre, noGradient as tf.Tensor2D);
-    const dPrevious = tf.matMul<tf.Tensor2D>(dPreSteps[t], weightHh);
-    dCarry = valid === undefined ? dPrevious : tf.where(valid, dPrevious, dState);
+    const validOnly = (gradient: tf.Tensor2D) => (valid === undefined ? gradient : tf.where(valid, gradient, 0));
+    dProjectionSteps[t] = validOnly(dProjection);
+    dRecurrentSteps[t] = dRecurrent === dProjection ? dProjectionSteps[t] : validOnly(dRecurrent);
+    dHiddenSteps[t] = dIn[0];
+    const throughHh = tf.matMul<tf.Tensor2D>(dRecurrentSteps[t], weightHh);
+    carry = dPrevious.map((direct, i) => {
+      const dState = i > 0 ? (direct ?? tf.zerosLike(dIn[i])) : direct === undefined ? throughHh : tf.add<tf.Tensor2D>(direct, throughHh);
+      return valid === undefined ? dState : tf.where(valid, dState, dIn[i]);
+    });
   }
-  const dProjection = tf.stack<tf.Tensor2D>(dPreSteps) as tf.Tensor3D;
-  const flatPrevious = tf.reshape(tf.stack<tf.Tensor2D>(previousSteps), [seqLen * batchSize, hiddenSize]) as tf.Tensor2D;
-  const flatDPre = tf.reshape(dProjection, [seqLen * batchSize, hiddenSize]) as tf.Tensor2D;
-  const dWeightHhT = transposedProduct(flatPrevious, flatDPre);
-  return [dProjection, dCarry as tf.Tensor2D, dWeightHhT];
+  const rows = seqLen * batchSize;
+  const flat = (steps: tf.Tensor2D[]) => tf.reshape<tf.Rank.R2>(tf.stack(steps), [rows, steps[0].shape[1]]);
+  const dProjection = tf.stack<tf.Tensor2D>(dProjectionSteps) as tf.Tensor3D;
+  const dRecurrent = dRecurrentSteps[0] === dProjectionSteps[0] ? tf.reshape<tf.Rank.R2>(dProjection, [rows, -1]) : flat(dRecurrentSteps);
+  const dRecurrentT = transposedProduct(tf.reshape<tf.Rank.R2>(previous[0], [rows, -1]), dRecurrent);
+  return [
+    dProjection,
+    ...(carry as tf.Tensor2D[]),
+    dRecurrentT,
+    ...cellBackward.weightGradients(dRecurrent, () =>
+      flat(dHiddenSteps.map((dHidden, t) => (validSteps?.[t] === undefined ? dHidden : tf.where(validSteps[t]!, dHidden, 0)))),
+    ),
+  ];
 }

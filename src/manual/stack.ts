@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, numDirections } from '../config';
+import { Cell, StepWeights } from './cells';
 import { DirectionWeights, directionWeights } from './parameters';
 import { StepLoop } from './hostLoop';
 import { projectInputs } from './projection';
@@ -7,10 +8,20 @@ import { recur } from './recurrence';
 import { copyStep, wasmKernels } from './wasmSteps';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
-/** `x_t W_ihᵀ + b_ih + b_hh` for every step at once: `[L, N, H_in]` → `[L, N, H]`. */
-function projectDirection(input: tf.Tensor3D, weights: DirectionWeights): tf.Tensor3D {
-  const bias = weights.biasIh && weights.biasHh ? tf.add<tf.Tensor1D>(weights.biasIh, weights.biasHh) : undefined;
-  return projectInputs(input, weights.weightIh, bias);
+/**
+ * A direction's input projection `x_t W_ihᵀ + projection bias` for every step at once,
+ * `[L, N, H_in]` → `[L, N, G·H]`, and the weights its steps use.
+ */
+function prepareDirection(cell: Cell, input: tf.Tensor3D, weights: DirectionWeights): { projection: tf.Tensor3D; stepWeights: StepWeights } {
+  const biases = weights.biasIh && weights.biasHh ? cell.splitBias(weights.biasIh, weights.biasHh) : undefined;
+  return {
+    projection: projectInputs(input, weights.weightIh, biases?.projectionBias),
+    stepWeights: {
+      recurrentT: tf.transpose(weights.weightHh),
+      hiddenBias: biases?.hiddenBias,
+      projectionT: weights.weightHr && tf.transpose(weights.weightHr),
+    },
+  };
 }
 
 /**
@@ -33,39 +44,37 @@ function stepAt(sequence: tf.Tensor3D, t: number): tf.Tensor2D {
 }
 
 /**
- * Runs every layer and direction, as PyTorch's `nn.RNN` does.
+ * Runs every layer and direction, as PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` do.
  * @param input `[L, N, H_in]`.
- * @param h0 `[D·numLayers, N, H]`, layer-major, direction-minor.
+ * @param initialStates one per carried state (h, and c for an LSTM):
+ *   `[D·numLayers, N, F]`, layer-major, direction-minor.
  * @param options `training` (dropout between layers), `lengths` `[N]` valid steps per
  *   sequence (checked; absent when every step is valid), `loop` (see `StepLoop`).
- * @returns output `[L, N, D·H]` (forward half, then reverse half; zero at padded steps) and
- *   hN `[D·numLayers, N, H]`: the forward direction's state after each sequence's last valid
- *   step, the reverse direction's state after reading `x_0`.
+ * @returns output `[L, N, D·H_out]` (forward half, then reverse half; zero at padded steps)
+ *   and the final states `[D·numLayers, N, F]`: the forward direction's after each
+ *   sequence's last valid step, the reverse direction's after reading `x_0`.
  */
 export function runLayers(
   config: FullRNNConfig,
+  cell: Cell,
   parameters: ReadonlyMap<string, tf.Tensor>,
   input: tf.Tensor3D,
-  h0: tf.Tensor3D,
+  initialStates: tf.Tensor3D[],
   { training, lengths, loop }: { training: boolean; lengths?: Int32Array; loop: StepLoop },
-): { output: tf.Tensor3D; hN: tf.Tensor3D } {
+): { output: tf.Tensor3D; finalStates: tf.Tensor3D[] } {
   const directions = numDirections(config);
-  const initialStates = unstackStates(h0);
-  const finalStates: tf.Tensor2D[] = [];
+  const initialSteps = initialStates.map(unstackStates);
+  const finalSteps: tf.Tensor2D[][] = initialStates.map(() => []);
   let layerInput = input;
   for (let layer = 0; layer < config.numLayers; layer++) {
     const directionOutputs: tf.Tensor3D[] = [];
     for (let direction = 0; direction < directions; direction++) {
-      const weights = directionWeights(parameters, config, layer, direction);
+      const { projection, stepWeights } = prepareDirection(cell, layerInput, directionWeights(parameters, config, layer, direction));
       const reverse = direction === 1;
-      const states = recur(
-        projectDirection(layerInput, weights),
-        initialStates[layer * directions + direction],
-        tf.transpose(weights.weightHh),
-        { nonlinearity: config.nonlinearity, reverse, lengths, loop },
-      );
-      finalStates.push(stepAt(states, reverse ? 0 : states.shape[0] - 1));
-      directionOutputs.push(states);
+      const initial = initialSteps.map((steps) => steps[layer * directions + direction]);
+      const states = recur(cell, projection, initial, stepWeights, { reverse, lengths, loop });
+      states.forEach((sequence, i) => finalSteps[i].push(stepAt(sequence, reverse ? 0 : sequence.shape[0] - 1)));
+      directionOutputs.push(states[0]);
     }
     layerInput = dropoutBetweenLayers(
       directions === 1 ? directionOutputs[0] : tf.concat3d(directionOutputs, 2),
@@ -75,5 +84,5 @@ export function runLayers(
     );
   }
   const output = lengths === undefined ? layerInput : zeroPaddedSteps(layerInput, lengths, true);
-  return { output, hN: tf.stack<tf.Tensor2D>(finalStates) as tf.Tensor3D };
+  return { output, finalStates: finalSteps.map((steps) => tf.stack<tf.Tensor2D>(steps) as tf.Tensor3D) };
 }

@@ -33,7 +33,7 @@ function moduleOf(backend: BackendWasm): WasmModule {
 }
 
 /** The C kernels used, as the backend's JS kernels `cwrap` them (ids, shape pointers). */
-interface Kernels {
+export interface WasmKernels {
   backend: BackendWasm;
   batchMatMul(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number): void;
   add(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, dtype: number, outId: number): void;
@@ -42,10 +42,10 @@ interface Kernels {
   relu(xId: number, dtype: number, outId: number): void;
 }
 
-let bound: { backend: BackendWasm; kernels: Kernels } | undefined;
+let bound: { backend: BackendWasm; kernels: WasmKernels } | undefined;
 
 /** The wasm kernels of the active backend, or undefined when it is not wasm `KERNELS_VERSION`. */
-export function wasmKernels(): Kernels | undefined {
+export function wasmKernels(): WasmKernels | undefined {
   if (tf.getBackend() !== 'wasm' || version_wasm !== KERNELS_VERSION) return undefined;
   const backend = tf.backend() as BackendWasm;
   if (bound?.backend !== backend) {
@@ -120,7 +120,7 @@ function offsetOf(backend: BackendWasm, tensor: tf.Tensor): number {
  * With `lengths`, row b copies its previous state at steps `t ≥ lengths[b]`.
  */
 export function statesOnWasm(
-  kernels: Kernels,
+  kernels: WasmKernels,
   projection: tf.Tensor3D,
   initial: tf.Tensor2D,
   recurrentT: tf.Tensor2D,
@@ -184,7 +184,7 @@ export function statesOnWasm(
 }
 
 /** Step `t` of `sequence` `[L, N, F]` as a new `[N, F]` tensor: one copy inside the wasm heap. */
-export function copyStep({ backend }: Kernels, sequence: tf.Tensor3D, t: number): tf.Tensor2D {
+export function copyStep({ backend }: WasmKernels, sequence: tf.Tensor3D, t: number): tf.Tensor2D {
   const [, batchSize, features] = sequence.shape;
   const step = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([batchSize, features], 'float32')) as tf.Tensor2D;
   const stepSize = batchSize * features;

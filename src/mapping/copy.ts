@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig } from '../config';
 import { ConfigError } from '../errors';
-import { LayersRNN } from '../layers';
-import { ManualRNN } from '../manual';
+import { LayersModel } from '../layers';
+import { ManualModel } from '../manual';
 import { disposeKerasWeights, kerasToTorch, torchToKeras } from './mapping';
 
 /** The fields that decide the parameters' names and shapes, and the maths they feed. */
-const SHARED_FIELDS = ['inputSize', 'hiddenSize', 'numLayers', 'bias', 'bidirectional', 'nonlinearity'] as const;
+const SHARED_FIELDS = ['mode', 'inputSize', 'hiddenSize', 'numLayers', 'bias', 'bidirectional', 'nonlinearity', 'projSize'] as const;
 
 function checkSameModel(from: FullRNNConfig, to: FullRNNConfig): void {
   for (const field of SHARED_FIELDS) {
@@ -17,7 +17,7 @@ function checkSameModel(from: FullRNNConfig, to: FullRNNConfig): void {
 }
 
 /** Copies a hand-written model's parameters into its tf.layers twin (exact: see `torchToKeras`). */
-export function copyManualToLayers(from: ManualRNN, to: LayersRNN): void {
+export function copyManualToLayers(from: ManualModel, to: LayersModel): void {
   checkSameModel(from.config, to.config);
   const weights = torchToKeras(from.stateDict(), from.config);
   try {
@@ -28,7 +28,7 @@ export function copyManualToLayers(from: ManualRNN, to: LayersRNN): void {
 }
 
 /** Copies a tf.layers twin's weights into a hand-written model (`b_ih = bias`, `b_hh = 0`: see `kerasToTorch`). */
-export function copyLayersToManual(from: LayersRNN, to: ManualRNN): void {
+export function copyLayersToManual(from: LayersModel, to: ManualModel): void {
   checkSameModel(from.config, to.config);
   const stateDict = kerasToTorch(from.getKerasWeights(), from.config);
   try {

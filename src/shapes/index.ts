@@ -3,3 +3,4 @@ export * from './model';
 export * from './dropout';
 export * from './lengths';
 export * from './lifecycle';
+export * from './state';

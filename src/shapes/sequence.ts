@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, numDirections } from '../config';
+import { FullRNNConfig } from '../config';
 import { ArgumentError, DtypeError, ShapeError, formatShape } from '../errors';
 
 /**
@@ -50,25 +50,6 @@ export function checkInput(config: FullRNNConfig, input: unknown): SequenceLayou
   return { batched, batchSize, seqLen };
 }
 
-/** The shape `h0` and `hN` have: `[D·numLayers, N, H_out]`, or `[D·numLayers, H_out]` unbatched. */
-export function stateShape(config: FullRNNConfig, layout: SequenceLayout): number[] {
-  const stateCount = numDirections(config) * config.numLayers;
-  return layout.batched
-    ? [stateCount, layout.batchSize, config.hiddenSize]
-    : [stateCount, config.hiddenSize];
-}
-
-/** Checks an optional `h0` against the input's layout before any work. */
-export function checkInitialState(config: FullRNNConfig, layout: SequenceLayout, h0: unknown): void {
-  if (h0 === undefined || h0 === null) return;
-  const tensor = checkTensor('h0', h0);
-  const expected = stateShape(config, layout);
-  if (!tf.util.arraysEqual(tensor.shape, expected)) {
-    const symbols = layout.batched ? '[D·numLayers, batch, hiddenSize]' : '[D·numLayers, hiddenSize] (unbatched)';
-    throw new ShapeError('h0', `${formatShape(expected)} ${symbols}`, formatShape(tensor.shape));
-  }
-}
-
 /** The input as `[L, N, H_in]`, whatever layout the caller used. */
 export function toTimeMajor(config: FullRNNConfig, layout: SequenceLayout, input: tf.Tensor): tf.Tensor3D {
   if (!layout.batched) return tf.expandDims<tf.Tensor3D>(input, 1);
@@ -91,27 +72,4 @@ export function fromTimeMajor(config: FullRNNConfig, layout: SequenceLayout, out
 export function fromBatchMajor(config: FullRNNConfig, layout: SequenceLayout, output: tf.Tensor3D): tf.Tensor {
   if (!layout.batched) return tf.squeeze(output, [0]);
   return config.batchFirst ? output : tf.transpose(output, [1, 0, 2]);
-}
-
-/** `h0` as `[D·numLayers, N, H_out]`: zeros when absent, a batch of one when unbatched. */
-export function batchedInitialState(
-  config: FullRNNConfig,
-  layout: SequenceLayout,
-  h0: tf.Tensor | undefined,
-): tf.Tensor3D {
-  if (h0 === undefined) return tf.zeros(stateShape(config, { ...layout, batched: true }) as [number, number, number]);
-  return layout.batched ? (h0 as tf.Tensor3D) : tf.expandDims<tf.Tensor3D>(h0, 1);
-}
-
-/**
- * `[S, N, H_out]` as S states `[N, H_out]`, as `tf.unstack` would; for S = 1 it squeezes
- * instead, because tfjs's Unpack gradient gets a lone tensor there where it expects a list.
- */
-export function unstackStates(states: tf.Tensor3D): tf.Tensor2D[] {
-  return states.shape[0] === 1 ? [tf.squeeze<tf.Tensor2D>(states, [0])] : (tf.unstack(states) as tf.Tensor2D[]);
-}
-
-/** A `[D·numLayers, N, H_out]` final state in the caller's layout. */
-export function finalState(layout: SequenceLayout, hN: tf.Tensor3D): tf.Tensor {
-  return layout.batched ? hN : tf.squeeze(hN, [1]);
 }

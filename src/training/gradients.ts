@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { RNNOutput } from '../shapes';
-import { ForwardCallOptions, TrainableModel, checkForwardCall } from './model';
+import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
 
 /** A scalar computed from a forward pass: a loss, or any objective to differentiate. */
 export type Objective = (prediction: RNNOutput) => tf.Scalar;
@@ -16,6 +16,8 @@ export interface LossGradients {
   input: tf.Tensor;
   /** d loss / d h0, when `h0` was given. */
   h0?: tf.Tensor;
+  /** d loss / d c0, when `c0` was given (LSTM). */
+  c0?: tf.Tensor;
 }
 
 /**
@@ -59,8 +61,9 @@ export function valueAndGradients(
 }
 
 /**
- * Backpropagation of `objective(model.forward(input, h0, { lengths }))`: its value and its
- * gradient w.r.t. every trainable variable, the input and `h0` (zeros for any it does not reach).
+ * Backpropagation of `objective(model.forward(input, hx, { lengths }))` (`hx`: `h0`, or
+ * `[h0, c0]` for an LSTM): its value and its gradient w.r.t. every trainable variable, the
+ * input, `h0` and `c0` (zeros for any it does not reach).
  */
 export function lossGradients(
   model: TrainableModel,
@@ -70,16 +73,19 @@ export function lossGradients(
 ): LossGradients {
   checkForwardCall(model, input, options);
   if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', typeof objective);
-  const { h0, lengths } = options;
+  const { h0, c0, lengths } = options;
+  const hx = initialStateOf(model, options);
   const variables = model.trainableVariables();
-  const sources = [input, ...(h0 === undefined ? [] : [h0]), ...variables];
-  const { value, grads } = valueAndGradients(() => objective(model.forward(input, h0, { lengths })), sources, 'objective');
-  const filled = grads.map((grad, index) => grad ?? tf.zerosLike(sources[index]));
-  const [inputGrad, ...rest] = filled;
+  const states = [h0, c0].filter((state): state is tf.Tensor => state !== undefined);
+  const sources = [input, ...states, ...variables];
+  const { value, grads } = valueAndGradients(() => objective(model.forward(input, hx, { lengths })), sources, 'objective');
+  const [inputGrad, ...rest] = grads.map((grad, index) => grad ?? tf.zerosLike(sources[index]));
+  const stateGrads = rest.splice(0, states.length);
   return {
     loss: value,
     input: inputGrad,
-    h0: h0 === undefined ? undefined : rest[0],
-    variables: h0 === undefined ? rest : rest.slice(1),
+    h0: h0 === undefined ? undefined : stateGrads[0],
+    c0: c0 === undefined ? undefined : stateGrads[1],
+    variables: rest,
   };
 }

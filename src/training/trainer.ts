@@ -2,19 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
 import { RNNOutput } from '../shapes';
 import { valueAndGradients } from './gradients';
-import { ForwardCallOptions, TrainableModel, checkForwardCall } from './model';
+import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
 
 /** A loss of a forward pass against a target, e.g. `(p, y) => tf.losses.meanSquaredError(y, p.output)`. */
 export type SequenceLoss = (prediction: RNNOutput, target: tf.Tensor) => tf.Scalar;
 
-/** Options of `trainStep`: the forward call's `h0` and `lengths`, and more variables to train. */
+/** Options of `trainStep`: the forward call's `h0`, `c0` and `lengths`, and more variables to train. */
 export interface TrainStepOptions extends ForwardCallOptions {
   /** Variables the loss uses besides the model's (a readout layer, say), updated with them. */
   extraVariables?: tf.Variable[];
 }
 
 /**
- * One optimisation step: runs `model.forward(input, h0, { lengths })` in its current mode
+ * One optimisation step: runs `model.forward(input, hx, { lengths })` in its current mode
  * (dropout between layers applies in training mode), computes `lossFn(prediction, target)`,
  * backpropagates it to the model's trainable variables (and `extraVariables`) and lets
  * `optimizer` update them. A variable the loss does not reach is left alone.
@@ -36,12 +36,13 @@ export function trainStep(
   if (!(target instanceof tf.Tensor) || target.isDisposed) {
     throw new ArgumentError('target', 'a live tf.Tensor', describeValue(target));
   }
-  const { h0, lengths, extraVariables = [] } = options;
+  const { lengths, extraVariables = [] } = options;
+  const hx = initialStateOf(model, options);
   if (!Array.isArray(extraVariables) || !extraVariables.every((variable) => variable instanceof tf.Variable)) {
     throw new ArgumentError('extraVariables', 'an array of tf.Variable', describeValue(extraVariables));
   }
   const variables = [...model.trainableVariables(), ...extraVariables];
-  const { value, grads } = valueAndGradients(() => lossFn(model.forward(input, h0, { lengths }), target), variables, 'lossFn');
+  const { value, grads } = valueAndGradients(() => lossFn(model.forward(input, hx, { lengths }), target), variables, 'lossFn');
   const named = variables.flatMap((variable, index) => {
     const tensor = grads[index];
     return tensor === undefined ? [] : [{ name: variable.name, tensor }];

@@ -1,25 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, RNNConfig, checkConfig, parameterSpecs } from '../config';
+import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
 import { ArgumentError } from '../errors';
 import {
   ForwardOptions,
+  InitialState,
   Lifecycle,
   RNNOutput,
   RecurrentModel,
-  batchedInitialState,
-  checkInitialState,
+  batchedInitialStates,
+  checkInitialStates,
   checkInput,
   checkLengths,
   finalState,
   fromTimeMajor,
   toTimeMajor,
 } from '../shapes';
+import { Cell, cellFor } from './cells';
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
 import { assignStateDict } from './stateDict';
 
-export interface ManualRNNOptions {
+export interface ManualOptions {
   /** Seed of the default initialisation; random when absent. */
   seed?: number;
   /**
@@ -34,21 +36,24 @@ export interface ManualRNNOptions {
 }
 
 /**
- * PyTorch's `nn.RNN`, written out:
- * `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` for every layer and direction, the
- * input projection as one matMul, the steps as tf ops or on host arrays (`loop`).
- * Parameters are `tf.Variable`s named and shaped as in PyTorch's `state_dict`.
+ * A recurrent model written out, for every mode: every layer and direction projects its
+ * whole input with one matMul, then runs its cell's steps (`cells/`) as tf ops, on host
+ * arrays or through wasm's kernels (`loop`). Parameters are `tf.Variable`s named and shaped
+ * as in PyTorch's `state_dict`. `ManualRNN`, `ManualLSTM` and `ManualGRU` fix the mode.
  */
-export class ManualRNN implements RecurrentModel {
+export class ManualModel<State extends InitialState = InitialState> implements RecurrentModel {
   readonly config: FullRNNConfig;
   training = true;
   /** How the forward recurrence runs its steps (see `ManualRNNOptions.loop`). */
   readonly loop: StepLoop;
   private readonly parameters: Map<string, tf.Variable>;
-  private readonly lifecycle = new Lifecycle('model', 'ManualRNN');
+  private readonly cell: Cell;
+  private readonly lifecycle: Lifecycle;
 
-  constructor(config: RNNConfig, options: ManualRNNOptions = {}) {
+  constructor(config: RNNConfig, options: ManualOptions = {}) {
     this.config = checkConfig(config);
+    this.cell = cellFor(this.config);
+    this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
       throw new ArgumentError('seed', 'an integer', String(options.seed));
     }
@@ -100,20 +105,26 @@ export class ManualRNN implements RecurrentModel {
     return [...this.parameters.values()];
   }
 
-  forward(input: tf.Tensor, h0?: tf.Tensor, options?: ForwardOptions): RNNOutput {
+  /**
+   * As PyTorch's `module(input, hx)`: `hx` is `h0` (`[h0, c0]` for an LSTM); see `RecurrentModel`.
+   * @returns `output`, `hN` (and `cN` for an LSTM), owned by the caller.
+   */
+  forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
     this.lifecycle.check();
     const layout = checkInput(this.config, input);
-    checkInitialState(this.config, layout, h0);
+    const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
     return tf.tidy(() => {
-      const { output, hN } = runLayers(
+      const { output, finalStates } = runLayers(
         this.config,
+        this.cell,
         this.parameters,
         toTimeMajor(this.config, layout, input),
-        batchedInitialState(this.config, layout, h0),
+        batchedInitialStates(this.config, layout, initialStates),
         { training: this.training, lengths, loop: this.loop },
       );
-      return { output: fromTimeMajor(this.config, layout, output), hN: finalState(layout, hN) };
+      const [hN, cN] = finalStates.map((state) => finalState(layout, state));
+      return { output: fromTimeMajor(this.config, layout, output), hN, ...(cN && { cN }) };
     });
   }
 
@@ -121,4 +132,30 @@ export class ManualRNN implements RecurrentModel {
   dispose(): void {
     this.lifecycle.end(() => this.parameters.forEach((variable) => variable.dispose()));
   }
+}
+
+/** PyTorch's `nn.RNN`: `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`cells/rnn.ts`). */
+export class ManualRNN extends ManualModel<tf.Tensor> {
+  constructor(config: RNNConfig, options?: ManualOptions) {
+    super(withMode(config, 'RNN', 'ManualRNN'), options);
+  }
+}
+
+/** PyTorch's `nn.LSTM`, with `projSize` (`cells/lstm.ts`); `forward(input, [h0, c0])` returns `cN` too. */
+export class ManualLSTM extends ManualModel<[tf.Tensor, tf.Tensor]> {
+  constructor(config: LSTMConfig, options?: ManualOptions) {
+    super(withMode(config, 'LSTM', 'ManualLSTM'), options);
+  }
+}
+
+/** PyTorch's `nn.GRU` (`cells/gru.ts`). */
+export class ManualGRU extends ManualModel<tf.Tensor> {
+  constructor(config: GRUConfig, options?: ManualOptions) {
+    super(withMode(config, 'GRU', 'ManualGRU'), options);
+  }
+}
+
+/** The hand-written model of a configuration of any mode. */
+export function createManualModel(config: RNNConfig, options?: ManualOptions): ManualModel {
+  return new ManualModel(config, options);
 }

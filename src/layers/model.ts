@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
+import { ArgumentError } from '../errors';
+import { KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
+import {
+  ForwardOptions,
+  Lifecycle,
+  RNNOutput,
+  RecurrentModel,
+  InitialState,
+  batchedInitialStates,
+  checkInitialStates,
+  checkInput,
+  checkLengths,
+  dropoutBetweenLayers,
+  finalState,
+  fromBatchMajor,
+  toBatchMajor,
+  unstackStates,
+  validStepMask,
+  zeroPaddedSteps,
+} from '../shapes';
+import { buildLayers } from './build';
+
+export interface LayersOptions {
+  /** Seed of the initialisation; random when absent. */
+  seed?: number;
+}
+
+/**
+ * A recurrent model assembled from tf.layers (see `build.ts` for each mode's Keras layer), with
+ * PyTorch's call: the same input layouts, initial states and returns as the hand-written
+ * models. `LayersRNN`, `LayersLSTM` and `LayersGRU` fix the mode.
+ */
+export class LayersModel<State extends InitialState = InitialState> implements RecurrentModel {
+  readonly config: FullRNNConfig;
+  training = true;
+  /** One Keras layer per stacked layer: the mode's recurrent layer, or `Bidirectional` around one. */
+  readonly layers: tf.layers.Layer[];
+  private readonly lifecycle: Lifecycle;
+
+  constructor(config: RNNConfig, options: LayersOptions = {}) {
+    this.config = checkConfig(config);
+    this.lifecycle = new Lifecycle('model', new.target.name);
+    if (options.seed !== undefined && !Number.isInteger(options.seed)) {
+      throw new ArgumentError('seed', 'an integer', String(options.seed));
+    }
+    this.layers = buildLayers(this.config, options.seed);
+  }
+
+  /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
+  train(mode = true): this {
+    this.lifecycle.check();
+    this.training = mode;
+    return this;
+  }
+
+  /** Sets evaluation mode, as PyTorch's `module.eval()`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The Keras weights of every layer and direction; the tensors are owned by this model. */
+  getKerasWeights(): KerasWeights {
+    this.lifecycle.check();
+    return groupKerasWeights(this.layers.map((layer) => layer.getWeights()), this.config);
+  }
+
+  /** Copies Keras weights in, after checking every layer, direction and shape. */
+  setKerasWeights(weights: KerasWeights): void {
+    this.lifecycle.check();
+    checkKerasWeights(weights, this.config);
+    weights.forEach((layerWeights, index) =>
+      this.layers[index].setWeights(
+        layerWeights.flatMap(({ kernel, recurrentKernel, bias, projectionKernel }) =>
+          [kernel, recurrentKernel, bias, projectionKernel].filter((tensor): tensor is tf.Tensor => tensor !== undefined),
+        ),
+      ),
+    );
+  }
+
+  /** Every layer's kernel, recurrent kernel, bias (and projection kernel), for an optimizer; owned by this model. */
+  trainableVariables(): tf.Variable[] {
+    this.lifecycle.check();
+    return this.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
+  }
+
+  /**
+   * With `lengths`, every layer gets Keras's mask (`[N, L]`, true at valid steps), which keeps
+   * each state past its sequence's end, and the padded steps of the output are set to zero.
+   */
+  forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
+    this.lifecycle.check();
+    const layout = checkInput(this.config, input);
+    const checkedStates = checkInitialStates(this.config, layout, hx);
+    const lengths = checkLengths(layout, options?.lengths);
+    const directions = numDirections(this.config);
+    return tf.tidy(() => {
+      const initialSteps = batchedInitialStates(this.config, layout, checkedStates).map(unstackStates);
+      const mask = lengths && validStepMask(lengths, layout.seqLen, false);
+      const finalSteps: tf.Tensor[][] = initialSteps.map(() => []);
+      let sequence = toBatchMajor(this.config, layout, input);
+      this.layers.forEach((layer, index) => {
+        // Keras orders a layer's states by direction, then state: [h_f, c_f, h_b, c_b].
+        const directionIndices = Array.from({ length: directions }, (_, direction) => index * directions + direction);
+        const initialState = directionIndices.flatMap((stateIndex) => initialSteps.map((steps) => steps[stateIndex]));
+        const [output, ...states] = layer.apply(sequence, { initialState, mask, training: this.training }) as tf.Tensor[];
+        states.forEach((state, position) => finalSteps[position % initialSteps.length].push(state));
+        sequence = dropoutBetweenLayers(output as tf.Tensor3D, this.config.dropout, this.training, index === this.layers.length - 1);
+      });
+      const output = lengths === undefined ? sequence : zeroPaddedSteps(sequence, lengths, false);
+      const [hN, cN] = finalSteps.map((steps) => finalState(layout, tf.stack(steps) as tf.Tensor3D));
+      return { output: fromBatchMajor(this.config, layout, output), hN, ...(cN && { cN }) };
+    });
+  }
+
+  /**
+   * Frees the weights; every other method throws afterwards, and `dispose()` again does nothing.
+   * (`Layer.dispose` refuses layers that were only called eagerly.)
+   */
+  dispose(): void {
+    this.lifecycle.end(() => this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose())));
+  }
+}
+
+/**
+ * Keras weights from each layer's tensors in Keras's order (`layer.getWeights()`, or the
+ * same slice of `trainableVariables()` or of their gradients): per direction kernel,
+ * recurrent kernel, bias (when `bias`), projection kernel (when `projSize`).
+ */
+export function groupKerasWeights(layerTensors: tf.Tensor[][], config: FullRNNConfig): KerasWeights {
+  const { bias, projSize } = config;
+  const perDirection = 2 + (bias ? 1 : 0) + (projSize > 0 ? 1 : 0);
+  return layerTensors.map((tensors) =>
+    Array.from({ length: numDirections(config) }, (_, direction) => {
+      const [kernel, recurrentKernel, ...rest] = tensors.slice(direction * perDirection, (direction + 1) * perDirection);
+      return {
+        kernel: kernel as tf.Tensor2D,
+        recurrentKernel: recurrentKernel as tf.Tensor2D,
+        bias: bias ? rest.shift() : undefined,
+        projectionKernel: projSize > 0 ? (rest.shift() as tf.Tensor2D) : undefined,
+      };
+    }),
+  );
+}
+
+/** PyTorch's `nn.RNN` from `tf.layers.simpleRNN`. */
+export class LayersRNN extends LayersModel<tf.Tensor> {
+  constructor(config: RNNConfig, options?: LayersOptions) {
+    super(withMode(config, 'RNN', 'LayersRNN'), options);
+  }
+}
+
+/** PyTorch's `nn.LSTM` from `tf.layers.lstm` (σ gates, no unit forget bias), or `LSTMProjection` for `projSize`. */
+export class LayersLSTM extends LayersModel<[tf.Tensor, tf.Tensor]> {
+  constructor(config: LSTMConfig, options?: LayersOptions) {
+    super(withMode(config, 'LSTM', 'LayersLSTM'), options);
+  }
+}
+
+/** PyTorch's `nn.GRU` from Keras's `reset_after=True` GRU (`GRUResetAfter`). */
+export class LayersGRU extends LayersModel<tf.Tensor> {
+  constructor(config: GRUConfig, options?: LayersOptions) {
+    super(withMode(config, 'GRU', 'LayersGRU'), options);
+  }
+}
+
+/** The tf.layers twin of a configuration of any mode. */
+export function createLayersModel(config: RNNConfig, options?: LayersOptions): LayersModel {
+  return new LayersModel(config, options);
+}
