@@ -3,7 +3,7 @@ import { dirname, extname, join } from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../config';
 import { ArgumentError, FormatError } from '../errors';
-import { HostArray, toHostArrays, toTensors, writeFileAtomic } from '../formats';
+import { HostArray, toHostArrays, toTensors, writeFilesAtomic } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { stackedLayer } from '../layers/build';
 import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
@@ -29,8 +29,8 @@ function tfjsModelPath(out: string): string {
 }
 
 /**
- * An IOHandler over files: `save` writes `weights.bin` and then `model.json` next to it, each
- * atomically; `load` reads them back (every weights path of the manifest, relative to `model.json`).
+ * An IOHandler over files: `save` writes `weights.bin` and `model.json` next to it atomically,
+ * both or neither; `load` reads them back (every weights path of the manifest, relative to `model.json`).
  */
 export function fileIOHandler(modelPath: string): tf.io.IOHandler {
   const directory = dirname(modelPath);
@@ -46,8 +46,10 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
         userDefinedMetadata: artifacts.userDefinedMetadata,
       };
       await fs.mkdir(directory, { recursive: true });
-      await writeFileAtomic(join(directory, WEIGHTS_FILE), new Uint8Array(weightData));
-      await writeFileAtomic(modelPath, JSON.stringify(modelJson));
+      await writeFilesAtomic([
+        { path: join(directory, WEIGHTS_FILE), contents: new Uint8Array(weightData) },
+        { path: modelPath, contents: JSON.stringify(modelJson) },
+      ]);
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
     async load() {

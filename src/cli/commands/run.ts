@@ -1,3 +1,4 @@
+import { commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
 import { FlagValues, implementationFlag, optionalString, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
@@ -18,7 +19,7 @@ function outputPaths(values: FlagValues): { output: string; hn?: string } {
 /**
  * `tfjs-rnn run`: the model over every sequence of --input (or of one --shard), writing
  * `output` (and `h_n` with --hn) laid out as PyTorch returns them. Outputs are written to temp
- * files and renamed at the end, so a failed run leaves none.
+ * files and renamed at the end, all or none, so a failed run leaves none.
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, RUN_FLAGS);
@@ -43,7 +44,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       },
       io.stderr,
     );
-    for (const sink of sinks.splice(0)) await sink.commit();
+    await commitAll(sinks);
     io.stderr.write(`${summary}\n`);
     return EXIT_OK;
   } finally {

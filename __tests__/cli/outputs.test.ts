@@ -1,0 +1,111 @@
+import { spawnSync } from 'child_process';
+import { promises as fs } from 'fs';
+import { join } from 'path';
+import { createArraySink } from '../../src/cli/outputFile';
+import { commitAll, removeTempFiles } from '../../src/formats';
+import { listDir, makeTempDir, removeTempDir, runCli, sequenceArray, writeModel, writeNpy } from './helpers';
+
+/**
+ * What the CLI writes: every output through a temp file renamed at the end, all outputs or none,
+ * no temp file left behind, and every failure to write (a full disk too) one line naming the file.
+ */
+
+/** The real `fs`, whose `writeSync` the output files call. */
+const realFs: typeof import('fs') = jest.requireActual('fs');
+
+let dir: string;
+let weights: string;
+let config: string;
+let input: string;
+
+beforeEach(async () => {
+  dir = await makeTempDir();
+  ({ weights, config } = await writeModel(dir, { inputSize: 3, hiddenSize: 4 }));
+  input = await writeNpy(dir, 'x.npy', sequenceArray([5, 4, 3]));
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await removeTempDir(dir);
+});
+
+function path(name: string): string {
+  return join(dir, name);
+}
+
+/** `run` on the model and input of `dir`, one worker, with `extra` flags. */
+function run(...extra: string[]): string[] {
+  return ['run', '--workers', '1', '--weights', weights, '--config', config, '--input', input, ...extra];
+}
+
+/** Runs `argv`, expecting exit 2, one line on stderr that is `message`, and the directory as it was. */
+async function expectRefused(argv: string[], message: string | RegExp): Promise<void> {
+  const before = await listDir(dir);
+  const result = await runCli(argv);
+  expect(result).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(/^[^\n]*\n$/) });
+  expect(result.stderr.trimEnd()).toEqual(typeof message === 'string' ? message : expect.stringMatching(message));
+  expect(await listDir(dir)).toEqual(before);
+}
+
+/** Makes every write to a file fail as on a full disk (stdout and stderr still write). */
+function fillDisk(): void {
+  const writeSync = realFs.writeSync;
+  jest.spyOn(realFs, 'writeSync').mockImplementation(((fd: number, ...rest: unknown[]) => {
+    if (fd > 2) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    return (writeSync as (...args: unknown[]) => number)(fd, ...rest);
+  }) as typeof realFs.writeSync);
+}
+
+describe('all outputs or none', () => {
+  it('renames no output when another cannot be written', async () => {
+    // A NaN in sequence 2 of x [5, 4, 3] makes h_n [1, 4, 4] NaN from element 2·4, which JSON
+    // cannot hold: found only once output is complete.
+    const values = sequenceArray([5, 4, 3]);
+    values.data[2 * 3 + 1] = NaN;
+    const nan = await writeNpy(dir, 'nan.npy', values);
+    await expectRefused(
+      ['run', '--workers', '1', '--weights', weights, '--config', config, '--input', nan, '--allow-nonfinite', '--output', path('out.npy'), '--hn', path('hn.json')],
+      `tfjs-rnn run: ${path('hn.json')}: expected finite values (JSON has no NaN or Infinity: write .npy), got NaN at element 8`,
+    );
+  });
+
+  it('removes every temp file when interrupted during the final flush', async () => {
+    const sink = createArraySink(path('out.npy'), [2, 3], 0);
+    sink.writeRows(0, 2, new Float32Array(6));
+    const committing = commitAll([sink]);
+    removeTempFiles(); // What the CLI's SIGINT, SIGTERM and SIGHUP handlers do before exiting.
+    expect(await listDir(dir)).toEqual(['config.json', 'weights.safetensors', 'x.npy']);
+    await expect(committing).rejects.toThrow(/out\.npy: expected a writable file path, got ENOENT/);
+  });
+});
+
+describe('a full disk', () => {
+  it.each([
+    ['run --output .npy', (out: string) => run('--output', out), 'out.npy'],
+    ['run --output .json', (out: string) => run('--output', out), 'out.json'],
+    ['convert --to safetensors', (out: string) => ['convert', '--weights', weights, '--config', config, '--to', 'safetensors', out], 'w.safetensors'],
+    ['convert --to json', (out: string) => ['convert', '--weights', weights, '--config', config, '--to', 'json', out], 'w.json'],
+  ])('%s: exit 2 naming the file, nothing left', async (_, argv, name) => {
+    fillDisk();
+    await expectRefused(argv(path(name)), new RegExp(`^tfjs-rnn \\w+: ${path(name)}: expected a writable file path, got ENOSPC: no space left on device$`));
+  });
+
+  it('convert --to tfjs: exit 2 naming the file, nothing left', async () => {
+    fillDisk();
+    await expectRefused(
+      ['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('model.json')],
+      `tfjs-rnn convert: ${path('weights.bin')}: expected a writable file path, got ENOSPC: no space left on device`,
+    );
+  });
+});
+
+describe('temp files of a killed run', () => {
+  it('are removed by the next run writing the same output, when their process is gone', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const stale = [`.out.npy.${gone}.0123456789ab.tmp`, `.out.npy.${gone}.ba9876543210.tmp`];
+    const kept = [`.out.npy.${process.pid}.0123456789ab.tmp`, `.other.npy.${gone}.0123456789ab.tmp`];
+    await Promise.all([...stale, ...kept].map((name) => fs.writeFile(path(name), 'partial')));
+    expect((await runCli(run('--output', path('out.npy')))).code).toBe(0);
+    expect(await listDir(dir)).toEqual([...kept, 'config.json', 'out.npy', 'weights.safetensors', 'x.npy'].sort());
+  });
+});
