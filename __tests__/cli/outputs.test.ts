@@ -1,6 +1,6 @@
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
-import { join } from 'path';
+import { basename, join } from 'path';
 import { createArraySink } from '../../src/cli/outputFile';
 import { commitAll, removeTempFiles } from '../../src/formats';
 import { listDir, makeTempDir, removeTempDir, runCli, sequenceArray, writeModel, writeNpy } from './helpers';
@@ -90,11 +90,11 @@ describe('a full disk', () => {
     await expectRefused(argv(path(name)), new RegExp(`^tfjs-rnn \\w+: ${path(name)}: expected a writable file path, got ENOSPC: no space left on device$`));
   });
 
-  it('convert --to tfjs: exit 2 naming the file, nothing left', async () => {
+  it('convert --to tfjs: exit 2 naming the file, nothing left, not even the directories it made', async () => {
     fillDisk();
     await expectRefused(
-      ['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('model.json')],
-      `tfjs-rnn convert: ${path('weights.bin')}: expected a writable file path, got ENOSPC: no space left on device`,
+      ['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('made/tfjs')],
+      `tfjs-rnn convert: ${path('made/tfjs/weights.bin')}: expected a writable file path, got ENOSPC: no space left on device`,
     );
   });
 });
@@ -107,5 +107,63 @@ describe('temp files of a killed run', () => {
     await Promise.all([...stale, ...kept].map((name) => fs.writeFile(path(name), 'partial')));
     expect((await runCli(run('--output', path('out.npy')))).code).toBe(0);
     expect(await listDir(dir)).toEqual([...kept, 'config.json', 'out.npy', 'weights.safetensors', 'x.npy'].sort());
+  });
+});
+
+describe('output paths, checked before any work', () => {
+  it.each([
+    ['the same path', () => input],
+    ['the same path spelled differently', () => `${dir}/./../${basename(dir)}//x.npy`],
+    ['a symbolic link to it', async () => (await fs.symlink(input, path('link.npy')), path('link.npy'))],
+    ['a hard link to it', async () => (await fs.link(input, path('hard.npy')), path('hard.npy'))],
+  ])('refuses an --output that is --input: %s', async (_, output) => {
+    const out = await output();
+    const bytes = await fs.readFile(input);
+    await expectRefused(run('--output', out), `tfjs-rnn run: --output ${out}: expected a file that is not an input, got the same file as --input ${input}`);
+    expect(await fs.readFile(input)).toEqual(bytes);
+  });
+
+  it('refuses an --output or --hn that is any other input', async () => {
+    const h0 = await writeNpy(dir, 'h0.npy', sequenceArray([1, 4, 4]));
+    const lengths = path('lengths.json');
+    await fs.writeFile(lengths, '[5, 4, 3, 2]');
+    await expectRefused(run('--output', path('out.npy'), '--h0', h0, '--hn', h0), `tfjs-rnn run: --hn ${h0}: expected a file that is not an input, got the same file as --h0 ${h0}`);
+    await expectRefused(run('--output', lengths, '--lengths', lengths), `tfjs-rnn run: --output ${lengths}: expected a file that is not an input, got the same file as --lengths ${lengths}`);
+    await expectRefused(run('--output', config), `tfjs-rnn run: --output ${config}: expected a file that is not an input, got the same file as --config ${config}`);
+  });
+
+  it('refuses two outputs that are one file', async () => {
+    const out = path('out.npy');
+    await expectRefused(run('--output', out, '--hn', `${dir}/./out.npy`), `tfjs-rnn run: --hn ${dir}/./out.npy: expected a file that is not another output, got the same file as --output ${out}`);
+    await fs.writeFile(out, 'old');
+    await fs.symlink(out, path('link.npy'));
+    await expectRefused(run('--output', out, '--hn', path('link.npy')), `tfjs-rnn run: --hn ${path('link.npy')}: expected a file that is not another output, got the same file as --output ${out}`);
+    expect(await fs.readFile(out, 'utf8')).toBe('old');
+  });
+
+  it('refuses a directory, a FIFO, a path ending in / and a missing directory, before writing any output', async () => {
+    await fs.mkdir(path('hn.npy'));
+    await expectRefused(run('--output', path('out.npy'), '--hn', path('hn.npy')), `tfjs-rnn run: --hn ${path('hn.npy')}: expected a regular file or a new name, got a directory`);
+    execFileSync('mkfifo', [path('fifo.npy')]);
+    await expectRefused(run('--output', path('fifo.npy')), `tfjs-rnn run: --output ${path('fifo.npy')}: expected a regular file or a new name, got a FIFO`);
+    await expectRefused(run('--output', `${path('out.npy')}/`), `tfjs-rnn run: --output ${path('out.npy')}/: expected a file path, got a directory path`);
+    await expectRefused(run('--output', path('absent/out.npy')), `tfjs-rnn run: --output ${path('absent/out.npy')}: expected a path in an existing directory, got no directory ${path('absent')}`);
+    await expectRefused(run('--output', join(input, 'out.npy')), `tfjs-rnn run: --output ${join(input, 'out.npy')}: expected a path in an existing directory, got ${input}, a file`);
+  });
+
+  it('refuses a convert OUT that is an input', async () => {
+    await expectRefused(['convert', '--weights', weights, '--config', config, '--to', 'safetensors', `${dir}/./weights.safetensors`], `tfjs-rnn convert: OUT ${dir}/./weights.safetensors: expected a file that is not an input, got the same file as --weights ${weights}`);
+    await expectRefused(['convert', '--weights', weights, '--config', config, '--to', 'json', config], `tfjs-rnn convert: OUT ${config}: expected a file that is not an input, got the same file as --config ${config}`);
+    expect((await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('tfjs')])).code).toBe(0);
+    const model = path('tfjs/model.json');
+    await expectRefused(['convert', '--weights', model, '--to', 'tfjs', path('tfjs')], `tfjs-rnn convert: OUT ${model}: expected a file that is not an input, got the same file as --weights ${model}`);
+  });
+
+  it('convert --to tfjs: refuses an OUT that is a file, and makes missing directories one at a time', async () => {
+    await expectRefused(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', input], `tfjs-rnn convert: OUT ${input}/model.json: expected a path in a directory (made if missing), got ${input}, a file`);
+    await expectRefused(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', '/proc/tfjs-rnn/model'], 'tfjs-rnn convert: /proc/tfjs-rnn: expected a directory that can be made, got ENOENT: no such file or directory');
+    await expectRefused(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', '/sys/tfjs-rnn'], /^tfjs-rnn convert: \/sys\/tfjs-rnn: expected a directory that can be made, got E[A-Z]+: /);
+    expect((await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('a/b/c')])).code).toBe(0);
+    expect(await listDir(path('a/b/c'))).toEqual(['model.json', 'weights.bin']);
   });
 });

@@ -76,6 +76,15 @@ describe('node dist/cli/main.js', () => {
     expect(help.stdout).toMatch(/^Usage: tfjs-rnn <command>/);
   });
 
+  it('refuses an output that is the input, however spelled, leaving the input as it was', async () => {
+    const bytes = await fs.readFile(input);
+    for (const output of ['x.npy', './x.npy']) {
+      const result = await runNode(['run', '--weights', model.weights, '--config', model.config, '--input', 'x.npy', '--output', output]);
+      expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: `tfjs-rnn run: --output ${output}: expected a file that is not an input, got the same file as --input x.npy\n` });
+    }
+    expect(await fs.readFile(input)).toEqual(bytes);
+  });
+
   /** Starts a long run writing `big-out.npy` and resolves once its temp output exists. */
   async function startLongRun(): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
     const child = spawn(process.execPath, [MAIN, 'run', '--workers', '1', '--batch-size', '1', '--weights', model.weights, '--config', model.config, '--input', big, '--output', 'big-out.npy'], { cwd: dir });

@@ -8,7 +8,11 @@ import { RowRange } from './pipeline';
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
 export class UsageError extends ArgumentError {}
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** What a command does with the file a flag names: reads it, or writes it (see `checkOutputFiles`). */
+export type FileRole = 'input' | 'output';
+
+/** Flags for `util.parseArgs`; `file` marks a flag that names a file. */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; file?: FileRole }>;
 export type FlagValues = Record<string, string | boolean | undefined>;
 
 /** Parses `argv` against `spec` with node's `util.parseArgs` (strict); any problem is a `UsageError`. */

@@ -95,7 +95,7 @@ function jsonSink(path: string, shape: number[], batchAxis: number | null): Arra
 }
 
 /** Checks that `path` ends in `.npy` or `.json`, before any work. */
-export function checkOutputPath(path: string): void {
+export function checkOutputExtension(path: string): void {
   extensionOf(path, OUTPUT_EXTENSIONS);
 }
 

@@ -23,13 +23,13 @@ export const DEFAULT_BATCH_SIZE = 256;
 
 /** The flags of every command that runs sequences. */
 export const SEQUENCE_FLAGS: FlagSpec = {
-  weights: { type: 'string' },
-  config: { type: 'string' },
-  input: { type: 'string' },
+  weights: { type: 'string', file: 'input' },
+  config: { type: 'string', file: 'input' },
+  input: { type: 'string', file: 'input' },
   'input-key': { type: 'string' },
-  h0: { type: 'string' },
+  h0: { type: 'string', file: 'input' },
   'h0-key': { type: 'string' },
-  lengths: { type: 'string' },
+  lengths: { type: 'string', file: 'input' },
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
   shard: { type: 'string' },

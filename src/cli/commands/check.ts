@@ -11,9 +11,9 @@ import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, runSequ
 
 const CHECK_FLAGS = {
   ...SEQUENCE_FLAGS,
-  'expected-output': { type: 'string' },
+  'expected-output': { type: 'string', file: 'input' },
   'expected-output-key': { type: 'string' },
-  'expected-hn': { type: 'string' },
+  'expected-hn': { type: 'string', file: 'input' },
   'expected-hn-key': { type: 'string' },
   rtol: { type: 'string' },
   atol: { type: 'string' },

@@ -3,17 +3,24 @@ import { withBatch } from '../batchRows';
 import { FlagValues, implementationFlag, optionalString, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
-import { ArraySink, checkOutputPath, createArraySink } from '../outputFile';
+import { ArraySink, checkOutputExtension, createArraySink } from '../outputFile';
+import { checkOutputFiles, fileFlags } from '../outputPaths';
 import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
 
-const RUN_FLAGS = { ...SEQUENCE_FLAGS, output: { type: 'string' }, hn: { type: 'string' }, impl: { type: 'string' } } as const;
+const RUN_FLAGS = {
+  ...SEQUENCE_FLAGS,
+  output: { type: 'string', file: 'output' },
+  hn: { type: 'string', file: 'output' },
+  impl: { type: 'string' },
+} as const;
 
-/** Output paths, checked before any work. */
+/** Output paths, checked before any work: extensions, and every output file against the inputs and each other. */
 function outputPaths(values: FlagValues): { output: string; hn?: string } {
   const output = requiredString(values, 'output');
-  const hn = optionalString(values, 'hn');
-  [output, ...(hn === undefined ? [] : [hn])].forEach(checkOutputPath);
-  return { output, hn };
+  const outputs = fileFlags(RUN_FLAGS, values, 'output');
+  outputs.forEach(({ path }) => checkOutputExtension(path));
+  checkOutputFiles(outputs, fileFlags(RUN_FLAGS, values, 'input'));
+  return { output, hn: optionalString(values, 'hn') };
 }
 
 /**
