@@ -1,9 +1,10 @@
+import { availableParallelism } from 'os';
 import { join } from 'path';
 import { FIXTURES, listDir, makeTempDir, removeTempDir, runCli } from './helpers';
 
 /**
  * Flag values as a user types them: negative numbers reach the flag's own check, tolerances are
- * decimal numbers, and a flag given twice is an error.
+ * decimal numbers, a flag given twice is an error, and --workers beyond the cores is capped.
  */
 
 const MODEL = join(FIXTURES, 'model');
@@ -65,5 +66,14 @@ describe('repeated flags', () => {
     await expectUsageError(run('--output', join(dir, 'other.npy')), 'tfjs-rnn run: --output: expected the flag once, got it 2 times');
     await expectUsageError(run('--quiet', '--quiet', '--quiet'), 'tfjs-rnn run: --quiet: expected the flag once, got it 3 times');
     await expectUsageError(['info', '--weights', 'a.json', '--weights=b.json'], 'tfjs-rnn info: --weights: expected the flag once, got it 2 times');
+  });
+});
+
+describe('--workers', () => {
+  it('is capped to the cores, saying so', async () => {
+    const cores = availableParallelism();
+    const { code, stderr } = await runCli(run('--workers', '1000'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(new RegExp(`^tfjs-rnn: --workers: 1000 is more than the ${cores} cores; using ${cores}\\n4 sequences in `));
   });
 });

@@ -101,10 +101,17 @@ export function implementationFlag(values: FlagValues): Implementation {
   return choice(values, 'impl', IMPLEMENTATIONS, 'manual') as Implementation;
 }
 
-/** `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14). */
-export function workersFlag(values: FlagValues): number {
+/**
+ * `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14).
+ * More than the cores would not run faster, and each worker holds a model and chunks in memory:
+ * they are capped to the cores, and `notice` says so.
+ */
+export function workersFlag(values: FlagValues, notice: (message: string) => void): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return positiveInteger(values, 'workers', cores);
+  const workers = positiveInteger(values, 'workers', cores);
+  if (workers <= cores) return workers;
+  notice(`--workers: ${workers} is more than the ${cores} cores; using ${cores}`);
+  return cores;
 }
 
 /** A shard `i/n` of the command line: zero-based `i < n`. */

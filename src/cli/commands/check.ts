@@ -81,7 +81,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
     rtol: nonNegativeNumber(values, 'rtol', FORWARD_TOLERANCE.rtol),
     atol: nonNegativeNumber(values, 'atol', FORWARD_TOLERANCE.atol),
   };
-  const job = await openSequenceJob(values);
+  const job = await openSequenceJob(values, io.stderr);
   let outputs: CheckedOutput[] = [];
   try {
     outputs = checkedOutputs(values, job.layout);

@@ -32,7 +32,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, RUN_FLAGS);
   const implementation = implementationFlag(values);
   const paths = outputPaths(values);
-  const job = await openSequenceJob(values);
+  const job = await openSequenceJob(values, io.stderr);
   const sinks: ArraySink[] = [];
   try {
     const { layout, range } = job;
