@@ -17,13 +17,14 @@ let input: string;
 /** 3000 sequences: long enough a run to interrupt. */
 let big: string;
 
-/** Runs `node dist/cli/main.js ...args` to the end. */
-function runNode(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+/** Runs `node dist/cli/main.js ...args` to the end; `closedStdout`: as `| true`, nothing reads its stdout. */
+function runNode(args: string[], closedStdout = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (data) => (stdout += data));
+    if (closedStdout) child.stdout.destroy();
+    else child.stdout.on('data', (data) => (stdout += data));
     child.stderr.on('data', (data) => (stderr += data));
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -74,6 +75,15 @@ describe('node dist/cli/main.js', () => {
     const help = await runNode(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: tfjs-rnn <command>/);
+  });
+
+  it('ends quietly with its own exit code when nothing reads its stdout', async () => {
+    const closed = { code: 0, signal: null, stdout: '', stderr: '' };
+    expect(await runNode(['info', '--weights', model.weights], true)).toEqual(closed);
+    expect(await runNode(['--help'], true)).toEqual(closed);
+    expect(await runNode(['run', '--help'], true)).toEqual(closed);
+    const check = await runNode(['check', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input], true);
+    expect(check).toEqual({ ...closed, stderr: expect.stringMatching(/^64 sequences in [^\n]*\n$/) });
   });
 
   it('refuses an output that is the input, however spelled, leaving the input as it was', async () => {

@@ -72,7 +72,19 @@ function exitOnSignal(signal: NodeJS.Signals, code: number): void {
   });
 }
 
+/**
+ * A reader that went away (`| head -1`, `| true`) is not an error: what is left to print goes
+ * nowhere and the command ends with its own exit code, instead of node's unhandled EPIPE.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 if (require.main === module) {
+  ignoreClosedPipe(process.stdout);
+  ignoreClosedPipe(process.stderr);
   exitOnSignal('SIGHUP', 129);
   exitOnSignal('SIGINT', 130);
   exitOnSignal('SIGTERM', 143);
