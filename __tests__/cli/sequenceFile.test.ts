@@ -3,7 +3,7 @@ import { join } from 'path';
 import { batchGeometry, sliceRows } from '../../src/cli/batchRows';
 import { createArraySink } from '../../src/cli/outputFile';
 import { openArraySource } from '../../src/cli/sequenceFile';
-import { serializeNpy } from '../../src/formats';
+import { commitAll, serializeNpy } from '../../src/formats';
 import { FIXTURES, listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeNpy } from './helpers';
 
 /** `fs` as it is, with `readSync` counted, to see which bytes a read touches. */
@@ -92,7 +92,7 @@ describe('writing rows of a batch axis', () => {
     const geometry = batchGeometry(shape, axis);
     for (const [start, end] of [[4, 6], [0, 1], [1, 4]]) sink.writeRows(start, end, sliceRows(array.data, geometry, start, end));
     expect(await listDir(dir)).toEqual([expect.stringMatching(/^\.out\.npy\.\d+\.[0-9a-f]+\.tmp$/)]);
-    await sink.commit();
+    await commitAll([sink]);
     expect(await listDir(dir)).toEqual(['out.npy']);
     expect(new Uint8Array(fs.readFileSync(path))).toEqual(serializeNpy(shape, array.data));
   });
@@ -101,8 +101,8 @@ describe('writing rows of a batch axis', () => {
     const array = sequenceArray([2, 3, 2]);
     const sink = createArraySink(join(dir, 'out.json'), [2, 3, 2], 1);
     sink.writeRows(0, 3, array.data);
-    expect(await listDir(dir)).toEqual([]);
-    await sink.commit();
+    expect(await listDir(dir)).toEqual([expect.stringMatching(/^\.out\.json\.\d+\.[0-9a-f]+\.tmp$/)]);
+    await commitAll([sink]);
     expect(JSON.parse(fs.readFileSync(join(dir, 'out.json'), 'utf8'))).toEqual(nested(array.data, [2, 3, 2]));
   });
 

@@ -14,14 +14,17 @@ const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 let dir: string;
 let model: { weights: string; config: string };
 let input: string;
+/** 3000 sequences: long enough a run to interrupt. */
+let big: string;
 
-/** Runs `node dist/cli/main.js ...args` to the end. */
-function runNode(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+/** Runs `node dist/cli/main.js ...args` to the end; `closedStdout`: as `| true`, nothing reads its stdout. */
+function runNode(args: string[], closedStdout = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (data) => (stdout += data));
+    if (closedStdout) child.stdout.destroy();
+    else child.stdout.on('data', (data) => (stdout += data));
     child.stderr.on('data', (data) => (stderr += data));
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -42,6 +45,7 @@ beforeAll(async () => {
   dir = await makeTempDir();
   model = await writeModel(dir, { inputSize: 8, hiddenSize: 16, numLayers: 2, bidirectional: true, batchFirst: true });
   input = await writeNpy(dir, 'x.npy', sequenceArray([64, 20, 8]));
+  big = await writeNpy(dir, 'big.npy', sequenceArray([3000, 20, 8]));
 }, 120_000);
 
 afterAll(async () => {
@@ -73,18 +77,59 @@ describe('node dist/cli/main.js', () => {
     expect(help.stdout).toMatch(/^Usage: tfjs-rnn <command>/);
   });
 
-  it('leaves no output and no temp file when interrupted', async () => {
-    const big = await writeNpy(dir, 'big.npy', sequenceArray([3000, 20, 8]));
-    const before = await listDir(dir);
-    const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', '--workers', '1', '--batch-size', '1', '--weights', model.weights, '--config', model.config, '--input', big, '--output', 'big-out.npy'], { cwd: dir });
+  it('ends quietly with its own exit code when nothing reads its stdout', async () => {
+    const closed = { code: 0, signal: null, stdout: '', stderr: '' };
+    expect(await runNode(['info', '--weights', model.weights], true)).toEqual(closed);
+    expect(await runNode(['--help'], true)).toEqual(closed);
+    expect(await runNode(['run', '--help'], true)).toEqual(closed);
+    const check = await runNode(['check', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input], true);
+    expect(check).toEqual({ ...closed, stderr: expect.stringMatching(/^64 sequences in [^\n]*\n$/) });
+  });
+
+  it('refuses an output that is the input, however spelled, leaving the input as it was', async () => {
+    const bytes = await fs.readFile(input);
+    for (const output of ['x.npy', './x.npy']) {
+      const result = await runNode(['run', '--weights', model.weights, '--config', model.config, '--input', 'x.npy', '--output', output]);
+      expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: `tfjs-rnn run: --output ${output}: expected a file that is not an input, got the same file as --input x.npy\n` });
+    }
+    expect(await fs.readFile(input)).toEqual(bytes);
+  });
+
+  /** Starts a long run writing `big-out.npy` and resolves once its temp output exists. */
+  async function startLongRun(): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+    const child = spawn(process.execPath, [MAIN, 'run', '--workers', '1', '--batch-size', '1', '--weights', model.weights, '--config', model.config, '--input', big, '--output', 'big-out.npy'], { cwd: dir });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const started = Date.now();
     while (!(await listDir(dir)).some((name) => name.endsWith('.tmp')) && Date.now() - started < 30_000) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    return { child, exited };
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('leaves no output and no temp file when interrupted by %s', async (signal, code) => {
+    const before = await listDir(dir);
+    const { child, exited } = await startLongRun();
+    child.kill(signal);
+    expect(await exited).toBe(code);
     expect(await listDir(dir)).toEqual(before);
+  });
+
+  it('removes the temp file of a killed run on the next run writing the same output', async () => {
+    const before = await listDir(dir);
+    const { child, exited } = await startLongRun();
+    child.kill('SIGKILL');
+    await exited;
+    const added = (await listDir(dir)).filter((name) => !before.includes(name));
+    expect(added).toEqual([expect.stringMatching(/^\.big-out\.npy\.\d+\.[0-9a-f]{12}\.tmp$/)]);
+    expect(added[0].split('.')[3]).toBe(String(child.pid));
+    const next = await runNode(['run', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', 'big-out.npy']);
+    expect(next.code).toBe(0);
+    expect(await listDir(dir)).toEqual([...before, 'big-out.npy'].sort());
+    await fs.rm(join(dir, 'big-out.npy'));
   });
 });
 

@@ -8,16 +8,43 @@ import { RowRange } from './pipeline';
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
 export class UsageError extends ArgumentError {}
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+/** What a command does with the file a flag names: reads it, or writes it (see `checkOutputFiles`). */
+export type FileRole = 'input' | 'output';
+
+/** Flags for `util.parseArgs`; `file` marks a flag that names a file. */
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; file?: FileRole }>;
 export type FlagValues = Record<string, string | boolean | undefined>;
 
-/** Parses `argv` against `spec` with node's `util.parseArgs` (strict); any problem is a `UsageError`. */
+/**
+ * `--flag -1` as `--flag=-1` for a flag taking a value: `util.parseArgs` refuses a value
+ * starting with `-` as ambiguous, but a negative number must reach the flag's own check.
+ */
+function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...joined, ...argv.slice(i)];
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    if (spec[name]?.type === 'string' && /^-[\d.]/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]);
+  }
+  return joined;
+}
+
+/**
+ * Parses `argv` against `spec` with node's `util.parseArgs` (strict), each flag at most once;
+ * any problem is a `UsageError`.
+ */
 export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[] = []): { values: FlagValues; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: positionals.length > 0 });
+    parsed = parseArgs({ args: joinNegativeValues(argv, spec), options: spec, strict: true, allowPositionals: positionals.length > 0, tokens: true });
   } catch (error) {
     throw new UsageError('arguments', 'the flags listed below', (error as Error).message);
+  }
+  const options = parsed.tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : []));
+  const repeated = options.find((name, index) => options.indexOf(name) !== index);
+  if (repeated !== undefined) {
+    throw new UsageError(`--${repeated}`, 'the flag once', `it ${options.filter((name) => name === repeated).length} times`);
   }
   if (parsed.positionals.length !== positionals.length) {
     const expected = positionals.length === 0 ? 'no positional argument' : positionals.join(' ');
@@ -46,12 +73,15 @@ export function positiveInteger(values: FlagValues, name: string, fallback: numb
   return value;
 }
 
-/** A non-negative number flag, `fallback` when absent. */
+/** A non-negative decimal number (`0.001`, `1e-5`), as a tolerance is written. */
+const DECIMAL = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A non-negative decimal number flag (no hex, no `Infinity`), `fallback` when absent. */
 export function nonNegativeNumber(values: FlagValues, name: string, fallback: number): number {
   const text = optionalString(values, name);
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${name}`, 'a non-negative number', `'${text}'`);
+  if (!DECIMAL.test(text) || !Number.isFinite(value)) throw new UsageError(`--${name}`, 'a non-negative decimal number', `'${text}'`);
   return value;
 }
 
@@ -71,10 +101,17 @@ export function implementationFlag(values: FlagValues): Implementation {
   return choice(values, 'impl', IMPLEMENTATIONS, 'manual') as Implementation;
 }
 
-/** `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14). */
-export function workersFlag(values: FlagValues): number {
+/**
+ * `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14).
+ * More than the cores would not run faster, and each worker holds a model and chunks in memory:
+ * they are capped to the cores, and `notice` says so.
+ */
+export function workersFlag(values: FlagValues, notice: (message: string) => void): number {
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return positiveInteger(values, 'workers', cores);
+  const workers = positiveInteger(values, 'workers', cores);
+  if (workers <= cores) return workers;
+  notice(`--workers: ${workers} is more than the ${cores} cores; using ${cores}`);
+  return cores;
 }
 
 /** A shard `i/n` of the command line: zero-based `i < n`. */

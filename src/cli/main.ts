@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs';
 import { RNNError } from '../errors';
+import { removeTempFiles } from '../formats';
 import { checkCommand } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { infoCommand } from './commands/info';
 import { runCommand } from './commands/run';
 import { UsageError } from './flags';
 import { CliIO, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './io';
-import { abortOpenSinks } from './outputFile';
 import { GENERAL_USAGE, USAGE } from './usage';
 
 /** The `tfjs-rnn` command line: dispatch, errors as one line, exit codes. */
@@ -64,15 +64,28 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-/** Interrupted: remove the temp outputs, then exit as a shell reports the signal. */
+/** Interrupted (Ctrl-C, kill, the terminal closed): remove the temp outputs, then exit as a shell reports the signal. */
 function exitOnSignal(signal: NodeJS.Signals, code: number): void {
   process.once(signal, () => {
-    abortOpenSinks();
+    removeTempFiles();
     process.exit(code);
   });
 }
 
+/**
+ * A reader that went away (`| head -1`, `| true`) is not an error: what is left to print goes
+ * nowhere and the command ends with its own exit code, instead of node's unhandled EPIPE.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 if (require.main === module) {
+  ignoreClosedPipe(process.stdout);
+  ignoreClosedPipe(process.stderr);
+  exitOnSignal('SIGHUP', 129);
   exitOnSignal('SIGINT', 130);
   exitOnSignal('SIGTERM', 143);
   void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {

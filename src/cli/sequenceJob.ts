@@ -23,13 +23,13 @@ export const DEFAULT_BATCH_SIZE = 256;
 
 /** The flags of every command that runs sequences. */
 export const SEQUENCE_FLAGS: FlagSpec = {
-  weights: { type: 'string' },
-  config: { type: 'string' },
-  input: { type: 'string' },
+  weights: { type: 'string', file: 'input' },
+  config: { type: 'string', file: 'input' },
+  input: { type: 'string', file: 'input' },
   'input-key': { type: 'string' },
-  h0: { type: 'string' },
+  h0: { type: 'string', file: 'input' },
   'h0-key': { type: 'string' },
-  lengths: { type: 'string' },
+  lengths: { type: 'string', file: 'input' },
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
   shard: { type: 'string' },
@@ -69,12 +69,13 @@ function readLengths(path: string, layout: FileLayout): Int32Array {
 
 /**
  * Opens and checks everything a run reads, before any work: backend, weights and config, the
- * input's shape, h0's shape, lengths, shard. Every problem is an error naming its file or flag.
+ * input's shape, h0's shape, lengths, shard. Every problem is an error naming its file or flag;
+ * notices (fewer workers than asked for) go to `stderr`.
  */
-export async function openSequenceJob(values: FlagValues): Promise<SequenceJob> {
+export async function openSequenceJob(values: FlagValues, stderr: TextSink): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
-  const workers = workersFlag(values);
+  const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
   const shard = shardFlag(values);
   const weights = await readWeightsFile(requiredString(values, 'weights'));
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));

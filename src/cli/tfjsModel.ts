@@ -1,9 +1,9 @@
-import { promises as fs } from 'fs';
+import { existsSync, promises as fs } from 'fs';
 import { dirname, extname, join } from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../config';
 import { ArgumentError, FormatError } from '../errors';
-import { HostArray, toHostArrays, toTensors, writeFileAtomic } from '../formats';
+import { HostArray, systemErrorText, toHostArrays, toTensors, writeFilesAtomic } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { stackedLayer } from '../layers/build';
 import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
@@ -23,14 +23,39 @@ export const CONFIG_KEY = 'nn.RNN';
 const WEIGHTS_FILE = 'weights.bin';
 const MODEL_FILE = 'model.json';
 
-/** `model.json`'s path for an output `out`: `out` itself when it ends in `.json`, else `out/model.json`. */
-function tfjsModelPath(out: string): string {
-  return extname(out).toLowerCase() === '.json' ? out : join(out, MODEL_FILE);
+/** The files of an output `out`: `model.json` (`out` itself when it ends in `.json`, else `out/model.json`) and `weights.bin` beside it. */
+export function tfjsModelFiles(out: string): { model: string; weights: string } {
+  const model = extname(out).toLowerCase() === '.json' ? out : join(out, MODEL_FILE);
+  return { model, weights: join(dirname(model), WEIGHTS_FILE) };
 }
 
 /**
- * An IOHandler over files: `save` writes `weights.bin` and then `model.json` next to it, each
- * atomically; `load` reads them back (every weights path of the manifest, relative to `model.json`).
+ * Makes `directory` and the directories missing above it, one level at a time (a recursive
+ * mkdir spins forever under /proc); returns those it made, outermost first. On a failure it
+ * removes them again and throws a `FormatError` naming the directory it could not make.
+ */
+async function makeDirectories(directory: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let path = directory; !existsSync(path); path = dirname(path)) missing.unshift(path);
+  for (const [index, path] of missing.entries()) {
+    try {
+      await fs.mkdir(path);
+    } catch (error) {
+      await removeDirectories(missing.slice(0, index));
+      throw new FormatError(path, 'a directory that can be made', systemErrorText(error));
+    }
+  }
+  return missing;
+}
+
+/** Removes `directories` (made by `makeDirectories`, empty), innermost first. */
+async function removeDirectories(directories: string[]): Promise<void> {
+  for (const directory of [...directories].reverse()) await fs.rmdir(directory).catch(() => undefined);
+}
+
+/**
+ * An IOHandler over files: `save` writes `weights.bin` and `model.json` next to it atomically,
+ * both or neither; `load` reads them back (every weights path of the manifest, relative to `model.json`).
  */
 export function fileIOHandler(modelPath: string): tf.io.IOHandler {
   const directory = dirname(modelPath);
@@ -45,9 +70,16 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
         weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
         userDefinedMetadata: artifacts.userDefinedMetadata,
       };
-      await fs.mkdir(directory, { recursive: true });
-      await writeFileAtomic(join(directory, WEIGHTS_FILE), new Uint8Array(weightData));
-      await writeFileAtomic(modelPath, JSON.stringify(modelJson));
+      const made = await makeDirectories(directory);
+      try {
+        await writeFilesAtomic([
+          { path: join(directory, WEIGHTS_FILE), contents: new Uint8Array(weightData) },
+          { path: modelPath, contents: JSON.stringify(modelJson) },
+        ]);
+      } catch (error) {
+        await removeDirectories(made);
+        throw error;
+      }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
     async load() {
@@ -82,7 +114,7 @@ function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
 
 /** Writes `stateDict` as a tfjs LayersModel at `out` (a directory, or a `model.json` path); returns the model.json path. */
 export async function saveTfjsModel(out: string, config: FullRNNConfig, stateDict: Record<string, HostArray>): Promise<string> {
-  const modelPath = tfjsModelPath(out);
+  const modelPath = tfjsModelFiles(out).model;
   const input = tf.input({ shape: [null, config.inputSize], name: 'input' });
   const layers = namedLayers(config);
   const states: tf.SymbolicTensor[] = [];

@@ -13,8 +13,8 @@ const SEQUENCE_OPTIONS = `
   --lengths LEN        valid steps of each sequence, [N] (.npy int32/int64 or a JSON list), as
                        pack_padded_sequence(input, lengths, enforce_sorted=False)
   --batch-size N       sequences per chunk read, computed and written at once (default 256)
-  --workers N          threads computing chunks: this one and N − 1 worker threads (default: one
-                       per core); results are identical for any N
+  --workers N          threads computing chunks: this one and N − 1 worker threads (default and
+                       most: one per core); results are identical for any N
   --shard i/n          only shard i of n (zero-based): rows [floor(i*N/n), floor((i+1)*N/n))
   --backend B          tensorflow, wasm or cpu (default: the fastest available)
   --allow-nonfinite    run NaN and Infinity in the input through instead of rejecting them

@@ -11,9 +11,9 @@ import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, runSequ
 
 const CHECK_FLAGS = {
   ...SEQUENCE_FLAGS,
-  'expected-output': { type: 'string' },
+  'expected-output': { type: 'string', file: 'input' },
   'expected-output-key': { type: 'string' },
-  'expected-hn': { type: 'string' },
+  'expected-hn': { type: 'string', file: 'input' },
   'expected-hn-key': { type: 'string' },
   rtol: { type: 'string' },
   atol: { type: 'string' },
@@ -81,7 +81,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
     rtol: nonNegativeNumber(values, 'rtol', FORWARD_TOLERANCE.rtol),
     atol: nonNegativeNumber(values, 'atol', FORWARD_TOLERANCE.atol),
   };
-  const job = await openSequenceJob(values);
+  const job = await openSequenceJob(values, io.stderr);
   let outputs: CheckedOutput[] = [];
   try {
     outputs = checkedOutputs(values, job.layout);

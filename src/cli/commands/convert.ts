@@ -5,11 +5,12 @@ import { serializeSafetensors, serializeStateDictJson, writeFileAtomic } from '.
 import { UsageError, backendFlag, choice, optionalString, parseFlags, requiredString } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
 import { ModelSpec, readWeightsFile, resolveModel } from '../modelFile';
-import { CONFIG_KEY, saveTfjsModel } from '../tfjsModel';
+import { checkOutputFiles, fileFlags } from '../outputPaths';
+import { CONFIG_KEY, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
 
 const CONVERT_FLAGS = {
-  weights: { type: 'string' },
-  config: { type: 'string' },
+  weights: { type: 'string', file: 'input' },
+  config: { type: 'string', file: 'input' },
   to: { type: 'string' },
   backend: { type: 'string' },
 } as const;
@@ -52,6 +53,12 @@ export async function convertCommand(argv: string[], io: CliIO): Promise<number>
   if (extension !== undefined && extname(out).toLowerCase() !== extension) {
     throw new UsageError('OUT', `a path ending in ${extension} for --to ${target}`, `'${out}'`);
   }
+  const outputs = target === 'tfjs' ? Object.values(tfjsModelFiles(out)) : [out];
+  checkOutputFiles(
+    outputs.map((path) => ({ name: 'OUT', path })),
+    fileFlags(CONVERT_FLAGS, values, 'input'),
+    target === 'tfjs',
+  );
   await initBackend(backendFlag(values));
   const weights = await readWeightsFile(requiredString(values, 'weights'));
   const spec = await resolveModel(weights, optionalString(values, 'config'));

@@ -7,8 +7,8 @@ import { CliIO, EXIT_OK } from '../io';
 import { describeInferred, describeTorchArgs, inferWeightsConfig, readWeightsFile, resolveModel } from '../modelFile';
 
 const INFO_FLAGS = {
-  weights: { type: 'string' },
-  config: { type: 'string' },
+  weights: { type: 'string', file: 'input' },
+  config: { type: 'string', file: 'input' },
   backend: { type: 'string' },
 } as const;
 

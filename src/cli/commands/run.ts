@@ -1,30 +1,38 @@
+import { commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
 import { FlagValues, implementationFlag, optionalString, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
-import { ArraySink, checkOutputPath, createArraySink } from '../outputFile';
+import { ArraySink, checkOutputExtension, createArraySink } from '../outputFile';
+import { checkOutputFiles, fileFlags } from '../outputPaths';
 import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
 
-const RUN_FLAGS = { ...SEQUENCE_FLAGS, output: { type: 'string' }, hn: { type: 'string' }, impl: { type: 'string' } } as const;
+const RUN_FLAGS = {
+  ...SEQUENCE_FLAGS,
+  output: { type: 'string', file: 'output' },
+  hn: { type: 'string', file: 'output' },
+  impl: { type: 'string' },
+} as const;
 
-/** Output paths, checked before any work. */
+/** Output paths, checked before any work: extensions, and every output file against the inputs and each other. */
 function outputPaths(values: FlagValues): { output: string; hn?: string } {
   const output = requiredString(values, 'output');
-  const hn = optionalString(values, 'hn');
-  [output, ...(hn === undefined ? [] : [hn])].forEach(checkOutputPath);
-  return { output, hn };
+  const outputs = fileFlags(RUN_FLAGS, values, 'output');
+  outputs.forEach(({ path }) => checkOutputExtension(path));
+  checkOutputFiles(outputs, fileFlags(RUN_FLAGS, values, 'input'));
+  return { output, hn: optionalString(values, 'hn') };
 }
 
 /**
  * `tfjs-rnn run`: the model over every sequence of --input (or of one --shard), writing
  * `output` (and `h_n` with --hn) laid out as PyTorch returns them. Outputs are written to temp
- * files and renamed at the end, so a failed run leaves none.
+ * files and renamed at the end, all or none, so a failed run leaves none.
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, RUN_FLAGS);
   const implementation = implementationFlag(values);
   const paths = outputPaths(values);
-  const job = await openSequenceJob(values);
+  const job = await openSequenceJob(values, io.stderr);
   const sinks: ArraySink[] = [];
   try {
     const { layout, range } = job;
@@ -43,7 +51,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       },
       io.stderr,
     );
-    for (const sink of sinks.splice(0)) await sink.commit();
+    await commitAll(sinks);
     io.stderr.write(`${summary}\n`);
     return EXIT_OK;
   } finally {
