@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  LayersRNN,
-  ManualRNN,
+  InitialState,
+  LayersModel,
+  ManualModel,
   RNNConfig,
   RNNOutput,
   compareTensors,
@@ -12,6 +13,10 @@ import {
   kerasToTorch,
   toHostArrays,
   toTensors,
+  checkConfig,
+  createLayersModel,
+  createManualModel,
+  stateShapes,
   torchToKeras,
 } from '../../src';
 import { lossGradients, trainStep } from '../../src/training';
@@ -21,24 +26,30 @@ const CONFIGS: RNNConfig[] = [
   { inputSize: 3, hiddenSize: 4 },
   { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true, dropout: 0.5 },
   { inputSize: 3, hiddenSize: 4, numLayers: 3, nonlinearity: 'relu', bias: false },
+  { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2, dropout: 0.5 },
+  { mode: 'LSTM', inputSize: 3, hiddenSize: 4, batchFirst: true, bias: false },
+  { mode: 'GRU', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true },
 ];
 
 describeEachBackend(() => {
   describe.each(CONFIGS.map((config) => [JSON.stringify(config), config] as const))('%s', (_, config) => {
-    let manual: ManualRNN;
-    let layers: LayersRNN;
+    let manual: ManualModel;
+    let layers: LayersModel;
     let input: tf.Tensor;
-    let h0: tf.Tensor;
+    /** h0, and c0 for an LSTM. */
+    let states: tf.Tensor[];
+    let hx: InitialState;
     beforeAll(() => {
-      manual = new ManualRNN(config, { seed: 1 });
-      layers = new LayersRNN(config, { seed: 2 });
+      manual = createManualModel(config, { seed: 1 });
+      layers = createLayersModel(config, { seed: 2 });
       input = tf.randomNormal(manual.config.batchFirst ? [2, 5, 3] : [5, 2, 3], 0, 1, 'float32', 3);
-      h0 = tf.randomNormal([manual.config.numLayers * (config.bidirectional ? 2 : 1), 2, 4], 0, 1, 'float32', 4);
+      states = stateShapes(checkConfig(config), { batched: true, batchSize: 2, seqLen: 5 }).map((shape, i) => tf.randomNormal(shape, 0, 1, 'float32', 4 + i));
+      hx = states.length === 1 ? states[0] : [states[0], states[1]];
     });
     afterAll(() => {
       manual.dispose();
       layers.dispose();
-      tf.dispose([input, h0]);
+      tf.dispose([input, ...states]);
     });
 
     test.each([
@@ -48,21 +59,21 @@ describeEachBackend(() => {
       for (const training of [true, false]) {
         model().training = training;
         expectNoLeak(() => tf.dispose(Object.values(model().forward(input))));
-        expectNoLeak(() => tf.dispose(Object.values(model().forward(input, h0))));
+        expectNoLeak(() => tf.dispose(Object.values(model().forward(input, hx))));
       }
     });
 
     test.each(['host', 'tensor'] as const)('hand-written forward with the %s loop, with lengths', (loop) => {
-      const model = new ManualRNN(config, { seed: 1, loop });
+      const model = createManualModel(config, { seed: 1, loop });
       const lengths = [5, 2];
-      expectNoLeak(() => tf.dispose(Object.values(model.forward(input, h0, { lengths }))));
+      expectNoLeak(() => tf.dispose(Object.values(model.forward(input, hx, { lengths }))));
       model.dispose();
     });
 
     test('gradients through the hand-written recurrence', () => {
       const parameters = [...manual.namedParameters().values()];
       expectNoLeak(() => {
-        const { value, grads } = tf.variableGrads(() => tf.sum(manual.forward(input, h0).output) as tf.Scalar, parameters);
+        const { value, grads } = tf.variableGrads(() => tf.sum(manual.forward(input, hx).output) as tf.Scalar, parameters);
         tf.dispose([value, ...Object.values(grads)]);
       });
     });
@@ -84,7 +95,7 @@ describeEachBackend(() => {
         }
         return undefined;
       };
-      const options = { h0, lengths: [5, 2] };
+      const options = { h0: states[0], c0: states[1], lengths: [5, 2] };
       const optimizer = tf.train.sgd(0.1);
       expectNoLeak(() => expect(thrownBy(() => lossGradients(model(), throwing, input, options))).toBe(error));
       const target = input; // Never read: the loss throws first.
@@ -107,8 +118,8 @@ describeEachBackend(() => {
     });
 
     test('construction and dispose', () => {
-      expectNoLeak(() => new ManualRNN(config).dispose());
-      expectNoLeak(() => new LayersRNN(config).dispose());
+      expectNoLeak(() => createManualModel(config).dispose());
+      expectNoLeak(() => createLayersModel(config).dispose());
     });
   });
 });

@@ -1,5 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, DtypeError, LayersRNN, ManualRNN, RNNConfig, RecurrentModel, ShapeError } from '../../src';
+import {
+  ArgumentError,
+  DtypeError,
+  LayersLSTM,
+  LayersGRU,
+  LayersRNN,
+  ManualGRU,
+  ManualLSTM,
+  ManualRNN,
+  RNNConfig,
+  RecurrentModel,
+  ShapeError,
+} from '../../src';
+import { lossGradients } from '../../src/training';
 import { describeEachBackend } from '../helpers/backends';
 
 /** Seven: a prime, so no size of the valid shapes divides it. */
@@ -115,5 +128,90 @@ describeEachBackend(() => {
         input.dispose();
       });
     });
+  });
+
+  describe.each([
+    ['hand-written', (config: RNNConfig) => new ManualLSTM(config, { seed: 1 })],
+    ['tf.layers twin', (config: RNNConfig) => new LayersLSTM(config, { seed: 1 })],
+  ] as const)('%s LSTM: (h0, c0)', (_, create) => {
+    // nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2): h [4, N, 2], c [4, N, 4].
+    const config = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2 };
+    let model: RecurrentModel;
+    let input: tf.Tensor;
+    let h0: tf.Tensor;
+    let c0: tf.Tensor;
+    beforeAll(() => {
+      model = create(config);
+      [input, h0, c0] = [tf.zeros([5, 2, 3]), tf.zeros([4, 2, 2]), tf.zeros([4, 2, 4])];
+    });
+    afterAll(() => {
+      model.dispose();
+      tf.dispose([input, h0, c0]);
+    });
+
+    test.each([0, 1, 2])('c0 axis %i set to 7', (axis) => {
+      const wrong = tf.zeros(withSeven([4, 2, 4], axis));
+      const shape = withSeven([4, 2, 4], axis).join(', ');
+      expectRejected(
+        () => model.forward(input, [h0, wrong] as never),
+        ShapeError,
+        new RegExp(`^c0: expected \\[4, 2, 4\\] \\[D·numLayers, batch, hiddenSize\\], got \\[${shape}\\]$`),
+      );
+      wrong.dispose();
+    });
+
+    test('h0 of hiddenSize features where projSize is expected', () => {
+      const wrong = tf.zeros([4, 2, 4]);
+      expectRejected(() => model.forward(input, [wrong, c0] as never), ShapeError, /^h0: expected \[4, 2, 2\] \[D·numLayers, batch, projSize\], got \[4, 2, 4\]$/);
+      wrong.dispose();
+    });
+
+    test('h0 alone, or a pair of the wrong length', () => {
+      expectRejected(
+        () => model.forward(input, h0 as never),
+        ArgumentError,
+        /^hx: expected a pair \[h0, c0\] of tf\.Tensors \(nn\.LSTM's \(h_0, c_0\)\), got a tf\.Tensor \[4, 2, 2\]$/,
+      );
+      expectRejected(() => model.forward(input, [h0] as never), ArgumentError, /^hx: expected a pair .*, got an array of 1$/);
+    });
+
+    test('lossGradients: h0 without c0, and c0 without h0', () => {
+      const objective = ({ output }: { output: tf.Tensor }) => tf.sum(output) as tf.Scalar;
+      expectRejected(
+        () => lossGradients(model as never, objective, input, { h0 }),
+        ArgumentError,
+        /^c0: expected a tf\.Tensor given with h0 \(nn\.LSTM takes \(h_0, c_0\) together\), got nothing$/,
+      );
+      expectRejected(() => lossGradients(model as never, objective, input, { c0 }), ArgumentError, /^h0: expected a tf\.Tensor given with c0/);
+    });
+  });
+
+  describe.each([
+    ['hand-written', (config: RNNConfig) => new ManualGRU(config, { seed: 1 })],
+    ['tf.layers twin', (config: RNNConfig) => new LayersGRU(config, { seed: 1 })],
+  ] as const)('%s GRU', (_, create) => {
+    test('a c0 is refused: only an LSTM has a cell state', () => {
+      const model = create({ inputSize: 3, hiddenSize: 4 });
+      const [input, c0] = [tf.zeros([5, 2, 3]), tf.zeros([1, 2, 4])];
+      const objective = ({ output }: { output: tf.Tensor }) => tf.sum(output) as tf.Scalar;
+      expectRejected(
+        () => lossGradients(model as never, objective, input, { c0 }),
+        ArgumentError,
+        /^c0: expected nothing for GRU \(only an LSTM has a cell state\), got a c0$/,
+      );
+      tf.dispose([input, c0]);
+      model.dispose();
+    });
+  });
+});
+
+describe('the mode is the class\'s', () => {
+  test.each([
+    ['ManualRNN', () => new ManualRNN({ mode: 'LSTM', inputSize: 3, hiddenSize: 4 }), /^mode: expected 'RNN' or nothing \(a ManualRNN\), got 'LSTM'$/],
+    ['ManualLSTM', () => new ManualLSTM({ mode: 'GRU', inputSize: 3, hiddenSize: 4 } as never), /^mode: expected 'LSTM' or nothing \(a ManualLSTM\), got 'GRU'$/],
+    ['LayersGRU', () => new LayersGRU({ mode: 'RNN', inputSize: 3, hiddenSize: 4 } as never), /^mode: expected 'GRU' or nothing \(a LayersGRU\), got 'RNN'$/],
+    ['ManualGRU with projSize', () => new ManualGRU({ inputSize: 3, hiddenSize: 4, projSize: 2 } as never), /^projSize: expected 0 for GRU/],
+  ] as const)('%s', (_, create, message) => {
+    expect(create).toThrow(message);
   });
 });

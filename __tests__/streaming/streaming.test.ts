@@ -3,26 +3,27 @@ import {
   ArgumentError,
   ConfigError,
   FORWARD_TOLERANCE,
-  LayersRNN,
-  ManualRNN,
   RNNConfig,
+  RNNOutput,
   RecurrentModel,
   ShapeError,
   copyManualToLayers,
+  createLayersModel,
+  createManualModel,
 } from '../../src';
 import { StreamingRNN } from '../../src/streaming';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
-import { configOf, loadFixtures, stateDictOf, tensorOf } from '../helpers/fixtures';
+import { configOf, initialStateOf, loadFixtures, stateDictOf, tensorOf, torchResultOf } from '../helpers/fixtures';
 
 type Implementation = 'hand-written' | 'tf.layers twin';
 
 /** A model of either implementation holding `stateDict`'s weights, or seeded hand-written ones. */
 function buildModel(implementation: Implementation, config: RNNConfig, stateDict?: Record<string, tf.Tensor>): RecurrentModel {
-  const manual = new ManualRNN(config, { seed: 1 });
+  const manual = createManualModel(config, { seed: 1 });
   if (stateDict) manual.loadStateDict(stateDict);
   if (implementation === 'hand-written') return manual;
-  const layers = new LayersRNN(config);
+  const layers = createLayersModel(config);
   copyManualToLayers(manual, layers);
   manual.dispose();
   return layers;
@@ -33,12 +34,22 @@ function chunksOf(sequence: tf.Tensor, timeAxis: number, sizes: number[]): tf.Te
   return tf.split(sequence, sizes, timeAxis);
 }
 
-/** Streams `chunks` and returns the concatenated output and the final state (a copy). */
-function streamAll(stream: StreamingRNN, chunks: tf.Tensor[], timeAxis: number): { output: tf.Tensor; hN: tf.Tensor } {
+/** Streams `chunks` and returns the concatenated output and the final states (copies). */
+function streamAll(stream: StreamingRNN, chunks: tf.Tensor[], timeAxis: number): RNNOutput {
   const outputs = chunks.map((chunk) => stream.push(chunk));
   const output = tf.concat(outputs, timeAxis);
   tf.dispose(outputs);
-  return { output, hN: tf.clone(stream.state as tf.Tensor) };
+  const [hN, cN] = ([] as tf.Tensor[]).concat(stream.state as tf.Tensor | tf.Tensor[]).map((state) => tf.clone(state));
+  return { output, hN, ...(cN && { cN }) };
+}
+
+/** Expects the same output and final states, then frees both. */
+function expectSameResult(actual: RNNOutput, expected: RNNOutput): void {
+  expectClose(actual.output, expected.output, FORWARD_TOLERANCE, 'output');
+  expectClose(actual.hN, expected.hN, FORWARD_TOLERANCE, 'h_n');
+  expect(actual.cN === undefined).toBe(expected.cN === undefined);
+  if (expected.cN) expectClose(actual.cN!, expected.cN, FORWARD_TOLERANCE, 'c_n');
+  tf.dispose([...Object.values(actual), ...Object.values(expected)]);
 }
 
 describeEachBackend(() => {
@@ -48,6 +59,9 @@ describeEachBackend(() => {
         ['1 layer, batchFirst, [N, L, H_in]', { inputSize: 3, hiddenSize: 4, batchFirst: true }, [2, 11, 3], 1],
         ['2 layers, relu, time-major, [L, N, H_in]', { inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: 'relu' }, [11, 2, 3], 0],
         ['3 layers, unbatched, [L, H_in]', { inputSize: 2, hiddenSize: 5, numLayers: 3, bias: false }, [11, 2], 0],
+        ['LSTM, 2 layers, projSize, batchFirst', { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2, projSize: 2, batchFirst: true }, [2, 11, 3], 1],
+        ['LSTM, unbatched', { mode: 'LSTM', inputSize: 3, hiddenSize: 4 }, [11, 3], 0],
+        ['GRU, 2 layers, time-major', { mode: 'GRU', inputSize: 3, hiddenSize: 4, numLayers: 2 }, [11, 2, 3], 0],
       ];
       test.each(cases)('%s', (_, config, shape, timeAxis) => {
         const model = buildModel(implementation, config);
@@ -55,11 +69,7 @@ describeEachBackend(() => {
         const chunks = chunksOf(input, timeAxis, [3, 1, 5, 2]);
         const stream = new StreamingRNN(model);
         try {
-          const whole = model.forward(input);
-          const streamed = streamAll(stream, chunks, timeAxis);
-          expectClose(streamed.output, whole.output, FORWARD_TOLERANCE, 'output');
-          expectClose(streamed.hN, whole.hN, FORWARD_TOLERANCE, 'h_n');
-          tf.dispose([whole.output, whole.hN, streamed.output, streamed.hN]);
+          expectSameResult(streamAll(stream, chunks, timeAxis), model.forward(input));
         } finally {
           stream.dispose();
           tf.dispose([input, ...chunks]);
@@ -68,23 +78,44 @@ describeEachBackend(() => {
       });
     });
 
-    test("PyTorch's 300-step sequence in chunks of 64 from its h0 matches PyTorch", () => {
-      const [fixture] = loadFixtures('long_sequence');
-      const stateDict = stateDictOf(fixture);
-      const model = buildModel(implementation, configOf(fixture), stateDict);
-      tf.dispose(Object.values(stateDict));
-      const [input, h0] = [tensorOf(fixture.input), tensorOf(fixture.h0!)];
-      const chunks = chunksOf(input, 0, [64, 64, 64, 64, 44]);
+    test.each(loadFixtures('long_sequence').map((fixture) => [fixture.name, fixture] as const))(
+      "PyTorch's 300-step %s in chunks of 64 from its initial state matches PyTorch",
+      (_, fixture) => {
+        const stateDict = stateDictOf(fixture);
+        const model = buildModel(implementation, configOf(fixture), stateDict);
+        tf.dispose(Object.values(stateDict));
+        const input = tensorOf(fixture.input);
+        const hx = initialStateOf(fixture)!;
+        const timeAxis = fixture.config.batch_first ? 1 : 0;
+        const chunks = chunksOf(input, timeAxis, [64, 64, 64, 64, 44]);
+        const stream = new StreamingRNN(model);
+        try {
+          stream.reset(hx);
+          expectSameResult(streamAll(stream, chunks, timeAxis), torchResultOf(fixture));
+        } finally {
+          stream.dispose();
+          tf.dispose([input, ...([] as tf.Tensor[]).concat(hx), ...chunks]);
+          model.dispose();
+        }
+      },
+    );
+
+    test('an LSTM stream takes [h0, c0] in reset and keeps [h, c] as its state', () => {
+      const model = buildModel(implementation, { mode: 'LSTM', inputSize: 3, hiddenSize: 4, projSize: 2 });
+      const [h0, c0] = [tf.randomNormal([1, 2, 2], 0, 1, 'float32', 6), tf.randomNormal([1, 2, 4], 0, 1, 'float32', 7)];
+      const otherBatch = tf.zeros([5, 3, 3]);
       const stream = new StreamingRNN(model);
       try {
-        stream.reset(h0);
-        const streamed = streamAll(stream, chunks, 0);
-        expectClose(streamed.output, tensorOf(fixture.output), FORWARD_TOLERANCE, 'output');
-        expectClose(streamed.hN, tensorOf(fixture.h_n), FORWARD_TOLERANCE, 'h_n');
-        tf.dispose([streamed.output, streamed.hN]);
+        expect(() => stream.reset(h0)).toThrow(ArgumentError);
+        expect(() => stream.reset(h0)).toThrow(/^hx: expected a pair \[h0, c0\] of live tf\.Tensors, or nothing, got a tf\.Tensor \[1, 2, 2\]$/);
+        stream.reset([h0, c0]);
+        const state = stream.state as tf.Tensor[];
+        expect(state.map((tensor) => tensor.shape)).toEqual([[1, 2, 2], [1, 2, 4]]);
+        expect(state[0] === h0 || state[1] === c0).toBe(false);
+        expect(() => stream.push(otherBatch)).toThrow(/^chunk: expected a chunk that continues the stream's state \[1, 2, 2\]/);
       } finally {
         stream.dispose();
-        tf.dispose([input, h0, ...chunks]);
+        tf.dispose([h0, c0, otherBatch]);
         model.dispose();
       }
     });

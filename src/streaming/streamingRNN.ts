@@ -1,25 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
-import { Lifecycle, RecurrentModel, checkInput, stateShape } from '../shapes';
+import { InitialState, Lifecycle, RecurrentModel, checkInput, stateShapes } from '../shapes';
 
 /**
  * Runs a unidirectional model over a long sequence one chunk at a time: each chunk starts
  * from the state the previous one ended in, so the concatenated outputs equal one forward
- * pass over the whole sequence. Works with `ManualRNN` and `LayersRNN`; the model stays
- * the caller's (not disposed here).
+ * pass over the whole sequence. Works with every hand-written model and twin (an LSTM
+ * carries (h, c) from chunk to chunk); the model stays the caller's (not disposed here).
  *
  *     const stream = new StreamingRNN(model);
  *     const y1 = stream.push(x1);   // x1: [N, L1, H_in] (batchFirst), [L1, N, H_in] or [L1, H_in]
  *     const y2 = stream.push(x2);   // continues from stream.state
  */
 export class StreamingRNN {
-  private hidden: tf.Tensor | undefined;
+  /** h (and c for an LSTM) after the last chunk; undefined before the first. */
+  private states: tf.Tensor[] | undefined;
   private readonly lifecycle = new Lifecycle('stream', 'StreamingRNN');
 
   /** A reverse direction needs the whole sequence, so bidirectional models are rejected. */
   constructor(readonly model: RecurrentModel) {
     if (typeof model !== 'object' || model === null || typeof model.forward !== 'function' || !model.config) {
-      throw new ArgumentError('model', 'a ManualRNN or LayersRNN', model === null ? 'null' : typeof model);
+      throw new ArgumentError('model', 'a hand-written model or twin (a RecurrentModel)', model === null ? 'null' : typeof model);
     }
     if (model.config.bidirectional) {
       throw new ConfigError(
@@ -31,11 +32,12 @@ export class StreamingRNN {
   }
 
   /**
-   * The state after the last chunk, `[numLayers, N, H]` (`[numLayers, H]` unbatched), or
-   * undefined before the first chunk (zeros then). Owned by the stream: read, don't dispose.
+   * The state after the last chunk as `forward` takes it: h `[numLayers, N, H_out]`
+   * (`[numLayers, H_out]` unbatched), or `[h, c]` for an LSTM; undefined before the first
+   * chunk (zeros then). Owned by the stream: read, don't dispose.
    */
-  get state(): tf.Tensor | undefined {
-    return this.hidden;
+  get state(): InitialState | undefined {
+    return this.states && asInitialState(this.states);
   }
 
   /**
@@ -45,35 +47,52 @@ export class StreamingRNN {
   push(chunk: tf.Tensor): tf.Tensor {
     this.lifecycle.check();
     const layout = checkInput(this.model.config, chunk);
-    const expected = stateShape(this.model.config, layout);
-    if (this.hidden !== undefined && !tf.util.arraysEqual(this.hidden.shape, expected)) {
+    const expected = stateShapes(this.model.config, layout);
+    if (this.states !== undefined && this.states.some((state, i) => !tf.util.arraysEqual(state.shape, expected[i]))) {
       throw new ShapeError(
         'chunk',
-        `a chunk that continues the stream's state ${formatShape(this.hidden.shape)} (same batch, batched or not)`,
+        `a chunk that continues the stream's state ${formatShape(this.states[0].shape)} (same batch, batched or not)`,
         formatShape(chunk.shape),
       );
     }
-    const { output, hN } = this.model.forward(chunk, this.hidden);
-    this.hidden?.dispose();
-    this.hidden = tf.keep(hN);
+    const { output, hN, cN } = this.model.forward(chunk, this.state);
+    this.replaceStates([hN, ...(cN ? [cN] : [])]);
     return output;
   }
 
-  /** Starts a new sequence: from a copy of `h0` when given, else from zeros. */
-  reset(h0?: tf.Tensor): void {
+  /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
+  reset(hx?: InitialState): void {
     this.lifecycle.check();
-    if (h0 !== undefined && (!(h0 instanceof tf.Tensor) || h0.isDisposed)) {
-      throw new ArgumentError('h0', 'a live tf.Tensor or nothing', h0 instanceof tf.Tensor ? 'a disposed tensor' : typeof h0);
+    if (hx === undefined) {
+      this.replaceStates(undefined);
+      return;
     }
-    this.hidden?.dispose();
-    this.hidden = h0 === undefined ? undefined : tf.keep(tf.clone(h0));
+    const lstm = this.model.config.mode === 'LSTM';
+    const states = lstm && Array.isArray(hx) ? hx : [hx];
+    const expected = lstm ? 'a pair [h0, c0] of live tf.Tensors, or nothing' : 'a live tf.Tensor or nothing';
+    if ((lstm && (!Array.isArray(hx) || hx.length !== 2)) || !states.every((state) => state instanceof tf.Tensor && !state.isDisposed)) {
+      throw new ArgumentError('hx', expected, describe(hx));
+    }
+    this.replaceStates(states.map((state) => tf.clone(state as tf.Tensor)));
   }
 
   /** Frees the state; the model is left alone. */
   dispose(): void {
-    this.lifecycle.end(() => {
-      this.hidden?.dispose();
-      this.hidden = undefined;
-    });
+    this.lifecycle.end(() => this.replaceStates(undefined));
   }
+
+  private replaceStates(states: tf.Tensor[] | undefined): void {
+    if (this.states) tf.dispose(this.states);
+    this.states = states?.map((state) => tf.keep(state));
+  }
+}
+
+function asInitialState(states: tf.Tensor[]): InitialState {
+  return states.length === 1 ? states[0] : [states[0], states[1]];
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value instanceof tf.Tensor) return value.isDisposed ? 'a disposed tensor' : `a tf.Tensor ${formatShape(value.shape)}`;
+  return value === null ? 'null' : typeof value;
 }
