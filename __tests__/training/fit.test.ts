@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { FORWARD_TOLERANCE, LayersRNN, ManualRNN, RNNConfig, copyLayersToManual } from '../../src';
+import { FORWARD_TOLERANCE, LayersModel, RNNConfig, copyLayersToManual, createLayersModel, createManualModel, outputSize, checkConfig } from '../../src';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 
 /** A Keras functional model over the twin's own layers, so `fit` trains the twin's weights. */
-function kerasModelOf(layers: LayersRNN, seqLen: number): tf.LayersModel {
+function kerasModelOf(layers: LayersModel, seqLen: number): tf.LayersModel {
   const input = tf.input({ shape: [seqLen, layers.config.inputSize] });
   const output = layers.layers.reduce(
     (sequence, layer) => (layer.apply(sequence) as tf.SymbolicTensor[])[0],
@@ -17,12 +17,15 @@ describeEachBackend(() => {
   test.each<RNNConfig>([
     { inputSize: 3, hiddenSize: 4, batchFirst: true },
     { inputSize: 3, hiddenSize: 4, batchFirst: true, numLayers: 2, bidirectional: true, nonlinearity: 'relu' },
+    { mode: 'LSTM', inputSize: 3, hiddenSize: 4, batchFirst: true, numLayers: 2, bidirectional: true, projSize: 2 },
+    { mode: 'LSTM', inputSize: 3, hiddenSize: 4, batchFirst: true },
+    { mode: 'GRU', inputSize: 3, hiddenSize: 4, batchFirst: true, numLayers: 2, bidirectional: true },
   ])('model.fit trains the twin; copied back, the hand-written model agrees (%j)', async (config) => {
-    const layers = new LayersRNN(config, { seed: 3 });
-    const manual = new ManualRNN(config, { seed: 4 });
+    const layers = createLayersModel(config, { seed: 3 });
+    const manual = createManualModel(config, { seed: 4 });
     const directions = config.bidirectional ? 2 : 1;
     const input = tf.randomNormal([8, 5, 3], 0, 1, 'float32', 5);
-    const target = tf.randomUniform([8, 5, directions * 4], -0.5, 0.5, 'float32', 6);
+    const target = tf.randomUniform([8, 5, directions * outputSize(checkConfig(config))], -0.5, 0.5, 'float32', 6);
     const model = kerasModelOf(layers, 5);
     model.compile({ optimizer: tf.train.adam(0.05), loss: 'meanSquaredError' });
     const before = layers.getKerasWeights()[0][0].kernel.dataSync().slice();
@@ -40,7 +43,8 @@ describeEachBackend(() => {
     expectClose(twin.output, fromFit, FORWARD_TOLERANCE, 'twin output vs the fitted Keras model');
     expectClose(handWritten.output, twin.output, FORWARD_TOLERANCE, 'output');
     expectClose(handWritten.hN, twin.hN, FORWARD_TOLERANCE, 'h_n');
-    tf.dispose([input, target, fromFit, twin.output, twin.hN, handWritten.output, handWritten.hN]);
+    if (twin.cN) expectClose(handWritten.cN!, twin.cN, FORWARD_TOLERANCE, 'c_n');
+    tf.dispose([input, target, fromFit, ...Object.values(twin), ...Object.values(handWritten)]);
     manual.dispose();
     layers.dispose();
   });

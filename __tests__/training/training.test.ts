@@ -11,6 +11,8 @@ import {
   checkConfig,
   copyLayersToManual,
   copyManualToLayers,
+  createLayersModel,
+  createManualModel,
   parameterSpecs,
 } from '../../src';
 import { SequenceLoss, TrainableModel, trainStep } from '../../src/training';
@@ -36,9 +38,9 @@ function using(resources: Array<{ dispose(): void }>, body: () => void): void {
 
 describeEachBackend(() => {
   describe('trainStep learns a toy task', () => {
-    test('running sum: the loss falls at least tenfold in 40 Adam steps', () => {
+    test.each(['RNN', 'LSTM', 'GRU'] as const)('%s, running sum: the loss falls at least tenfold in 40 Adam steps', (mode) => {
       const hiddenSize = 8;
-      const model = new ManualRNN({ inputSize: 1, hiddenSize, batchFirst: true }, { seed: 7 });
+      const model = createManualModel({ mode, inputSize: 1, hiddenSize, batchFirst: true }, { seed: 7 });
       const input = tf.randomUniform([16, 8, 1], -1, 1, 'float32', 11);
       const target = tf.tidy(() => tf.mul(tf.cumsum(input, 1), 0.3));
       // A linear readout `[N, L, H] → [N, L, 1]`, trained with the model.
@@ -73,8 +75,11 @@ describeEachBackend(() => {
     });
   });
 
-  describe('training keeps the two implementations in agreement', () => {
-    const config: RNNConfig = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true };
+  describe.each<RNNConfig>([
+    { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true },
+    { mode: 'LSTM', inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, batchFirst: true, projSize: 4 },
+    { mode: 'GRU', inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true },
+  ])('training keeps the two implementations in agreement (%j)', (config) => {
     const trainingInput = () => tf.randomNormal([4, 6, 3], 0, 1, 'float32', 21);
     const trainingTarget = () => tf.randomUniform([4, 6, 8], -0.5, 0.5, 'float32', 22);
     const probe = () => tf.randomNormal([3, 7, 3], 0, 1, 'float32', 23);
@@ -92,22 +97,23 @@ describeEachBackend(() => {
         trained.training = false;
         other.training = false;
         const [expected, actual] = [trained, other].map((model) => model.forward(probeInput));
-        using([expected.output, expected.hN, actual.output, actual.hN], () => {
+        using([...Object.values(expected), ...Object.values(actual)], () => {
           expectClose(actual.output, expected.output, FORWARD_TOLERANCE, 'output');
           expectClose(actual.hN, expected.hN, FORWARD_TOLERANCE, 'h_n');
+          if (expected.cN) expectClose(actual.cN!, expected.cN, FORWARD_TOLERANCE, 'c_n');
         });
       });
     }
 
     test('tf.layers twin trained, weights copied into the hand-written model', () => {
-      const layers = new LayersRNN(config, { seed: 1 });
-      const manual = new ManualRNN(config, { seed: 2 });
+      const layers = createLayersModel(config, { seed: 1 });
+      const manual = createManualModel(config, { seed: 2 });
       expectAgreementAfterTraining(layers, manual, () => copyLayersToManual(layers, manual));
     });
 
     test('hand-written model trained, weights copied into the twin', () => {
-      const manual = new ManualRNN(config, { seed: 3 });
-      const layers = new LayersRNN(config, { seed: 4 });
+      const manual = createManualModel(config, { seed: 3 });
+      const layers = createLayersModel(config, { seed: 4 });
       expectAgreementAfterTraining(manual, layers, () => copyManualToLayers(manual, layers));
     });
   });
