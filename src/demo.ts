@@ -1,11 +1,12 @@
 /**
  * The original notebook, on TensorFlow.js: builds both implementations with the same
- * weights, runs them on the notebook's three scenarios and prints their outputs side by
- * side with the largest difference. `node dist/demo.js [--backend wasm|cpu|tensorflow]`.
+ * weights, runs them on the notebook's three scenarios (and an LSTM and a GRU) and prints
+ * their outputs side by side with the largest difference.
+ * `node dist/demo.js [--backend wasm|cpu|tensorflow]`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parseArgs } from 'util';
-import { BackendName, LayersRNN, ManualRNN, RNNConfig, copyManualToLayers, initBackend } from './index';
+import { BackendName, RNNConfig, copyManualToLayers, createLayersModel, createManualModel, initBackend } from './index';
 
 interface Scenario {
   title: string;
@@ -34,6 +35,18 @@ const SCENARIOS: Scenario[] = [
     inputShape: [2, 3, 2],
     zeroH0: true,
   },
+  {
+    title: 'LSTM with projection: nn.LSTM(3, 4, batch_first=True, bidirectional=True, proj_size=2), input [1, 4, 3]',
+    config: { mode: 'LSTM', inputSize: 3, hiddenSize: 4, batchFirst: true, bidirectional: true, projSize: 2 },
+    inputShape: [1, 4, 3],
+    zeroH0: false,
+  },
+  {
+    title: "GRU (Keras's reset_after=True, which tf.layers.gru refuses): nn.GRU(3, 4, batch_first=True), input [2, 5, 3]",
+    config: { mode: 'GRU', inputSize: 3, hiddenSize: 4, batchFirst: true },
+    inputShape: [2, 5, 3],
+    zeroH0: false,
+  },
 ];
 
 function formatRows(tensor: tf.Tensor): string[] {
@@ -59,8 +72,8 @@ function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 function runScenario(scenario: Scenario, seed: number): number {
-  const manual = new ManualRNN(scenario.config, { seed });
-  const layers = new LayersRNN(scenario.config);
+  const manual = createManualModel(scenario.config, { seed });
+  const layers = createLayersModel(scenario.config);
   copyManualToLayers(manual, layers);
   manual.eval();
   layers.eval();
@@ -73,7 +86,9 @@ function runScenario(scenario: Scenario, seed: number): number {
     console.log(`\n${scenario.title}`);
     printSideBySide('output', mine.output, api.output);
     printSideBySide('h_n', mine.hN, api.hN);
-    const difference = Math.max(maxAbsDifference(mine.output, api.output), maxAbsDifference(mine.hN, api.hN));
+    if (mine.cN && api.cN) printSideBySide('c_n', mine.cN, api.cN);
+    const pairs = (['output', 'hN', 'cN'] as const).filter((key) => mine[key] && api[key]);
+    const difference = Math.max(...pairs.map((key) => maxAbsDifference(mine[key]!, api[key]!)));
     console.log(`  max |hand-written − tf.layers| = ${difference.toExponential(2)}`);
     return difference;
   });
