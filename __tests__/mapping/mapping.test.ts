@@ -82,6 +82,26 @@ describeEachBackend(() => {
       tf.dispose([...Object.values(stateDict), ...Object.values(back)]);
     });
 
+    test('GRU: exact both ways (both biases kept), gate blocks r, z, n ⇄ Keras z, r, h', () => {
+      // nn.GRU(5, 3, num_layers=2, bidirectional=True): weight_ih_l0 [9, 5], rows r, z, n.
+      const [gru] = loadFixtures('gru/grid_l2_bi_bias_bf_h0_batched');
+      const gruConfig = checkConfig(configOf(gru));
+      const stateDict = stateDictOf(gru);
+      const weights = torchToKeras(stateDict, gruConfig);
+      const rows = (name: string, block: number) => tf.tidy(() => values(tf.slice(stateDict[name], [block * 3, 0], [3, -1])));
+      const columns = (kernel: tf.Tensor, block: number) => tf.tidy(() => values(tf.transpose(tf.slice(kernel, [0, block * 3], [-1, 3]))));
+      // Keras's first block (z) is PyTorch's second (z), its second (r) PyTorch's first (r).
+      expect(columns(weights[0][0].kernel, 0)).toEqual(rows('weight_ih_l0', 1));
+      expect(columns(weights[0][0].kernel, 1)).toEqual(rows('weight_ih_l0', 0));
+      expect(columns(weights[0][0].kernel, 2)).toEqual(rows('weight_ih_l0', 2));
+      expect(weights[0][0].bias!.shape).toEqual([2, 9]);
+      const back = kerasToTorch(weights, gruConfig);
+      expect(Object.keys(back)).toEqual(Object.keys(gru.state_dict));
+      for (const [name, tensor] of Object.entries(back)) expect(values(tensor)).toEqual(values(stateDict[name]));
+      disposeKerasWeights(weights);
+      tf.dispose([...Object.values(stateDict), ...Object.values(back)]);
+    });
+
     test('the lossy bias split leaves the outputs as PyTorch computed them', () => {
       const stateDict = stateDictOf(fixture);
       const weights = torchToKeras(stateDict, config);
@@ -152,6 +172,29 @@ describeEachBackend(() => {
       expect(() => kerasToTorch(weights, config)).toThrow(message);
       model.dispose();
       replaced.dispose();
+      disposeKerasWeights(weights);
+      tf.dispose(Object.values(stateDict));
+    });
+
+    test('setKerasWeights: an entry that is not a live float32 tensor is named, and no layer is changed', () => {
+      const stateDict = stateDictOf(fixture);
+      const weights = torchToKeras(stateDict, config);
+      const model = new LayersRNN(config, { seed: 3 });
+      const before = model.getKerasWeights().flat().map(({ kernel }) => values(kernel));
+      const disposed = tf.zeros([4]);
+      disposed.dispose();
+      const replaced = weights[1][1].bias!;
+      for (const [bad, message] of [
+        [{ shape: [4], data: new Float32Array(4) }, /^layers\[1\]\.backward\.bias: expected a tf\.Tensor, got object$/],
+        [disposed, /^layers\[1\]\.backward\.bias: expected a live tf\.Tensor, got a disposed tensor$/],
+      ] as const) {
+        weights[1][1] = { ...weights[1][1], bias: bad as unknown as tf.Tensor };
+        expect(() => model.setKerasWeights(weights)).toThrow(message);
+      }
+      expect(model.getKerasWeights().flat().map(({ kernel }) => values(kernel))).toEqual(before);
+      model.dispose();
+      replaced.dispose();
+      weights[1][1] = { ...weights[1][1], bias: undefined };
       disposeKerasWeights(weights);
       tf.dispose(Object.values(stateDict));
     });

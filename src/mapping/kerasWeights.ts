@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, numDirections, outputSize } from '../config';
 import { ShapeError, formatShape } from '../errors';
+import { checkTensor } from '../shapes';
 
 /** One direction of one Keras recurrent layer, in Keras layout (G gates, H units, H_out state). */
 export interface KerasDirectionWeights {
@@ -21,11 +22,11 @@ function directionLabel(layer: number, direction: number): string {
   return `layers[${layer}].${direction === 1 ? 'backward' : 'forward'}`;
 }
 
+/** A live float32 tensor of shape `expected`, or a typed error naming it. */
 function checkShape(name: string, tensor: tf.Tensor | undefined, expected: number[]): void {
-  const actual = tensor === undefined ? 'nothing' : formatShape(tensor.shape);
-  if (tensor === undefined || !tf.util.arraysEqual(tensor.shape, expected)) {
-    throw new ShapeError(name, formatShape(expected), actual);
-  }
+  if (tensor === undefined) throw new ShapeError(name, formatShape(expected), 'nothing');
+  const { shape } = checkTensor(name, tensor);
+  if (!tf.util.arraysEqual(shape, expected)) throw new ShapeError(name, formatShape(expected), formatShape(shape));
 }
 
 function checkAbsent(name: string, tensor: tf.Tensor | undefined, reason: string): void {
@@ -38,7 +39,10 @@ export function kerasBiasShape(config: FullRNNConfig): number[] {
   return config.mode === 'GRU' ? [2, gateSize] : [gateSize];
 }
 
-/** Checks that `weights` has every layer, direction and tensor `config` needs, with Keras shapes. */
+/**
+ * Checks that `weights` has every layer, direction and tensor `config` needs: live float32
+ * tensors with Keras shapes. Nothing is assigned anywhere before this passes.
+ */
 export function checkKerasWeights(weights: KerasWeights, config: FullRNNConfig): void {
   const directions = numDirections(config);
   if (!Array.isArray(weights) || weights.length !== config.numLayers) {
