@@ -63,6 +63,74 @@ describe('missing files and unknown extensions', () => {
   });
 });
 
+describe('files that are not regular files, or too large', () => {
+  it.each([
+    ['weights', 'w.safetensors'],
+    ['config', 'c.json'],
+    ['input', 'd.npy'],
+    ['h0', 'h0.npz'],
+    ['lengths', 'lengths.json'],
+  ])('names a directory given as --%s', async (flag, name) => {
+    const directory = path(name);
+    await fs.mkdir(directory);
+    await expectRejected(runArgs({ [flag]: directory }), `tfjs-rnn run: ${directory}: expected a regular file, got a directory`);
+    await fs.rmdir(directory);
+  });
+
+  it.each(['expected-output', 'expected-hn'])('names a directory given as --%s', async (flag) => {
+    const directory = path('expected.npy');
+    await fs.mkdir(directory);
+    await expectRejected(['check', '--weights', weights, '--config', config, '--input', input, '--workers', '1', `--${flag}`, directory], `tfjs-rnn check: ${directory}: expected a regular file, got a directory`);
+    await fs.rmdir(directory);
+  });
+
+  it('refuses a --config over 1 MiB, even of valid JSON', async () => {
+    const big = path('big.json');
+    await fs.writeFile(big, `${' '.repeat(2 * 1024 ** 2)}${await fs.readFile(config, 'utf8')}`);
+    await expectRejected(runArgs({ config: big }), `tfjs-rnn run: ${big}: expected a file of at most 1 MiB (1048576 bytes), got ${2 * 1024 ** 2 + (await fs.stat(config)).size} bytes`);
+    await fs.rm(big);
+  });
+
+  it('refuses --weights over 2 GiB without reading them', async () => {
+    const big = path('big.safetensors');
+    await fs.writeFile(big, '');
+    await fs.truncate(big, 3 * 1024 ** 3);
+    await expectRejected(runArgs({ weights: big }), `tfjs-rnn run: ${big}: expected a file of at most 2 GiB (2147483648 bytes), got 3221225472 bytes`);
+    await fs.rm(big);
+  });
+});
+
+describe('JSON files', () => {
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+
+  it.each([
+    ['input', 'x.json', deep],
+    ['h0', 'h0.json', deep],
+    ['lengths', 'lengths.json', deep],
+    ['config', 'c.json', `{"input_size": ${deep}}`],
+    ['weights', 'w.json', `{"weight_ih_l0": ${deep}}`],
+  ])('refuses --%s nested 5,000 deep, before parsing it', async (flag, name, text) => {
+    const file = path(name);
+    await fs.writeFile(file, text);
+    await expectRejected(runArgs({ [flag]: file }), new RegExp(`^tfjs-rnn run: ${file}: expected JSON nested at most 128 deep, got deeper nesting at position \\d+$`));
+    await fs.rm(file);
+  });
+
+  it('parses an input as it is: text that is JSON only inside {"input": ...} is refused', async () => {
+    const file = path('x.json');
+    await fs.writeFile(file, '1, "input": [[[1, 2, 3]]]');
+    await expectRejected(runArgs({ input: file }), new RegExp(`^tfjs-rnn run: ${file}: expected JSON \\(NaN and Infinity are not JSON\\), got invalid JSON \\(.*at position 1\\)$`));
+    await fs.rm(file);
+  });
+
+  it("gives positions in the file's own text", async () => {
+    const file = path('x.json');
+    await fs.writeFile(file, '[[[1, 2, 3]]] [');
+    await expectRejected(runArgs({ input: file }), /got invalid JSON \(.*at position 14\)$/);
+    await fs.rm(file);
+  });
+});
+
 describe('corrupt files', () => {
   it('rejects a truncated .npy and a bad magic', async () => {
     const good = serializeNpy([5, 4, 3], sequenceArray([5, 4, 3]).data);

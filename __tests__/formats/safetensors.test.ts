@@ -138,6 +138,7 @@ describe('parseSafetensors errors', () => {
     ['offsets that are not two integers', safetensorsBytes(entry({ data_offsets: [0] }), data), /data_offsets .*, got \[0\]$/],
     ['offsets not matching shape × dtype size', safetensorsBytes(entry({ shape: [3] }), data), /expected tensor 't' data_offsets to span 12 bytes \(shape \[3\] × 4 bytes of F32\), got 8 bytes$/],
     ['non-string metadata', safetensorsBytes({ __metadata__: { epoch: 3 } }), /expected __metadata__ to map strings to strings, got \{"epoch":3\}$/],
+    ['a header nested 5,000 deep', safetensorsBytes(`{"t": ${'['.repeat(5000)}${']'.repeat(5000)}}`), /expected JSON nested at most 128 deep, got deeper nesting at position 133$/],
   ])('rejects %s', (_, bytes, message) => {
     expect(parse(bytes)).toThrow(FormatError);
     expect(parse(bytes)).toThrow(/^model\.safetensors: /);

@@ -1,9 +1,10 @@
 import { extname } from 'path';
 import { FullRNNConfig, TorchRNNArgs, checkConfig, fromTorchArgs, toTorchArgs } from '../config';
 import { ArgumentError, FormatError, WeightsError } from '../errors';
-import { HostArray, InferredConfig, inferConfig, parseSafetensors, parseStateDictJson } from '../formats';
+import { HostArray, InferredConfig, inferConfig, jsonStateDict, parseSafetensors } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
-import { readNamedFile } from './readFile';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { CONFIG_KEY, loadTfjsModel } from './tfjsModel';
 
 /**
@@ -30,6 +31,9 @@ export interface ModelSpec {
 
 const METADATA_KEY = '__metadata__';
 
+/** Largest `--config` file read: a JSON object of a few keyword arguments. */
+export const MAX_CONFIG_BYTES = 1024 ** 2;
+
 /** Checks `nn.RNN` keyword arguments read from `source`; errors are prefixed with `source`. */
 export function parseTorchArgs(args: unknown, source: string): FullRNNConfig {
   if (!isPlainObject(args)) throw new FormatError(source, 'a JSON object of nn.RNN arguments', JSON.stringify(args));
@@ -44,11 +48,7 @@ export function parseTorchArgs(args: unknown, source: string): FullRNNConfig {
 /** The recorded arguments of a metadata string (JSON), or a `FormatError` naming the file. */
 function parseRecorded(text: string | undefined, source: string): unknown {
   if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FormatError(`${source}: ${METADATA_KEY}['${CONFIG_KEY}']`, 'a JSON string of nn.RNN arguments', (error as Error).message);
-  }
+  return parseJson(text, `${source}: ${METADATA_KEY}['${CONFIG_KEY}']`, 'a JSON string of nn.RNN arguments');
 }
 
 /** A JSON state dict, with the config recorded as `"__metadata__": {"nn.RNN": "<JSON>"}` (as safetensors does). */
@@ -60,31 +60,26 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
   return {
     path,
     format: 'json',
-    tensors: parseStateDictJson(JSON.stringify(tensors), path),
+    tensors: jsonStateDict(tensors, path),
     recordedArgs: parseRecorded(metadata?.[CONFIG_KEY] as string | undefined, path),
   };
 }
 
 /**
- * Reads `--weights`. `.json` holding `modelTopology` is a tfjs model (its config is parsed with
- * `parseTorchArgs` as it is needed to read the layers); any other `.json` is a state dict.
+ * Reads `--weights`: `.safetensors` (at most `MAX_WEIGHTS_BYTES`), or `.json` (at most
+ * `MAX_JSON_BYTES`) holding a state dict or, with `modelTopology`, a tfjs model (its config is
+ * parsed with `parseTorchArgs` as it is needed to read the layers).
  */
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
   const extension = extname(path).toLowerCase();
   if (extension !== '.safetensors' && extension !== '.json') {
     throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
   }
-  const bytes = await readNamedFile(path);
   if (extension === '.safetensors') {
-    const { tensors, metadata } = parseSafetensors(bytes, path);
+    const { tensors, metadata } = parseSafetensors(readRegularFile(path, MAX_WEIGHTS_BYTES), path);
     return { path, format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new FormatError(path, 'JSON (a state dict or a tfjs model.json)', `invalid JSON (${(error as Error).message})`);
-  }
+  const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (a state dict or a tfjs model.json)');
   if (isPlainObject(parsed) && 'modelTopology' in parsed) {
     const model = await loadTfjsModel(path, (args) => parseTorchArgs(args, `${path}: userDefinedMetadata['${CONFIG_KEY}']`));
     return { path, format: 'tfjs', ...model };
@@ -121,12 +116,7 @@ export async function resolveModel(weights: WeightsFile, configPath: string | un
   let configSource = `${weights.path} (recorded config)`;
   if (configPath !== undefined) {
     configSource = configPath;
-    try {
-      args = JSON.parse((await readNamedFile(configPath)).toString('utf8'));
-    } catch (error) {
-      if (error instanceof FormatError) throw error;
-      throw new FormatError(configPath, 'a JSON object of nn.RNN arguments', `invalid JSON (${(error as Error).message})`);
-    }
+    args = parseJson(readRegularFile(configPath, MAX_CONFIG_BYTES).toString('utf8'), configPath, 'a JSON object of nn.RNN arguments');
   } else if (args === undefined) {
     throw new ArgumentError('--config', `a JSON file of nn.RNN arguments (${weights.path} records none)`, 'nothing');
   }

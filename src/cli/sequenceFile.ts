@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'fs';
+import { closeSync, readSync } from 'fs';
 import { extname } from 'path';
 import { FormatError } from '../errors';
 import {
@@ -8,14 +8,15 @@ import {
   decodeNpyFloats,
   decodeNpyValues,
   findNpzMember,
+  jsonTensor,
   listNpzMembers,
   npyItemSize,
   openNpzMember,
-  parseStateDictJson,
   readNpyHeader,
 } from '../formats';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, openRegularFile, readRegularFile } from '../formats/regularFile';
 import { batchGeometry, forEachRun, sliceRows } from './batchRows';
-import { unreadable } from './readFile';
 
 /**
  * Arrays of sequences on disk (`.npy`, `.npz`, `.json`), read a block of batch rows at a time
@@ -43,17 +44,11 @@ export function extensionOf(path: string, accepted: string[]): string {
   return extension;
 }
 
-/** Random access to a file through one descriptor; `close` releases it. */
+/** Random access to a regular file through one descriptor; `close` releases it. */
 function openFile(path: string): ByteSource & { close(): void } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  const length = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path);
   return {
-    length,
+    length: size,
     read(offset, count) {
       const bytes = new Uint8Array(count);
       for (let done = 0; done < count; ) {
@@ -96,17 +91,13 @@ function memorySource(name: string, array: HostArray): ArraySource {
   };
 }
 
-/** Reads a JSON file of nested lists (or `{"shape": [..], "data": [..]}`), naming positions as `name[0][1]`. */
+/**
+ * Reads a JSON file (at most `MAX_JSON_BYTES`) of nested lists (or `{"shape": [..], "data": [..]}`),
+ * naming positions as `name[0][1]`.
+ */
 function readJsonArray(path: string, name: string): HostArray {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  const parsed = parseStateDictJson(`{${JSON.stringify(name)}: ${text}\n}`, path);
-  if (Object.keys(parsed).length !== 1) throw new FormatError(path, 'one JSON array', 'more than one value');
-  return parsed[name];
+  const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (NaN and Infinity are not JSON)');
+  return jsonTensor(parsed, name, path);
 }
 
 /**

@@ -5,9 +5,10 @@ import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../co
 import { ArgumentError, FormatError } from '../errors';
 import { HostArray, toHostArrays, toTensors, writeFileAtomic } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { stackedLayer } from '../layers/build';
 import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
-import { readNamedFile } from './readFile';
 
 /**
  * A tfjs LayersModel of an `nn.RNN`: `model.json` and `weights.bin` side by side, readable by
@@ -51,20 +52,14 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
     async load() {
-      let modelJson: unknown;
-      try {
-        modelJson = JSON.parse((await readNamedFile(modelPath)).toString('utf8'));
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw new FormatError(modelPath, 'a tfjs model.json', `invalid JSON (${(error as Error).message})`);
-      }
+      const modelJson = parseJson(readRegularFile(modelPath, MAX_JSON_BYTES).toString('utf8'), modelPath, 'a tfjs model.json');
       if (!isPlainObject(modelJson) || !isPlainObject(modelJson.modelTopology) || !Array.isArray(modelJson.weightsManifest)) {
         throw new FormatError(modelPath, 'a tfjs model.json with modelTopology and weightsManifest', 'neither');
       }
       return tf.io.getModelArtifactsForJSON(modelJson as unknown as tf.io.ModelJSON, async (manifest) => {
         const buffers = [];
         for (const group of manifest) {
-          for (const path of group.paths) buffers.push(new Uint8Array(await readNamedFile(join(directory, path))));
+          for (const path of group.paths) buffers.push(new Uint8Array(readRegularFile(join(directory, path), MAX_WEIGHTS_BYTES)));
         }
         const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => bytes.slice().buffer));
         return [manifest.flatMap((group) => group.weights), weightData];

@@ -2,6 +2,7 @@ import { FormatError, formatShape } from '../errors';
 import { decodeBfloat16, decodeFloat16 } from './floatBits';
 import { HostArray, hostArray, isShape, shapeSize } from './hostArray';
 import { isPlainObject } from './isPlainObject';
+import { parseJson } from './json';
 
 /**
  * The safetensors format: an 8-byte little-endian u64 header length `N`, `N` bytes of UTF-8
@@ -46,12 +47,13 @@ function splitHeader(bytes: Uint8Array, source: string): { header: Record<string
     throw new FormatError(source, `a header length of at most ${available} bytes (the rest of the file)`, `${headerLength}`);
   }
   const headerEnd = HEADER_LENGTH_BYTES + Number(headerLength);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd));
   } catch (error) {
     throw new FormatError(source, 'a UTF-8 JSON header', `invalid JSON (${(error as Error).message})`);
   }
+  const header = parseJson(text, source, 'a UTF-8 JSON header');
   if (!isPlainObject(header)) {
     throw new FormatError(source, 'a JSON object header', JSON.stringify(header));
   }
