@@ -1,6 +1,6 @@
 import { promises as fs } from 'fs';
 import { join } from 'path';
-import { HostArray, hostArray, loadStateDict, saveStateDict, serializeNpy } from '../../src/formats';
+import { HostArray, bufferSource, hostArray, listNpzMembers, loadStateDict, saveStateDict, serializeNpy } from '../../src/formats';
 import { FIXTURES, listDir, makeTempDir, removeTempDir, runCli, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
@@ -166,6 +166,19 @@ describe('corrupt files', () => {
     await expectRejected(runArgs({ weights: path('offsets.safetensors') }), /^tfjs-rnn run: .*offsets\.safetensors: expected tensor 'weight_ih_l0' data_offsets \[begin, end\] with 0 <= begin <= end <= 16 \(the data buffer\), got \[0,48\]$/);
     await fs.writeFile(path('dtype.safetensors'), header({ dtype: 'I8', shape: [4, 4], data_offsets: [0, 16] }));
     await expectRejected(runArgs({ weights: path('dtype.safetensors') }), /^tfjs-rnn run: .*dtype\.safetensors: expected tensor 'weight_ih_l0' dtype to be one of F32, F64, F16, BF16, got "I8"$/);
+  });
+});
+
+describe('corrupt archives and weights', () => {
+  it("rejects an .npz member whose bytes fail their CRC-32 (numpy's BadZipFile)", async () => {
+    const archive = await fs.readFile(join(FIXTURES, 'npz', 'stored.npz'));
+    const [member] = listNpzMembers(bufferSource(archive), 'stored.npz');
+    const dataStart = member.localHeaderOffset + 30 + archive.readUInt16LE(member.localHeaderOffset + 26) + archive.readUInt16LE(member.localHeaderOffset + 28);
+    archive[dataStart + member.uncompressedSize - 1] ^= 1;
+    const corrupt = path('corrupt.npz');
+    await fs.writeFile(corrupt, archive);
+    await expectRejected(runArgs({ input: corrupt, 'input-key': member.key }), new RegExp(`^tfjs-rnn run: ${corrupt}\\[input\\]: expected bytes whose CRC-32 is 0x[0-9a-f]{8} \\(as the zip directory says\\), got CRC-32 0x[0-9a-f]{8} \\(a corrupt member\\)$`));
+    await fs.rm(corrupt);
   });
 });
 

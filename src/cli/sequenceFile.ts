@@ -102,17 +102,18 @@ function readJsonArray(path: string, name: string): HostArray {
 
 /**
  * Opens the array in `path`: `.npy` (float32 or float64, little-endian, C order), `.npz`
- * (the array `key`, or its only array) or `.json`. `role` names the array in messages about
- * JSON positions. Nothing but the header is read until `readRows`.
+ * (the array `key`, or its only array; its CRC checked, a deflated one inflated) or `.json`.
+ * `role` names the array in messages about JSON positions. Of an `.npy`, nothing but the header
+ * is read until `readRows`.
  */
-export function openArraySource(path: string, role: string, key?: string): ArraySource {
+export async function openArraySource(path: string, role: string, key?: string): Promise<ArraySource> {
   const extension = extensionOf(path, INPUT_EXTENSIONS);
   if (extension === '.json') return memorySource(path, readJsonArray(path, role));
   const file = openFile(path);
   try {
     if (extension === '.npy') return npySource(path, file, file.close);
     const member = findNpzMember(listNpzMembers(file, path), key, path);
-    return npySource(`${path}[${member.key}]`, openNpzMember(file, member, path), file.close);
+    return npySource(`${path}[${member.key}]`, await openNpzMember(file, member, path), file.close);
   } catch (error) {
     file.close();
     throw error;
