@@ -180,6 +180,20 @@ describe('corrupt archives and weights', () => {
     await expectRejected(runArgs({ input: corrupt, 'input-key': member.key }), new RegExp(`^tfjs-rnn run: ${corrupt}\\[input\\]: expected bytes whose CRC-32 is 0x[0-9a-f]{8} \\(as the zip directory says\\), got CRC-32 0x[0-9a-f]{8} \\(a corrupt member\\)$`));
     await fs.rm(corrupt);
   });
+
+  it('rejects a .safetensors whose tensors share bytes', async () => {
+    const bytes = await fs.readFile(weights);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    header.bias_hh_l0.data_offsets = header.bias_ih_l0.data_offsets;
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    const shared = path('shared.safetensors');
+    await fs.writeFile(shared, Buffer.concat([length, json, bytes.subarray(8 + headerLength)]));
+    await expectRejected(runArgs({ weights: shared }), /^tfjs-rnn run: .*shared\.safetensors: expected tensor 'bias_hh_l0' data_offsets to begin at \d+, where the tensor before it ends, got \[\d+,\d+\]: bytes shared with tensor 'bias_ih_l0'$/);
+    await fs.rm(shared);
+  });
 });
 
 describe('shapes', () => {
