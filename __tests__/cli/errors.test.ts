@@ -196,6 +196,52 @@ describe('corrupt archives and weights', () => {
   });
 });
 
+describe('tfjs models', () => {
+  let modelJson: string;
+  let original: string;
+
+  beforeAll(async () => {
+    await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('tfjs')]);
+    modelJson = path(join('tfjs', 'model.json'));
+    original = await fs.readFile(modelJson, 'utf8');
+  });
+
+  afterEach(async () => {
+    await fs.writeFile(modelJson, original);
+  });
+
+  afterAll(async () => {
+    await fs.rm(path('tfjs'), { recursive: true });
+  });
+
+  /** Rewrites the weight paths of the model's manifest. */
+  async function setWeightPaths(paths: string[]): Promise<void> {
+    const json = JSON.parse(original);
+    json.weightsManifest[0].paths = paths;
+    await fs.writeFile(modelJson, JSON.stringify(json));
+  }
+
+  it.each([
+    ['relative', '../outside.bin'],
+    ['absolute', 'OUTSIDE'],
+  ])('refuses a weights path that leaves the model folder (%s), even to a file of the right size', async (_, name) => {
+    const outside = path('outside.bin');
+    await fs.copyFile(path(join('tfjs', 'weights.bin')), outside);
+    const weightsPath = name === 'OUTSIDE' ? outside : name;
+    await setWeightPaths([weightsPath]);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weightsManifest: expected weight file paths inside the model's folder, got "${weightsPath}"`);
+    await fs.rm(outside);
+  });
+
+  it('refuses a weights.bin longer than the manifest', async () => {
+    const bin = path(join('tfjs', 'weights.bin'));
+    const bytes = await fs.readFile(bin);
+    await fs.writeFile(bin, Buffer.concat([bytes, Buffer.alloc(4)]));
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (the float32 values its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
+    await fs.writeFile(bin, bytes);
+  });
+});
+
 describe('shapes', () => {
   it('rejects an input whose feature size is not input_size', async () => {
     const wide = await writeNpy(dir, 'wide.npy', sequenceArray([5, 4, 7]));
