@@ -240,6 +240,18 @@ describe('tfjs models', () => {
     await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (the float32 values its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
     await fs.writeFile(bin, bytes);
   });
+
+  it('refuses non-finite weights unless --allow-nonfinite', async () => {
+    const bin = path(join('tfjs', 'weights.bin'));
+    const bytes = await fs.readFile(bin);
+    const infinite = Buffer.from(bytes);
+    infinite.writeFloatLE(Infinity, 0); // the first kernel's [0][0]: weight_ih_l0[0][0]
+    await fs.writeFile(bin, infinite);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weight_ih_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got Infinity at [0, 0]`);
+    expect((await runCli(runArgs({ weights: modelJson, config: null, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
+    await fs.rm(path('allowed.npy'));
+    await fs.writeFile(bin, bytes);
+  });
 });
 
 describe('shapes', () => {
@@ -309,6 +321,18 @@ describe('values', () => {
     const { code } = await runCli(runArgs({ input: inf, output: path('allowed.npy') }, ['--allow-nonfinite']));
     expect(code).toBe(0);
     await fs.rm(path('allowed.npy'));
+  });
+});
+
+describe('weights with NaN or Infinity', () => {
+  it('refuses them, naming the first, unless --allow-nonfinite', async () => {
+    const data = Float32Array.from(tensors.weight_hh_l0.data);
+    data[1 * 4 + 2] = NaN;
+    const nan = path('nan.safetensors');
+    await saveStateDict(nan, { ...tensors, weight_hh_l0: hostArray([4, 4], data) });
+    await expectRejected(runArgs({ weights: nan }), `tfjs-rnn run: ${nan}: weight_hh_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got NaN at [1, 2]`);
+    expect((await runCli(runArgs({ weights: nan, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
+    await Promise.all([fs.rm(nan), fs.rm(path('allowed.npy'))]);
   });
 });
 

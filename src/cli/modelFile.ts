@@ -1,7 +1,7 @@
 import { extname } from 'path';
 import { FullRNNConfig, TorchRNNArgs, checkConfig, fromTorchArgs, toTorchArgs } from '../config';
-import { ArgumentError, FormatError, WeightsError } from '../errors';
-import { HostArray, InferredConfig, inferConfig, jsonStateDict, parseSafetensors } from '../formats';
+import { ArgumentError, FormatError, WeightsError, formatShape } from '../errors';
+import { HostArray, InferredConfig, firstNonFinite, inferConfig, jsonStateDict, parseSafetensors, unravelIndex } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
@@ -65,16 +65,8 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
   };
 }
 
-/**
- * Reads `--weights`: `.safetensors` (at most `MAX_WEIGHTS_BYTES`), or `.json` (at most
- * `MAX_JSON_BYTES`) holding a state dict or, with `modelTopology`, a tfjs model (its config is
- * parsed with `parseTorchArgs` as it is needed to read the layers).
- */
-export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  const extension = extname(path).toLowerCase();
-  if (extension !== '.safetensors' && extension !== '.json') {
-    throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
-  }
+/** Reads the parameters of `path`: safetensors, a JSON state dict or a tfjs model.json. */
+async function readWeights(path: string, extension: string): Promise<WeightsFile> {
   if (extension === '.safetensors') {
     const { tensors, metadata } = parseSafetensors(readRegularFile(path, MAX_WEIGHTS_BYTES), path);
     return { path, format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
@@ -86,6 +78,32 @@ export async function readWeightsFile(path: string): Promise<WeightsFile> {
   }
   if (!isPlainObject(parsed)) throw new FormatError(path, 'a JSON object mapping parameter names to values', JSON.stringify(parsed).slice(0, 40));
   return readStateDictJson(parsed, path);
+}
+
+/** Throws when a tensor of `weights` holds NaN or ±Infinity, naming the first. */
+function checkFiniteWeights(weights: WeightsFile): void {
+  for (const [key, { shape, data }] of Object.entries(weights.tensors)) {
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new FormatError(`${weights.path}: ${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
+    }
+  }
+}
+
+/**
+ * Reads `--weights`: `.safetensors` (at most `MAX_WEIGHTS_BYTES`), or `.json` (at most
+ * `MAX_JSON_BYTES`) holding a state dict or, with `modelTopology`, a tfjs model (its config is
+ * parsed with `parseTorchArgs` as it is needed to read the layers). NaN and ±Infinity in the
+ * weights are refused unless `allowNonfinite`.
+ */
+export async function readWeightsFile(path: string, { allowNonfinite = false } = {}): Promise<WeightsFile> {
+  const extension = extname(path).toLowerCase();
+  if (extension !== '.safetensors' && extension !== '.json') {
+    throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
+  }
+  const weights = await readWeights(path, extension);
+  if (!allowNonfinite) checkFiniteWeights(weights);
+  return weights;
 }
 
 /** What the keys and shapes of `weights` say about the configuration; a `FormatError` naming the file lists every problem. */

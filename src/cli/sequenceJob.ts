@@ -76,7 +76,7 @@ export async function openSequenceJob(values: FlagValues): Promise<SequenceJob> 
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const workers = workersFlag(values);
   const shard = shardFlag(values);
-  const weights = await readWeightsFile(requiredString(values, 'weights'));
+  const weights = await readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
   const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
   const opened: ArraySource[] = [input];

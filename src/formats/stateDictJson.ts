@@ -1,5 +1,5 @@
 import { FormatError, formatShape } from '../errors';
-import { HostArray, firstNonFinite, hostArray, isShape, shapeSize } from './hostArray';
+import { HostArray, firstNonFinite, hostArray, isShape, shapeSize, unravelIndex } from './hostArray';
 import { isPlainObject } from './isPlainObject';
 import { parseJson } from './json';
 
@@ -112,17 +112,6 @@ export function parseStateDictJson(text: string, source = 'json'): Record<string
   return jsonStateDict(parseJson(text, source, 'JSON (NaN and Infinity are not JSON)'), source);
 }
 
-/** The C-order position of element `flat` of a tensor of `shape`, e.g. `[1][0]`. */
-function formatIndex(shape: readonly number[], flat: number): string {
-  let index = '';
-  let rest = flat;
-  for (let depth = shape.length - 1; depth >= 0; depth--) {
-    index = `[${rest % shape[depth]}]${index}`;
-    rest = Math.floor(rest / shape[depth]);
-  }
-  return index;
-}
-
 /** `data[offset..]` of a tensor of `shape` as nested lists (a number for `[]`), as `Tensor.tolist()` gives it. */
 function toNested(data: Float32Array, shape: readonly number[], offset: number): Nested {
   if (shape.length === 0) return data[offset];
@@ -140,7 +129,8 @@ export function serializeStateDictJson(tensors: Record<string, HostArray>): stri
     const { shape, data } = hostArray(tensor.shape, tensor.data, key);
     const bad = firstNonFinite(data);
     if (bad >= 0) {
-      throw new FormatError(`${key}${formatIndex(shape, bad)}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
+      const position = unravelIndex(shape, bad).map((index) => `[${index}]`).join('');
+      throw new FormatError(`${key}${position}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
     }
     return [key, toNested(data, shape, 0)];
   });
