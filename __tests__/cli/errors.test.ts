@@ -300,6 +300,15 @@ describe('weights and config', () => {
     await fs.rm(path('shapes.safetensors'));
   });
 
+  it.each([
+    [{ hidden_size: 0 }, 'hidden_size: expected a positive integer, got 0'],
+    [{ num_layers: 1.5 }, 'num_layers: expected a positive integer, got 1.5'],
+    [{ batch_first: 'yes' }, "batch_first: expected a boolean, got 'yes'"],
+  ])("names a bad value by the config file's own key: %o", async (args, message) => {
+    const bad = await writeJson(dir, 'bad.json', { input_size: 3, hidden_size: 4, ...args });
+    await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: ${message}`);
+  });
+
   it('rejects a config PyTorch would reject, and asks for --config when the weights record none', async () => {
     const bad = await writeJson(dir, 'bad.json', { input_size: 3, hidden_size: 4, nonlinearity: 'sigmoid' });
     await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'`);
@@ -321,6 +330,26 @@ describe('values', () => {
     const { code } = await runCli(runArgs({ input: inf, output: path('allowed.npy') }, ['--allow-nonfinite']));
     expect(code).toBe(0);
     await fs.rm(path('allowed.npy'));
+  });
+});
+
+describe('float64 values', () => {
+  it('names a float64 input value float32 cannot hold as such, not as the Infinity it would round to', async () => {
+    const values = Float64Array.from(sequenceArray([5, 4, 3]).data);
+    values[3 * 12 + 2 * 3 + 1] = 1e300;
+    const big = path('big64.npy');
+    await fs.writeFile(big, serializeNpy([5, 4, 3], values, 'float64'));
+    const message = `tfjs-rnn run: ${big}: expected values float32 can hold (magnitude below 3.4028235e38), got 1e+300 at [3, 2, 1] (not representable in float32)`;
+    await expectRejected(runArgs({ input: big }), message);
+    await expectRejected(runArgs({ input: big, 'batch-size': '1' }, ['--allow-nonfinite']), message);
+    await fs.rm(big);
+  });
+
+  it('names a JSON input value float32 cannot hold', async () => {
+    const big = path('big.json');
+    await fs.writeFile(big, '[[[1, 2, 1e300]]]');
+    await expectRejected(runArgs({ input: big }), `tfjs-rnn run: ${big}: expected a finite float32 number at input[0][0][2], got 1e+300 (not representable in float32)`);
+    await fs.rm(big);
   });
 });
 

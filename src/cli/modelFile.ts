@@ -34,13 +34,18 @@ const METADATA_KEY = '__metadata__';
 /** Largest `--config` file read: a JSON object of a few keyword arguments. */
 export const MAX_CONFIG_BYTES = 1024 ** 2;
 
-/** Checks `nn.RNN` keyword arguments read from `source`; errors are prefixed with `source`. */
+/** `nn.RNN`'s name of a configuration field, its snake_case: `hiddenSize` → `hidden_size`. */
+function torchName(field: string): string {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** Checks `nn.RNN` keyword arguments read from `source`; errors are prefixed with `source` and name the argument as the file does. */
 export function parseTorchArgs(args: unknown, source: string): FullRNNConfig {
   if (!isPlainObject(args)) throw new FormatError(source, 'a JSON object of nn.RNN arguments', JSON.stringify(args));
   try {
     return checkConfig(fromTorchArgs(args as unknown as TorchRNNArgs));
   } catch (error) {
-    if (error instanceof ArgumentError) throw new FormatError(`${source}: ${error.argument}`, error.expected, error.actual);
+    if (error instanceof ArgumentError) throw new FormatError(`${source}: ${torchName(error.argument)}`, error.expected, error.actual);
     throw error;
   }
 }
@@ -116,13 +121,8 @@ export function inferWeightsConfig(weights: WeightsFile): InferredConfig {
   }
 }
 
-const TORCH_NAMES: Record<keyof InferredConfig, string> = {
-  inputSize: 'input_size',
-  hiddenSize: 'hidden_size',
-  numLayers: 'num_layers',
-  bidirectional: 'bidirectional',
-  bias: 'bias',
-};
+/** The fields a state dict's keys and shapes determine, in `nn.RNN`'s order. */
+const INFERRED_FIELDS: (keyof InferredConfig)[] = ['inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias'];
 
 /**
  * The configuration of `weights`: `--config` (a JSON file of `nn.RNN` arguments) when given,
@@ -140,9 +140,9 @@ export async function resolveModel(weights: WeightsFile, configPath: string | un
   }
   const config = parseTorchArgs(args, configSource);
   const inferred = inferWeightsConfig(weights);
-  for (const [field, torchName] of Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][]) {
+  for (const field of INFERRED_FIELDS) {
     if (inferred[field] !== config[field]) {
-      throw new FormatError(`${configSource}: ${torchName}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(config[field]));
+      throw new FormatError(`${configSource}: ${torchName(field)}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(config[field]));
     }
   }
   return { config, stateDict: weights.tensors, configSource };
@@ -164,7 +164,5 @@ export function describeTorchArgs(config: FullRNNConfig): string {
 
 /** What the weights determine, as keyword arguments: `input_size=4, hidden_size=8, num_layers=1, bidirectional=False, bias=True`. */
 export function describeInferred(inferred: InferredConfig): string {
-  return (Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][])
-    .map(([field, key]) => `${key}=${pythonLiteral(key, inferred[field])}`)
-    .join(', ');
+  return INFERRED_FIELDS.map((field) => `${torchName(field)}=${pythonLiteral(torchName(field), inferred[field])}`).join(', ');
 }

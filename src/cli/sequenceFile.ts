@@ -1,6 +1,6 @@
 import { closeSync, readSync } from 'fs';
 import { extname } from 'path';
-import { FormatError } from '../errors';
+import { FormatError, formatShape } from '../errors';
 import {
   ByteSource,
   HostArray,
@@ -13,6 +13,7 @@ import {
   npyItemSize,
   openNpzMember,
   readNpyHeader,
+  unravelIndex,
 } from '../formats';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, openRegularFile, readRegularFile } from '../formats/regularFile';
@@ -62,19 +63,35 @@ function openFile(path: string): ByteSource & { close(): void } {
   };
 }
 
-/** An `.npy` array (a file, or a member of an `.npz`) read by rows; only the bytes of those rows are read. */
+/** Index of the first value of `values` that is finite but beyond float32's range, or −1. */
+function firstFloat32Overflow(values: Float64Array): number {
+  return values.findIndex((value) => Number.isFinite(value) && !Number.isFinite(Math.fround(value)));
+}
+
+/**
+ * An `.npy` array (a file, or a member of an `.npz`) read by rows; only the bytes of those rows
+ * are read. float64 values are rounded to float32; one beyond float32's range is a `FormatError`.
+ */
 function npySource(name: string, bytes: ByteSource, close: () => void): ArraySource {
   const { dtype, shape, dataOffset } = readNpyHeader(bytes, ['float32', 'float64'], name);
   const itemSize = npyItemSize(dtype);
+  const decode = (from: number, length: number): ArrayLike<number> => {
+    const run = bytes.read(dataOffset + from * itemSize, length * itemSize);
+    if (dtype === 'float32') return decodeNpyFloats(run, dtype);
+    const values = decodeNpyValues(run, dtype);
+    const bad = firstFloat32Overflow(values);
+    if (bad >= 0) {
+      throw new FormatError(name, 'values float32 can hold (magnitude below 3.4028235e38)', `${values[bad]} at ${formatShape(unravelIndex(shape, from + bad))} (not representable in float32)`);
+    }
+    return values;
+  };
   return {
     name,
     shape,
     readRows(batchAxis, start, end) {
       const geometry = batchGeometry(shape, batchAxis);
       const block = new Float32Array(geometry.outer * (end - start) * geometry.inner);
-      forEachRun(geometry, start, end, (from, to, length) => {
-        block.set(decodeNpyFloats(bytes.read(dataOffset + from * itemSize, length * itemSize), dtype as 'float32' | 'float64'), to);
-      });
+      forEachRun(geometry, start, end, (from, to, length) => block.set(decode(from, length), to));
       return block;
     },
     close,

@@ -32,7 +32,8 @@ function describe(value: unknown): string {
 function checkNumber(value: unknown, source: string, list: string, index?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(Math.fround(value))) {
     const position = index === undefined ? list : `${list}[${index}]`;
-    throw new FormatError(source, `a finite float32 number at ${position}`, describe(value));
+    const overflows = typeof value === 'number' && Number.isFinite(value);
+    throw new FormatError(source, `a finite float32 number at ${position}`, overflows ? `${value} (not representable in float32)` : describe(value));
   }
   return value;
 }
