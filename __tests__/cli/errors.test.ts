@@ -1,6 +1,6 @@
 import { promises as fs } from 'fs';
 import { join } from 'path';
-import { HostArray, hostArray, loadStateDict, saveStateDict, serializeNpy } from '../../src/formats';
+import { HostArray, bufferSource, hostArray, listNpzMembers, loadStateDict, saveStateDict, serializeNpy } from '../../src/formats';
 import { FIXTURES, listDir, makeTempDir, removeTempDir, runCli, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
@@ -63,6 +63,74 @@ describe('missing files and unknown extensions', () => {
   });
 });
 
+describe('files that are not regular files, or too large', () => {
+  it.each([
+    ['weights', 'w.safetensors'],
+    ['config', 'c.json'],
+    ['input', 'd.npy'],
+    ['h0', 'h0.npz'],
+    ['lengths', 'lengths.json'],
+  ])('names a directory given as --%s', async (flag, name) => {
+    const directory = path(name);
+    await fs.mkdir(directory);
+    await expectRejected(runArgs({ [flag]: directory }), `tfjs-rnn run: ${directory}: expected a regular file, got a directory`);
+    await fs.rmdir(directory);
+  });
+
+  it.each(['expected-output', 'expected-hn'])('names a directory given as --%s', async (flag) => {
+    const directory = path('expected.npy');
+    await fs.mkdir(directory);
+    await expectRejected(['check', '--weights', weights, '--config', config, '--input', input, '--workers', '1', `--${flag}`, directory], `tfjs-rnn check: ${directory}: expected a regular file, got a directory`);
+    await fs.rmdir(directory);
+  });
+
+  it('refuses a --config over 1 MiB, even of valid JSON', async () => {
+    const big = path('big.json');
+    await fs.writeFile(big, `${' '.repeat(2 * 1024 ** 2)}${await fs.readFile(config, 'utf8')}`);
+    await expectRejected(runArgs({ config: big }), `tfjs-rnn run: ${big}: expected a file of at most 1 MiB (1048576 bytes), got ${2 * 1024 ** 2 + (await fs.stat(config)).size} bytes`);
+    await fs.rm(big);
+  });
+
+  it('refuses --weights over 2 GiB without reading them', async () => {
+    const big = path('big.safetensors');
+    await fs.writeFile(big, '');
+    await fs.truncate(big, 3 * 1024 ** 3);
+    await expectRejected(runArgs({ weights: big }), `tfjs-rnn run: ${big}: expected a file of at most 2 GiB (2147483648 bytes), got 3221225472 bytes`);
+    await fs.rm(big);
+  });
+});
+
+describe('JSON files', () => {
+  const deep = '['.repeat(5000) + ']'.repeat(5000);
+
+  it.each([
+    ['input', 'x.json', deep],
+    ['h0', 'h0.json', deep],
+    ['lengths', 'lengths.json', deep],
+    ['config', 'c.json', `{"input_size": ${deep}}`],
+    ['weights', 'w.json', `{"weight_ih_l0": ${deep}}`],
+  ])('refuses --%s nested 5,000 deep, before parsing it', async (flag, name, text) => {
+    const file = path(name);
+    await fs.writeFile(file, text);
+    await expectRejected(runArgs({ [flag]: file }), new RegExp(`^tfjs-rnn run: ${file}: expected JSON nested at most 128 deep, got deeper nesting at position \\d+$`));
+    await fs.rm(file);
+  });
+
+  it('parses an input as it is: text that is JSON only inside {"input": ...} is refused', async () => {
+    const file = path('x.json');
+    await fs.writeFile(file, '1, "input": [[[1, 2, 3]]]');
+    await expectRejected(runArgs({ input: file }), new RegExp(`^tfjs-rnn run: ${file}: expected JSON \\(NaN and Infinity are not JSON\\), got invalid JSON \\(.*at position 1\\)$`));
+    await fs.rm(file);
+  });
+
+  it("gives positions in the file's own text", async () => {
+    const file = path('x.json');
+    await fs.writeFile(file, '[[[1, 2, 3]]] [');
+    await expectRejected(runArgs({ input: file }), /got invalid JSON \(.*at position 14\)$/);
+    await fs.rm(file);
+  });
+});
+
 describe('corrupt files', () => {
   it('rejects a truncated .npy and a bad magic', async () => {
     const good = serializeNpy([5, 4, 3], sequenceArray([5, 4, 3]).data);
@@ -98,6 +166,91 @@ describe('corrupt files', () => {
     await expectRejected(runArgs({ weights: path('offsets.safetensors') }), /^tfjs-rnn run: .*offsets\.safetensors: expected tensor 'weight_ih_l0' data_offsets \[begin, end\] with 0 <= begin <= end <= 16 \(the data buffer\), got \[0,48\]$/);
     await fs.writeFile(path('dtype.safetensors'), header({ dtype: 'I8', shape: [4, 4], data_offsets: [0, 16] }));
     await expectRejected(runArgs({ weights: path('dtype.safetensors') }), /^tfjs-rnn run: .*dtype\.safetensors: expected tensor 'weight_ih_l0' dtype to be one of F32, F64, F16, BF16, got "I8"$/);
+  });
+});
+
+describe('corrupt archives and weights', () => {
+  it("rejects an .npz member whose bytes fail their CRC-32 (numpy's BadZipFile)", async () => {
+    const archive = await fs.readFile(join(FIXTURES, 'npz', 'stored.npz'));
+    const [member] = listNpzMembers(bufferSource(archive), 'stored.npz');
+    const dataStart = member.localHeaderOffset + 30 + archive.readUInt16LE(member.localHeaderOffset + 26) + archive.readUInt16LE(member.localHeaderOffset + 28);
+    archive[dataStart + member.uncompressedSize - 1] ^= 1;
+    const corrupt = path('corrupt.npz');
+    await fs.writeFile(corrupt, archive);
+    await expectRejected(runArgs({ input: corrupt, 'input-key': member.key }), new RegExp(`^tfjs-rnn run: ${corrupt}\\[input\\]: expected bytes whose CRC-32 is 0x[0-9a-f]{8} \\(as the zip directory says\\), got CRC-32 0x[0-9a-f]{8} \\(a corrupt member\\)$`));
+    await fs.rm(corrupt);
+  });
+
+  it('rejects a .safetensors whose tensors share bytes', async () => {
+    const bytes = await fs.readFile(weights);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString());
+    header.bias_hh_l0.data_offsets = header.bias_ih_l0.data_offsets;
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(json.length));
+    const shared = path('shared.safetensors');
+    await fs.writeFile(shared, Buffer.concat([length, json, bytes.subarray(8 + headerLength)]));
+    await expectRejected(runArgs({ weights: shared }), /^tfjs-rnn run: .*shared\.safetensors: expected tensor 'bias_hh_l0' data_offsets to begin at \d+, where the tensor before it ends, got \[\d+,\d+\]: bytes shared with tensor 'bias_ih_l0'$/);
+    await fs.rm(shared);
+  });
+});
+
+describe('tfjs models', () => {
+  let modelJson: string;
+  let original: string;
+
+  beforeAll(async () => {
+    await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('tfjs')]);
+    modelJson = path(join('tfjs', 'model.json'));
+    original = await fs.readFile(modelJson, 'utf8');
+  });
+
+  afterEach(async () => {
+    await fs.writeFile(modelJson, original);
+  });
+
+  afterAll(async () => {
+    await fs.rm(path('tfjs'), { recursive: true });
+  });
+
+  /** Rewrites the weight paths of the model's manifest. */
+  async function setWeightPaths(paths: string[]): Promise<void> {
+    const json = JSON.parse(original);
+    json.weightsManifest[0].paths = paths;
+    await fs.writeFile(modelJson, JSON.stringify(json));
+  }
+
+  it.each([
+    ['relative', '../outside.bin'],
+    ['absolute', 'OUTSIDE'],
+  ])('refuses a weights path that leaves the model folder (%s), even to a file of the right size', async (_, name) => {
+    const outside = path('outside.bin');
+    await fs.copyFile(path(join('tfjs', 'weights.bin')), outside);
+    const weightsPath = name === 'OUTSIDE' ? outside : name;
+    await setWeightPaths([weightsPath]);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weightsManifest: expected weight file paths inside the model's folder, got "${weightsPath}"`);
+    await fs.rm(outside);
+  });
+
+  it('refuses a weights.bin longer than the manifest', async () => {
+    const bin = path(join('tfjs', 'weights.bin'));
+    const bytes = await fs.readFile(bin);
+    await fs.writeFile(bin, Buffer.concat([bytes, Buffer.alloc(4)]));
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (the float32 values its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
+    await fs.writeFile(bin, bytes);
+  });
+
+  it('refuses non-finite weights unless --allow-nonfinite', async () => {
+    const bin = path(join('tfjs', 'weights.bin'));
+    const bytes = await fs.readFile(bin);
+    const infinite = Buffer.from(bytes);
+    infinite.writeFloatLE(Infinity, 0); // the first kernel's [0][0]: weight_ih_l0[0][0]
+    await fs.writeFile(bin, infinite);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weight_ih_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got Infinity at [0, 0]`);
+    expect((await runCli(runArgs({ weights: modelJson, config: null, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
+    await fs.rm(path('allowed.npy'));
+    await fs.writeFile(bin, bytes);
   });
 });
 
@@ -147,6 +300,15 @@ describe('weights and config', () => {
     await fs.rm(path('shapes.safetensors'));
   });
 
+  it.each([
+    [{ hidden_size: 0 }, 'hidden_size: expected a positive integer, got 0'],
+    [{ num_layers: 1.5 }, 'num_layers: expected a positive integer, got 1.5'],
+    [{ batch_first: 'yes' }, "batch_first: expected a boolean, got 'yes'"],
+  ])("names a bad value by the config file's own key: %o", async (args, message) => {
+    const bad = await writeJson(dir, 'bad.json', { input_size: 3, hidden_size: 4, ...args });
+    await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: ${message}`);
+  });
+
   it('rejects a config PyTorch would reject, and asks for --config when the weights record none', async () => {
     const bad = await writeJson(dir, 'bad.json', { input_size: 3, hidden_size: 4, nonlinearity: 'sigmoid' });
     await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'`);
@@ -168,6 +330,38 @@ describe('values', () => {
     const { code } = await runCli(runArgs({ input: inf, output: path('allowed.npy') }, ['--allow-nonfinite']));
     expect(code).toBe(0);
     await fs.rm(path('allowed.npy'));
+  });
+});
+
+describe('float64 values', () => {
+  it('names a float64 input value float32 cannot hold as such, not as the Infinity it would round to', async () => {
+    const values = Float64Array.from(sequenceArray([5, 4, 3]).data);
+    values[3 * 12 + 2 * 3 + 1] = 1e300;
+    const big = path('big64.npy');
+    await fs.writeFile(big, serializeNpy([5, 4, 3], values, 'float64'));
+    const message = `tfjs-rnn run: ${big}: expected values float32 can hold (magnitude below 3.4028235e38), got 1e+300 at [3, 2, 1] (not representable in float32)`;
+    await expectRejected(runArgs({ input: big }), message);
+    await expectRejected(runArgs({ input: big, 'batch-size': '1' }, ['--allow-nonfinite']), message);
+    await fs.rm(big);
+  });
+
+  it('names a JSON input value float32 cannot hold', async () => {
+    const big = path('big.json');
+    await fs.writeFile(big, '[[[1, 2, 1e300]]]');
+    await expectRejected(runArgs({ input: big }), `tfjs-rnn run: ${big}: expected a finite float32 number at input[0][0][2], got 1e+300 (not representable in float32)`);
+    await fs.rm(big);
+  });
+});
+
+describe('weights with NaN or Infinity', () => {
+  it('refuses them, naming the first, unless --allow-nonfinite', async () => {
+    const data = Float32Array.from(tensors.weight_hh_l0.data);
+    data[1 * 4 + 2] = NaN;
+    const nan = path('nan.safetensors');
+    await saveStateDict(nan, { ...tensors, weight_hh_l0: hostArray([4, 4], data) });
+    await expectRejected(runArgs({ weights: nan }), `tfjs-rnn run: ${nan}: weight_hh_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got NaN at [1, 2]`);
+    expect((await runCli(runArgs({ weights: nan, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
+    await Promise.all([fs.rm(nan), fs.rm(path('allowed.npy'))]);
   });
 });
 

@@ -37,7 +37,7 @@ describe('reading rows of a batch axis', () => {
     ['batch-major [N, L, F]', 0],
     ['the whole array (no batch axis)', null],
   ] as const)('%s from .npy equals slicing the whole array', async (_, axis) => {
-    const source = openArraySource(await writeNpy(dir, 'x.npy', array), 'input');
+    const source = await openArraySource(await writeNpy(dir, 'x.npy', array), 'input');
     const geometry = batchGeometry(array.shape, axis);
     for (const [start, end] of axis === null ? [[0, 1]] : [[0, 1], [2, 5], [0, array.shape[axis]]]) {
       expect(source.readRows(axis, start, end)).toEqual(sliceRows(array.data, geometry, start, end));
@@ -47,7 +47,7 @@ describe('reading rows of a batch axis', () => {
 
   it('reads only the bytes of the rows: one run when batch-major, L strided runs when time-major', async () => {
     const path = await writeNpy(dir, 'x.npy', array);
-    const source = openArraySource(path, 'input');
+    const source = await openArraySource(path, 'input');
     const reads = fs.readSync as jest.MockedFunction<typeof fs.readSync>;
     reads.mockClear();
     source.readRows(1, 2, 5);
@@ -59,12 +59,12 @@ describe('reading rows of a batch axis', () => {
   });
 
   it('reads .json nested lists and .npz members (stored and deflated) alike', async () => {
-    const json = openArraySource(await writeJson(dir, 'x.json', nested(array.data, array.shape)), 'input');
+    const json = await openArraySource(await writeJson(dir, 'x.json', nested(array.data, array.shape)), 'input');
     expect(json.shape).toEqual([5, 7, 3]);
     expect(json.readRows(1, 3, 6)).toEqual(sliceRows(array.data, batchGeometry(array.shape, 1), 3, 6));
-    const expected = openArraySource(join(FIXTURES, 'npz', 'input.npy'), 'input');
+    const expected = await openArraySource(join(FIXTURES, 'npz', 'input.npy'), 'input');
     for (const name of ['stored.npz', 'compressed.npz']) {
-      const npz = openArraySource(join(FIXTURES, 'npz', name), 'input', 'input');
+      const npz = await openArraySource(join(FIXTURES, 'npz', name), 'input', 'input');
       expect(npz.name).toBe(`${join(FIXTURES, 'npz', name)}[input]`);
       expect(npz.readRows(1, 1, 3)).toEqual(expected.readRows(1, 1, 3));
       npz.close();
@@ -73,8 +73,8 @@ describe('reading rows of a batch axis', () => {
     json.close();
   });
 
-  it('converts float64 .npy to float32', () => {
-    const source = openArraySource(join(FIXTURES, 'npy', 'float64.npy'), 'input');
+  it('converts float64 .npy to float32', async () => {
+    const source = await openArraySource(join(FIXTURES, 'npy', 'float64.npy'), 'input');
     expect(source.readRows(0, 1, 2)).toEqual(Float32Array.of(0.001, 7.25, -0.5));
     source.close();
   });

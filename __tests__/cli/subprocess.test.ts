@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, readdirSync, statSync, promises as fs } from 'fs';
 import { join } from 'path';
 import { listDir, makeTempDir, removeTempDir, sequenceArray, writeModel, writeNpy } from './helpers';
@@ -130,6 +130,31 @@ describe('node dist/cli/main.js', () => {
     expect(next.code).toBe(0);
     expect(await listDir(dir)).toEqual([...before, 'big-out.npy'].sort());
     await fs.rm(join(dir, 'big-out.npy'));
+  });
+});
+
+describe('files that never end', () => {
+  /** Runs `node dist/cli/main.js ...args`, killed if still running after 20 s (a read that never ends). */
+  function runKilledAfter20s(args: string[]): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+    const { status, signal, stdout, stderr } = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, timeout: 20_000, killSignal: 'SIGKILL', encoding: 'utf8' });
+    return { code: status, signal, stdout, stderr };
+  }
+
+  it('refuses /dev/zero as --config at once, in bounded memory', () => {
+    const result = runKilledAfter20s(['run', '--weights', model.weights, '--config', '/dev/zero', '--input', input, '--output', 'zero.npy']);
+    expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: 'tfjs-rnn run: /dev/zero: expected a regular file, got a character device\n' });
+    expect(existsSync(join(dir, 'zero.npy'))).toBe(false);
+  });
+
+  it.each([
+    ['config', 'fifo.json'],
+    ['input', 'fifo.npy'],
+  ])('refuses a FIFO with no writer as --%s instead of waiting for one', (flag, name) => {
+    execFileSync('mkfifo', [join(dir, name)]);
+    const args = { weights: model.weights, config: model.config, input, output: 'fifo-out.npy', [flag]: name };
+    const result = runKilledAfter20s(['run', ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, value])]);
+    expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: `tfjs-rnn run: ${name}: expected a regular file, got a FIFO (named pipe)\n` });
+    expect(existsSync(join(dir, 'fifo-out.npy'))).toBe(false);
   });
 });
 

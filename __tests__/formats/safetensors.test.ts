@@ -138,10 +138,34 @@ describe('parseSafetensors errors', () => {
     ['offsets that are not two integers', safetensorsBytes(entry({ data_offsets: [0] }), data), /data_offsets .*, got \[0\]$/],
     ['offsets not matching shape × dtype size', safetensorsBytes(entry({ shape: [3] }), data), /expected tensor 't' data_offsets to span 12 bytes \(shape \[3\] × 4 bytes of F32\), got 8 bytes$/],
     ['non-string metadata', safetensorsBytes({ __metadata__: { epoch: 3 } }), /expected __metadata__ to map strings to strings, got \{"epoch":3\}$/],
+    [
+      'two tensors sharing bytes',
+      safetensorsBytes({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, data),
+      /expected tensor 'b' data_offsets to begin at 8, where the tensor before it ends, got \[4,8\]: bytes shared with tensor 'a'$/,
+    ],
+    [
+      'two tensors naming the same bytes',
+      safetensorsBytes({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, data),
+      /expected tensor 'b' data_offsets to begin at 8, where the tensor before it ends, got \[0,8\]: bytes shared with tensor 'a'$/,
+    ],
+    [
+      'a gap between tensors',
+      safetensorsBytes({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, hex('000000000000000000000000')),
+      /expected tensor 'b' data_offsets to begin at 4, where the tensor before it ends, got \[8,12\]: a gap of 4 bytes before it$/,
+    ],
+    ['data before the first tensor', safetensorsBytes(entry({ shape: [1], data_offsets: [4, 8] }), data), /expected tensor 't' data_offsets to begin at 0, .*, got \[4,8\]: a gap of 4 bytes before it$/],
+    ['bytes after the last tensor', safetensorsBytes(entry({ shape: [1], data_offsets: [0, 4] }), data), /expected tensors that fill the data buffer of 8 bytes, got 4 bytes after the last tensor$/],
+    ['a header nested 5,000 deep', safetensorsBytes(`{"t": ${'['.repeat(5000)}${']'.repeat(5000)}}`), /expected JSON nested at most 128 deep, got deeper nesting at position 133$/],
   ])('rejects %s', (_, bytes, message) => {
     expect(parse(bytes)).toThrow(FormatError);
     expect(parse(bytes)).toThrow(/^model\.safetensors: /);
     expect(parse(bytes)).toThrow(message);
+  });
+
+  it('rejects a header longer than the safetensors library reads (100 MB)', () => {
+    const bytes = new Uint8Array(8 + 100_000_001);
+    new DataView(bytes.buffer).setBigUint64(0, 100_000_001n, true);
+    expect(parse(bytes)).toThrow(/^model\.safetensors: expected a header length of at most 100000000 bytes \(as the safetensors library reads\), got 100000001$/);
   });
 
   it("names the source 'safetensors' by default", () => {

@@ -80,7 +80,7 @@ describe('parseStateDictJson errors', () => {
     ['a string', { b: [0, '1'] }, /expected a finite float32 number at b\[1\], got "1"$/],
     ['null', { w: [[1, null]] }, /expected a finite float32 number at w\[0\]\[1\], got null$/],
     ['an overflowing number', '{"w": [1e999]}', /expected a finite float32 number at w\[0\], got Infinity$/],
-    ['a number beyond float32', '{"w": [[0], [1e39]]}', /expected a finite float32 number at w\[1\]\[0\], got 1e\+39$/],
+    ['a number beyond float32', '{"w": [[0], [1e39]]}', /expected a finite float32 number at w\[1\]\[0\], got 1e\+39 \(not representable in float32\)$/],
     ['a non-finite scalar', '{"step": -1e999}', /expected a finite float32 number at step, got -Infinity$/],
     ['a value of another kind', { w: 'weights' }, /expected w to be a nested list of numbers or \{"shape": \[\.\.\], "data": \[\.\.\]\}, got "weights"$/],
     ['an object without data', { w: { shape: [2] } }, /expected w to be a nested list/],

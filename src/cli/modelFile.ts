@@ -1,9 +1,10 @@
 import { extname } from 'path';
 import { FullRNNConfig, TorchRNNArgs, checkConfig, fromTorchArgs, toTorchArgs } from '../config';
-import { ArgumentError, FormatError, WeightsError } from '../errors';
-import { HostArray, InferredConfig, inferConfig, parseSafetensors, parseStateDictJson } from '../formats';
+import { ArgumentError, FormatError, WeightsError, formatShape } from '../errors';
+import { HostArray, InferredConfig, firstNonFinite, inferConfig, jsonStateDict, parseSafetensors, unravelIndex } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
-import { readNamedFile } from './readFile';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { CONFIG_KEY, loadTfjsModel } from './tfjsModel';
 
 /**
@@ -30,13 +31,21 @@ export interface ModelSpec {
 
 const METADATA_KEY = '__metadata__';
 
-/** Checks `nn.RNN` keyword arguments read from `source`; errors are prefixed with `source`. */
+/** Largest `--config` file read: a JSON object of a few keyword arguments. */
+export const MAX_CONFIG_BYTES = 1024 ** 2;
+
+/** `nn.RNN`'s name of a configuration field, its snake_case: `hiddenSize` → `hidden_size`. */
+function torchName(field: string): string {
+  return field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+/** Checks `nn.RNN` keyword arguments read from `source`; errors are prefixed with `source` and name the argument as the file does. */
 export function parseTorchArgs(args: unknown, source: string): FullRNNConfig {
   if (!isPlainObject(args)) throw new FormatError(source, 'a JSON object of nn.RNN arguments', JSON.stringify(args));
   try {
     return checkConfig(fromTorchArgs(args as unknown as TorchRNNArgs));
   } catch (error) {
-    if (error instanceof ArgumentError) throw new FormatError(`${source}: ${error.argument}`, error.expected, error.actual);
+    if (error instanceof ArgumentError) throw new FormatError(`${source}: ${torchName(error.argument)}`, error.expected, error.actual);
     throw error;
   }
 }
@@ -44,11 +53,7 @@ export function parseTorchArgs(args: unknown, source: string): FullRNNConfig {
 /** The recorded arguments of a metadata string (JSON), or a `FormatError` naming the file. */
 function parseRecorded(text: string | undefined, source: string): unknown {
   if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new FormatError(`${source}: ${METADATA_KEY}['${CONFIG_KEY}']`, 'a JSON string of nn.RNN arguments', (error as Error).message);
-  }
+  return parseJson(text, `${source}: ${METADATA_KEY}['${CONFIG_KEY}']`, 'a JSON string of nn.RNN arguments');
 }
 
 /** A JSON state dict, with the config recorded as `"__metadata__": {"nn.RNN": "<JSON>"}` (as safetensors does). */
@@ -60,37 +65,50 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
   return {
     path,
     format: 'json',
-    tensors: parseStateDictJson(JSON.stringify(tensors), path),
+    tensors: jsonStateDict(tensors, path),
     recordedArgs: parseRecorded(metadata?.[CONFIG_KEY] as string | undefined, path),
   };
 }
 
-/**
- * Reads `--weights`. `.json` holding `modelTopology` is a tfjs model (its config is parsed with
- * `parseTorchArgs` as it is needed to read the layers); any other `.json` is a state dict.
- */
-export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  const extension = extname(path).toLowerCase();
-  if (extension !== '.safetensors' && extension !== '.json') {
-    throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
-  }
-  const bytes = await readNamedFile(path);
+/** Reads the parameters of `path`: safetensors, a JSON state dict or a tfjs model.json. */
+async function readWeights(path: string, extension: string): Promise<WeightsFile> {
   if (extension === '.safetensors') {
-    const { tensors, metadata } = parseSafetensors(bytes, path);
+    const { tensors, metadata } = parseSafetensors(readRegularFile(path, MAX_WEIGHTS_BYTES), path);
     return { path, format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new FormatError(path, 'JSON (a state dict or a tfjs model.json)', `invalid JSON (${(error as Error).message})`);
-  }
+  const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (a state dict or a tfjs model.json)');
   if (isPlainObject(parsed) && 'modelTopology' in parsed) {
     const model = await loadTfjsModel(path, (args) => parseTorchArgs(args, `${path}: userDefinedMetadata['${CONFIG_KEY}']`));
     return { path, format: 'tfjs', ...model };
   }
   if (!isPlainObject(parsed)) throw new FormatError(path, 'a JSON object mapping parameter names to values', JSON.stringify(parsed).slice(0, 40));
   return readStateDictJson(parsed, path);
+}
+
+/** Throws when a tensor of `weights` holds NaN or ±Infinity, naming the first. */
+function checkFiniteWeights(weights: WeightsFile): void {
+  for (const [key, { shape, data }] of Object.entries(weights.tensors)) {
+    const bad = firstNonFinite(data);
+    if (bad >= 0) {
+      throw new FormatError(`${weights.path}: ${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
+    }
+  }
+}
+
+/**
+ * Reads `--weights`: `.safetensors` (at most `MAX_WEIGHTS_BYTES`), or `.json` (at most
+ * `MAX_JSON_BYTES`) holding a state dict or, with `modelTopology`, a tfjs model (its config is
+ * parsed with `parseTorchArgs` as it is needed to read the layers). NaN and ±Infinity in the
+ * weights are refused unless `allowNonfinite`.
+ */
+export async function readWeightsFile(path: string, { allowNonfinite = false } = {}): Promise<WeightsFile> {
+  const extension = extname(path).toLowerCase();
+  if (extension !== '.safetensors' && extension !== '.json') {
+    throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
+  }
+  const weights = await readWeights(path, extension);
+  if (!allowNonfinite) checkFiniteWeights(weights);
+  return weights;
 }
 
 /** What the keys and shapes of `weights` say about the configuration; a `FormatError` naming the file lists every problem. */
@@ -103,15 +121,8 @@ export function inferWeightsConfig(weights: WeightsFile): InferredConfig {
   }
 }
 
-const TORCH_NAMES: Record<keyof InferredConfig, string> = {
-  mode: 'mode',
-  inputSize: 'input_size',
-  hiddenSize: 'hidden_size',
-  numLayers: 'num_layers',
-  bidirectional: 'bidirectional',
-  bias: 'bias',
-  projSize: 'proj_size',
-};
+/** The fields a state dict's keys and shapes determine, in `nn.RNNBase`'s order. */
+const INFERRED_FIELDS: (keyof InferredConfig)[] = ['mode', 'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'bias', 'projSize'];
 
 /**
  * The configuration of `weights`: `--config` (a JSON file of `nn.RNN` arguments) when given,
@@ -123,20 +134,15 @@ export async function resolveModel(weights: WeightsFile, configPath: string | un
   let configSource = `${weights.path} (recorded config)`;
   if (configPath !== undefined) {
     configSource = configPath;
-    try {
-      args = JSON.parse((await readNamedFile(configPath)).toString('utf8'));
-    } catch (error) {
-      if (error instanceof FormatError) throw error;
-      throw new FormatError(configPath, 'a JSON object of nn.RNN arguments', `invalid JSON (${(error as Error).message})`);
-    }
+    args = parseJson(readRegularFile(configPath, MAX_CONFIG_BYTES).toString('utf8'), configPath, 'a JSON object of nn.RNN arguments');
   } else if (args === undefined) {
     throw new ArgumentError('--config', `a JSON file of nn.RNN arguments (${weights.path} records none)`, 'nothing');
   }
   const inferred = inferWeightsConfig(weights);
   const config = parseTorchArgs(withInferredMode(args, inferred), configSource);
-  for (const [field, torchName] of Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][]) {
+  for (const field of INFERRED_FIELDS) {
     if (inferred[field] !== config[field]) {
-      throw new FormatError(`${configSource}: ${torchName}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(config[field]));
+      throw new FormatError(`${configSource}: ${torchName(field)}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(config[field]));
     }
   }
   return { config, stateDict: weights.tensors, configSource };
@@ -167,8 +173,7 @@ export function describeTorchArgs(config: FullRNNConfig): string {
  * bidirectional=False, bias=True`, after `mode='LSTM'` or `mode='GRU'`, and `proj_size` for an LSTM.
  */
 export function describeInferred(inferred: InferredConfig): string {
-  return (Object.entries(TORCH_NAMES) as [keyof InferredConfig, string][])
-    .filter(([field]) => (field === 'mode' ? inferred.mode !== 'RNN' : field !== 'projSize' || inferred.mode === 'LSTM'))
-    .map(([field, key]) => `${key}=${pythonLiteral(key, inferred[field])}`)
+  return INFERRED_FIELDS.filter((field) => (field === 'mode' ? inferred.mode !== 'RNN' : field !== 'projSize' || inferred.mode === 'LSTM'))
+    .map((field) => `${torchName(field)}=${pythonLiteral(torchName(field), inferred[field])}`)
     .join(', ');
 }

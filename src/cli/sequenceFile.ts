@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'fs';
+import { closeSync, readSync } from 'fs';
 import { extname } from 'path';
-import { FormatError } from '../errors';
+import { FormatError, formatShape } from '../errors';
 import {
   ByteSource,
   HostArray,
@@ -8,14 +8,16 @@ import {
   decodeNpyFloats,
   decodeNpyValues,
   findNpzMember,
+  jsonTensor,
   listNpzMembers,
   npyItemSize,
   openNpzMember,
-  parseStateDictJson,
   readNpyHeader,
+  unravelIndex,
 } from '../formats';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, openRegularFile, readRegularFile } from '../formats/regularFile';
 import { batchGeometry, forEachRun, sliceRows } from './batchRows';
-import { unreadable } from './readFile';
 
 /**
  * Arrays of sequences on disk (`.npy`, `.npz`, `.json`), read a block of batch rows at a time
@@ -43,17 +45,11 @@ export function extensionOf(path: string, accepted: string[]): string {
   return extension;
 }
 
-/** Random access to a file through one descriptor; `close` releases it. */
+/** Random access to a regular file through one descriptor; `close` releases it. */
 function openFile(path: string): ByteSource & { close(): void } {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  const length = fstatSync(fd).size;
+  const { fd, size } = openRegularFile(path);
   return {
-    length,
+    length: size,
     read(offset, count) {
       const bytes = new Uint8Array(count);
       for (let done = 0; done < count; ) {
@@ -67,19 +63,35 @@ function openFile(path: string): ByteSource & { close(): void } {
   };
 }
 
-/** An `.npy` array (a file, or a member of an `.npz`) read by rows; only the bytes of those rows are read. */
+/** Index of the first value of `values` that is finite but beyond float32's range, or −1. */
+function firstFloat32Overflow(values: Float64Array): number {
+  return values.findIndex((value) => Number.isFinite(value) && !Number.isFinite(Math.fround(value)));
+}
+
+/**
+ * An `.npy` array (a file, or a member of an `.npz`) read by rows; only the bytes of those rows
+ * are read. float64 values are rounded to float32; one beyond float32's range is a `FormatError`.
+ */
 function npySource(name: string, bytes: ByteSource, close: () => void): ArraySource {
   const { dtype, shape, dataOffset } = readNpyHeader(bytes, ['float32', 'float64'], name);
   const itemSize = npyItemSize(dtype);
+  const decode = (from: number, length: number): ArrayLike<number> => {
+    const run = bytes.read(dataOffset + from * itemSize, length * itemSize);
+    if (dtype === 'float32') return decodeNpyFloats(run, dtype);
+    const values = decodeNpyValues(run, dtype);
+    const bad = firstFloat32Overflow(values);
+    if (bad >= 0) {
+      throw new FormatError(name, 'values float32 can hold (magnitude below 3.4028235e38)', `${values[bad]} at ${formatShape(unravelIndex(shape, from + bad))} (not representable in float32)`);
+    }
+    return values;
+  };
   return {
     name,
     shape,
     readRows(batchAxis, start, end) {
       const geometry = batchGeometry(shape, batchAxis);
       const block = new Float32Array(geometry.outer * (end - start) * geometry.inner);
-      forEachRun(geometry, start, end, (from, to, length) => {
-        block.set(decodeNpyFloats(bytes.read(dataOffset + from * itemSize, length * itemSize), dtype as 'float32' | 'float64'), to);
-      });
+      forEachRun(geometry, start, end, (from, to, length) => block.set(decode(from, length), to));
       return block;
     },
     close,
@@ -96,32 +108,29 @@ function memorySource(name: string, array: HostArray): ArraySource {
   };
 }
 
-/** Reads a JSON file of nested lists (or `{"shape": [..], "data": [..]}`), naming positions as `name[0][1]`. */
+/**
+ * Reads a JSON file (at most `MAX_JSON_BYTES`) of nested lists (or `{"shape": [..], "data": [..]}`),
+ * naming positions as `name[0][1]`.
+ */
 function readJsonArray(path: string, name: string): HostArray {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw unreadable(path, error);
-  }
-  const parsed = parseStateDictJson(`{${JSON.stringify(name)}: ${text}\n}`, path);
-  if (Object.keys(parsed).length !== 1) throw new FormatError(path, 'one JSON array', 'more than one value');
-  return parsed[name];
+  const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (NaN and Infinity are not JSON)');
+  return jsonTensor(parsed, name, path);
 }
 
 /**
  * Opens the array in `path`: `.npy` (float32 or float64, little-endian, C order), `.npz`
- * (the array `key`, or its only array) or `.json`. `role` names the array in messages about
- * JSON positions. Nothing but the header is read until `readRows`.
+ * (the array `key`, or its only array; its CRC checked, a deflated one inflated) or `.json`.
+ * `role` names the array in messages about JSON positions. Of an `.npy`, nothing but the header
+ * is read until `readRows`.
  */
-export function openArraySource(path: string, role: string, key?: string): ArraySource {
+export async function openArraySource(path: string, role: string, key?: string): Promise<ArraySource> {
   const extension = extensionOf(path, INPUT_EXTENSIONS);
   if (extension === '.json') return memorySource(path, readJsonArray(path, role));
   const file = openFile(path);
   try {
     if (extension === '.npy') return npySource(path, file, file.close);
     const member = findNpzMember(listNpzMembers(file, path), key, path);
-    return npySource(`${path}[${member.key}]`, openNpzMember(file, member, path), file.close);
+    return npySource(`${path}[${member.key}]`, await openNpzMember(file, member, path), file.close);
   } catch (error) {
     file.close();
     throw error;

@@ -77,14 +77,14 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
   const shard = shardFlag(values);
-  const weights = await readWeightsFile(requiredString(values, 'weights'));
+  const weights = await readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
-  const input = openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
+  const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
   const opened: ArraySource[] = [input];
   try {
     const layout = fileLayout(config, input.shape, input.name);
     const h0Path = optionalString(values, 'h0');
-    const h0 = h0Path === undefined ? undefined : openArraySource(h0Path, 'h0', optionalString(values, 'h0-key'));
+    const h0 = h0Path === undefined ? undefined : await openArraySource(h0Path, 'h0', optionalString(values, 'h0-key'));
     if (h0 !== undefined) {
       opened.push(h0);
       checkStateFile(layout, h0.shape, h0.name);

@@ -1,13 +1,15 @@
 import { existsSync, promises as fs } from 'fs';
-import { dirname, extname, join } from 'path';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, layerInputSize, numDirections, toTorchArgs } from '../config';
 import { ArgumentError, FormatError } from '../errors';
 import { HostArray, systemErrorText, toHostArrays, toTensors, writeFilesAtomic } from '../formats';
+import { isShape, shapeSize } from '../formats/hostArray';
 import { isPlainObject } from '../formats/isPlainObject';
+import { parseJson } from '../formats/json';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { stackedLayer } from '../layers/build';
 import { KerasWeights, disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
-import { readNamedFile } from './readFile';
 
 /**
  * A tfjs LayersModel of an `nn.RNN`: `model.json` and `weights.bin` side by side, readable by
@@ -83,24 +85,20 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
     },
     async load() {
-      let modelJson: unknown;
-      try {
-        modelJson = JSON.parse((await readNamedFile(modelPath)).toString('utf8'));
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw new FormatError(modelPath, 'a tfjs model.json', `invalid JSON (${(error as Error).message})`);
-      }
+      const modelJson = parseJson(readRegularFile(modelPath, MAX_JSON_BYTES).toString('utf8'), modelPath, 'a tfjs model.json');
       if (!isPlainObject(modelJson) || !isPlainObject(modelJson.modelTopology) || !Array.isArray(modelJson.weightsManifest)) {
         throw new FormatError(modelPath, 'a tfjs model.json with modelTopology and weightsManifest', 'neither');
       }
-      return tf.io.getModelArtifactsForJSON(modelJson as unknown as tf.io.ModelJSON, async (manifest) => {
-        const buffers = [];
-        for (const group of manifest) {
-          for (const path of group.paths) buffers.push(new Uint8Array(await readNamedFile(join(directory, path))));
-        }
-        const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => bytes.slice().buffer));
-        return [manifest.flatMap((group) => group.weights), weightData];
-      });
+      // The weight files: inside the model's folder, holding exactly the bytes the manifest lists.
+      const { paths, weights } = checkManifest(modelJson.weightsManifest, modelPath);
+      const buffers = paths.map((path) => readRegularFile(join(directory, path), MAX_WEIGHTS_BYTES));
+      const expected = weights.reduce((total, spec) => total + shapeSize(spec.shape) * FLOAT32_BYTES, 0);
+      const actual = buffers.reduce((total, bytes) => total + bytes.length, 0);
+      if (actual !== expected) {
+        throw new FormatError(modelPath, `${expected} bytes of weights (the float32 values its weightsManifest lists)`, `${actual} bytes in ${paths.join(', ')}`);
+      }
+      const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => new Uint8Array(bytes).buffer));
+      return tf.io.getModelArtifactsForJSON(modelJson as unknown as tf.io.ModelJSON, async () => [weights, weightData]);
     },
   };
 }
@@ -139,6 +137,34 @@ export async function saveTfjsModel(out: string, config: FullRNNConfig, stateDic
     model.dispose();
   }
   return modelPath;
+}
+
+/** Bytes of one float32 value, the only weight dtype read (as `saveTfjsModel` writes). */
+const FLOAT32_BYTES = 4;
+
+/** Whether `path`, relative to `directory`, names a file inside it (not absolute, not through `..`). */
+function isInside(directory: string, path: string): boolean {
+  const fromDirectory = relative(directory, resolve(directory, path));
+  return !isAbsolute(path) && fromDirectory !== '..' && !fromDirectory.startsWith(`..${sep}`);
+}
+
+/**
+ * The weight file paths and specs of `model.json`'s `weightsManifest`, checked: paths that stay
+ * in the model's folder, and float32 weights with shapes.
+ */
+function checkManifest(manifest: unknown[], modelPath: string): { paths: string[]; weights: tf.io.WeightsManifestEntry[] } {
+  const where = `${modelPath}: weightsManifest`;
+  if (!manifest.every((group) => isPlainObject(group) && Array.isArray(group.paths) && Array.isArray(group.weights))) {
+    throw new FormatError(where, 'a list of {paths: [..], weights: [..]}', JSON.stringify(manifest).slice(0, 40));
+  }
+  const groups = manifest as { paths: unknown[]; weights: unknown[] }[];
+  const paths = groups.flatMap((group) => group.paths);
+  const outside = paths.find((path) => typeof path !== 'string' || !isInside(dirname(modelPath), path));
+  if (outside !== undefined) throw new FormatError(where, "weight file paths inside the model's folder", JSON.stringify(outside));
+  const weights = groups.flatMap((group) => group.weights);
+  const bad = weights.find((spec) => !isPlainObject(spec) || spec.dtype !== 'float32' || spec.quantization !== undefined || !isShape(spec.shape));
+  if (bad !== undefined) throw new FormatError(where, 'unquantized float32 weights with shapes, as convert --to tfjs writes them', JSON.stringify(bad).slice(0, 80));
+  return { paths: paths as string[], weights: weights as tf.io.WeightsManifestEntry[] };
 }
 
 /** A model written by `saveTfjsModel`: the state dict (`b_hh` zero, see `kerasToTorch`) and the recorded arguments. */

@@ -17,7 +17,8 @@ const SEQUENCE_OPTIONS = `
                        most: one per core); results are identical for any N
   --shard i/n          only shard i of n (zero-based): rows [floor(i*N/n), floor((i+1)*N/n))
   --backend B          tensorflow, wasm or cpu (default: the fastest available)
-  --allow-nonfinite    run NaN and Infinity in the input through instead of rejecting them
+  --allow-nonfinite    run NaN and Infinity in the input and the weights through instead of
+                       rejecting them
   --quiet              no progress bar; just the summary line`;
 
 export const USAGE: Record<string, string> = {

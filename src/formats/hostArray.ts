@@ -31,6 +31,17 @@ export function hostArray(shape: number[], data: Float32Array, name = 'data'): H
   return { shape, data };
 }
 
+/** The C-order index of element `flat` of a tensor of `shape`: element 4 of `[2, 3]` is `[1, 1]`. */
+export function unravelIndex(shape: readonly number[], flat: number): number[] {
+  const index: number[] = [];
+  let rest = flat;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    index.unshift(rest % shape[axis]);
+    rest = Math.floor(rest / shape[axis]);
+  }
+  return index;
+}
+
 /** Index of the first NaN or ±Infinity in `values[from, to)`, or −1 (`v − v` is 0 only for finite v). */
 function firstNonFiniteIn(values: Float32Array, from: number, to: number): number {
   for (let i = from; i < to; i++) {

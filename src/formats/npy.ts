@@ -11,6 +11,9 @@ import { shapeSize } from './hostArray';
 /** The dtypes read and written here, all little-endian. */
 export type NpyDtype = 'float32' | 'float64' | 'int32' | 'int64';
 
+/** Every dtype read here. */
+export const NPY_DTYPES: readonly NpyDtype[] = ['float32', 'float64', 'int32', 'int64'];
+
 /** NumPy's `descr` of each dtype, and bytes per element. */
 const DESCRIPTORS: Record<NpyDtype, { descr: string; bytes: number }> = {
   float32: { descr: '<f4', bytes: 4 },

@@ -1,11 +1,16 @@
-import { inflateRawSync } from 'zlib';
+import { pipeline } from 'stream/promises';
+import { createInflateRaw } from 'zlib';
 import { FormatError } from '../errors';
-import { ByteSource, bufferSource } from './npy';
+import { crc32 } from './crc32';
+import { ByteSource, NPY_DTYPES, bufferSource, readNpyHeader } from './npy';
+import { formatBytes } from './regularFile';
 
 /**
  * NumPy's `.npz`: a zip archive with one `.npy` member per array (`np.savez` stores them,
  * `np.savez_compressed` deflates them). Members are found through the central directory at
  * the end of the archive, as every zip reader does; zip64 sizes and offsets are read too.
+ * This is the one zip reader: a member's bytes must have the size and CRC-32 the directory
+ * declares, and deflated ones are inflated in chunks, never past that size.
  */
 
 /** One array of an archive, located but not read. */
@@ -14,10 +19,19 @@ export interface NpzMember {
   key: string;
   /** 0 stored, 8 deflated. */
   method: number;
+  /** CRC-32 of the uncompressed bytes. */
+  crc32: number;
   compressedSize: number;
   uncompressedSize: number;
   localHeaderOffset: number;
 }
+
+/** Largest deflated member inflated (into memory); stored members are read by rows whatever their size. */
+export const MAX_INFLATED_BYTES = 2 * 1024 ** 3;
+/** Bytes read from the archive at a time to check a CRC or to feed the inflater. */
+const CHUNK_BYTES = 1024 ** 2;
+/** A deflated member's `.npy` header is checked within this many bytes before the rest is inflated. */
+const NPY_HEAD_BYTES = 64 * 1024;
 
 const END_OF_DIRECTORY = { signature: 0x06054b50, bytes: 22 };
 const ZIP64_LOCATOR = { signature: 0x07064b50, bytes: 20 };
@@ -110,9 +124,12 @@ export function listNpzMembers(file: ByteSource, source: string): NpzMember[] {
     const name = new TextDecoder().decode(bytes.subarray(nameStart, nameStart + nameLength));
     const extra = viewOf(bytes.subarray(nameStart + nameLength, nameStart + nameLength + extraLength));
     if (view.getUint16(at + 8, true) & ENCRYPTED_FLAG) throw new FormatError(source, `an unencrypted member '${name}'`, 'an encrypted one');
+    const key = name.replace(/\.npy$/, '');
+    if (members.some((member) => member.key === key)) throw new FormatError(source, 'each array once', `two members named '${name}'`);
     members.push({
-      key: name.replace(/\.npy$/, ''),
+      key,
       method: view.getUint16(at + 10, true),
+      crc32: view.getUint32(at + 16, true),
       ...entrySizes(view, at, extra),
     });
     at = nameStart + nameLength + extraLength + commentLength;
@@ -120,11 +137,92 @@ export function listNpzMembers(file: ByteSource, source: string): NpzMember[] {
   return members;
 }
 
+/** The `length` bytes of `file` from `offset`, in pieces of at most `CHUNK_BYTES`. */
+function* chunksOf(file: ByteSource, offset: number, length: number): Generator<Uint8Array> {
+  for (let at = 0; at < length; at += CHUNK_BYTES) yield file.read(offset + at, Math.min(CHUNK_BYTES, length - at));
+}
+
+/** Throws unless `actual`, the CRC-32 of a member's bytes, is the one the directory declares. */
+function checkCrc(member: NpzMember, actual: number, where: string): void {
+  if (actual !== member.crc32) {
+    const hex = (crc: number) => `0x${crc.toString(16).padStart(8, '0')}`;
+    throw new FormatError(where, `bytes whose CRC-32 is ${hex(member.crc32)} (as the zip directory says)`, `CRC-32 ${hex(actual)} (a corrupt member)`);
+  }
+}
+
 /**
- * The bytes of one member as a `ByteSource`: a window onto the archive when stored (so a
- * large array is read piece by piece, never whole), or the inflated bytes when deflated.
+ * Checks the `.npy` header at the start of a deflated member against the size the directory
+ * declares for it, from its first bytes (`head`): a member whose header and declared size
+ * disagree is refused before the rest is inflated.
  */
-export function openNpzMember(file: ByteSource, member: NpzMember, source: string): ByteSource {
+function checkNpyHead(head: Uint8Array, size: number, where: string): void {
+  const start: ByteSource = {
+    length: size,
+    read(offset, length) {
+      if (offset + length > head.length) {
+        throw new FormatError(where, `an .npy header within the first ${NPY_HEAD_BYTES} bytes`, `one running to byte ${offset + length}`);
+      }
+      return head.subarray(offset, offset + length);
+    },
+  };
+  readNpyHeader(start, NPY_DTYPES, where);
+}
+
+/**
+ * Inflates the deflated member `member` whose data starts at `dataOffset`, in chunks of at most
+ * `CHUNK_BYTES` read and stopping at the first byte past its declared size; checks its `.npy`
+ * header first, and its size and CRC-32 at the end.
+ */
+async function inflateMember(file: ByteSource, member: NpzMember, dataOffset: number, where: string): Promise<Uint8Array> {
+  const size = member.uncompressedSize;
+  if (size > MAX_INFLATED_BYTES) {
+    throw new FormatError(where, `a deflated member of at most ${formatBytes(MAX_INFLATED_BYTES)}, inflated in memory (np.savez stores larger ones, read by rows)`, `${size} bytes`);
+  }
+  const headLength = Math.min(NPY_HEAD_BYTES, size);
+  let pending: Uint8Array[] = [];
+  let inflated: Uint8Array | undefined;
+  let total = 0;
+  let crc = 0;
+  // The first chunks wait in `pending` until the header is checked; then the member's buffer is allocated.
+  const startOnceHeadIsIn = (): void => {
+    if (inflated !== undefined || total < headLength) return;
+    const head = Buffer.concat(pending);
+    checkNpyHead(head, size, where);
+    inflated = new Uint8Array(size);
+    inflated.set(head);
+    pending = [];
+  };
+  const take = (chunk: Uint8Array): void => {
+    if (total + chunk.length > size) throw new FormatError(where, `${size} bytes once inflated (as the zip directory and its header say)`, 'more');
+    crc = crc32(chunk, crc);
+    if (inflated === undefined) pending.push(chunk);
+    else inflated.set(chunk, total);
+    total += chunk.length;
+    startOnceHeadIsIn();
+  };
+  try {
+    await pipeline(chunksOf(file, dataOffset, member.compressedSize), createInflateRaw(), async (chunks: AsyncIterable<Uint8Array>) => {
+      for await (const chunk of chunks) take(chunk);
+    });
+  } catch (error) {
+    if (error instanceof FormatError) throw error;
+    throw new FormatError(where, 'valid deflate data', (error as Error).message);
+  }
+  startOnceHeadIsIn();
+  if (inflated === undefined || total !== size) {
+    throw new FormatError(where, `${size} bytes once inflated (as the zip directory says)`, `${total} bytes`);
+  }
+  checkCrc(member, crc, where);
+  return inflated;
+}
+
+/**
+ * The bytes of one member as a `ByteSource`, checked against the size and CRC-32 the directory
+ * declares: a window onto the archive when stored (so a large array is read piece by piece,
+ * never whole; the CRC is computed by reading it through once), or the inflated bytes when
+ * deflated (see `inflateMember`).
+ */
+export async function openNpzMember(file: ByteSource, member: NpzMember, source: string): Promise<ByteSource> {
   const where = `${source}[${member.key}]`;
   const local = viewOf(readWithin(file, member.localHeaderOffset, LOCAL_HEADER.bytes, `the local header of '${member.key}'`, source));
   if (local.getUint32(0, true) !== LOCAL_HEADER.signature) {
@@ -138,21 +236,15 @@ export function openNpzMember(file: ByteSource, member: NpzMember, source: strin
     if (member.compressedSize !== member.uncompressedSize) {
       throw new FormatError(where, 'equal sizes for a stored member', `${member.compressedSize} and ${member.uncompressedSize} bytes`);
     }
+    let crc = 0;
+    for (const chunk of chunksOf(file, dataOffset, member.uncompressedSize)) crc = crc32(chunk, crc);
+    checkCrc(member, crc, where);
     return { length: member.uncompressedSize, read: (offset, length) => file.read(dataOffset + offset, length) };
   }
   if (member.method !== DEFLATED) {
     throw new FormatError(where, 'a stored (0) or deflated (8) member', `compression method ${member.method}`);
   }
-  let inflated: Uint8Array;
-  try {
-    inflated = inflateRawSync(file.read(dataOffset, member.compressedSize));
-  } catch (error) {
-    throw new FormatError(where, 'valid deflate data', (error as Error).message);
-  }
-  if (inflated.length !== member.uncompressedSize) {
-    throw new FormatError(where, `${member.uncompressedSize} bytes once inflated`, `${inflated.length} bytes`);
-  }
-  return bufferSource(inflated);
+  return bufferSource(await inflateMember(file, member, dataOffset, where));
 }
 
 /**

@@ -2,6 +2,7 @@ import { FormatError, formatShape } from '../errors';
 import { decodeBfloat16, decodeFloat16 } from './floatBits';
 import { HostArray, hostArray, isShape, shapeSize } from './hostArray';
 import { isPlainObject } from './isPlainObject';
+import { parseJson } from './json';
 
 /**
  * The safetensors format: an 8-byte little-endian u64 header length `N`, `N` bytes of UTF-8
@@ -34,6 +35,9 @@ const F32_BYTES = 4;
 const HEADER_LENGTH_BYTES = 8;
 const METADATA_KEY = '__metadata__';
 
+/** Largest JSON header read, as the safetensors library allows. */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+
 /** Reads the JSON header; returns it and the data buffer that follows it. */
 function splitHeader(bytes: Uint8Array, source: string): { header: Record<string, unknown>; data: Uint8Array } {
   if (bytes.length < HEADER_LENGTH_BYTES) {
@@ -45,13 +49,17 @@ function splitHeader(bytes: Uint8Array, source: string): { header: Record<string
   if (headerLength > BigInt(available)) {
     throw new FormatError(source, `a header length of at most ${available} bytes (the rest of the file)`, `${headerLength}`);
   }
+  if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
+    throw new FormatError(source, `a header length of at most ${MAX_SAFETENSORS_HEADER_BYTES} bytes (as the safetensors library reads)`, `${headerLength}`);
+  }
   const headerEnd = HEADER_LENGTH_BYTES + Number(headerLength);
-  let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_LENGTH_BYTES, headerEnd));
   } catch (error) {
     throw new FormatError(source, 'a UTF-8 JSON header', `invalid JSON (${(error as Error).message})`);
   }
+  const header = parseJson(text, source, 'a UTF-8 JSON header');
   if (!isPlainObject(header)) {
     throw new FormatError(source, 'a JSON object header', JSON.stringify(header));
   }
@@ -66,8 +74,17 @@ function checkMetadata(metadata: unknown, source: string): Record<string, string
   return metadata as Record<string, string>;
 }
 
-/** Checks one header entry against the data buffer and decodes it to float32. */
-function readTensor(name: string, entry: unknown, data: Uint8Array, source: string): HostArray {
+/** One header entry, checked: where its bytes are in the data buffer and how to read them. */
+interface TensorEntry {
+  name: string;
+  layout: DtypeLayout;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** Checks one header entry against the data buffer of `dataLength` bytes. */
+function checkEntry(name: string, entry: unknown, dataLength: number, source: string): TensorEntry {
   const tensor = `tensor '${name}'`;
   if (!isPlainObject(entry)) {
     throw new FormatError(source, `${tensor} to be an object with dtype, shape and data_offsets`, JSON.stringify(entry));
@@ -80,10 +97,10 @@ function readTensor(name: string, entry: unknown, data: Uint8Array, source: stri
   if (!isShape(shape)) {
     throw new FormatError(source, `${tensor} shape to be a list of non-negative integers`, JSON.stringify(shape));
   }
-  if (!isShape(offsets) || offsets.length !== 2 || offsets[0] > offsets[1] || offsets[1] > data.length) {
+  if (!isShape(offsets) || offsets.length !== 2 || offsets[0] > offsets[1] || offsets[1] > dataLength) {
     throw new FormatError(
       source,
-      `${tensor} data_offsets [begin, end] with 0 <= begin <= end <= ${data.length} (the data buffer)`,
+      `${tensor} data_offsets [begin, end] with 0 <= begin <= end <= ${dataLength} (the data buffer)`,
       JSON.stringify(offsets),
     );
   }
@@ -96,23 +113,52 @@ function readTensor(name: string, entry: unknown, data: Uint8Array, source: stri
       `${end - begin} bytes`,
     );
   }
+  return { name, layout, shape, begin, end };
+}
+
+/**
+ * Checks that the tensors fill the data buffer back to back, as the safetensors format
+ * requires: in the order of their offsets each begins where the one before ends, the first at
+ * 0, the last at the end of the buffer. No two share bytes, and no byte belongs to none.
+ */
+function checkTiling(entries: TensorEntry[], dataLength: number, source: string): void {
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let previous: TensorEntry | undefined;
+  for (const entry of sorted) {
+    const start = previous?.end ?? 0;
+    if (entry.begin !== start) {
+      const found = entry.begin < start ? `bytes shared with tensor '${previous?.name}'` : `a gap of ${entry.begin - start} bytes before it`;
+      throw new FormatError(source, `tensor '${entry.name}' data_offsets to begin at ${start}, where the tensor before it ends`, `[${entry.begin},${entry.end}]: ${found}`);
+    }
+    previous = entry;
+  }
+  const end = previous?.end ?? 0;
+  if (end !== dataLength) {
+    throw new FormatError(source, `tensors that fill the data buffer of ${dataLength} bytes`, `${dataLength - end} bytes after the last tensor`);
+  }
+}
+
+/** Decodes a checked entry to float32. */
+function readTensor({ name, layout, shape, begin, end }: TensorEntry, data: Uint8Array): HostArray {
   const view = new DataView(data.buffer, data.byteOffset + begin, end - begin);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = layout.read(view, i * layout.bytes);
+  const values = new Float32Array(shapeSize(shape));
+  for (let i = 0; i < values.length; i++) values[i] = layout.read(view, i * layout.bytes);
   return hostArray(shape, values, name);
 }
 
 /**
  * Parses a safetensors file. F32, F64, F16 and BF16 tensors are converted to float32; any
- * other dtype, and any inconsistency, is a `FormatError` whose argument is `source`.
+ * other dtype, and any inconsistency (tensors overlapping, or not filling the data buffer
+ * exactly), is a `FormatError` whose argument is `source`.
  */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Safetensors {
   const { header, data } = splitHeader(bytes, source);
-  const entries = Object.entries(header).filter(([name]) => name !== METADATA_KEY);
-  return {
-    tensors: Object.fromEntries(entries.map(([name, entry]) => [name, readTensor(name, entry, data, source)])),
-    metadata: checkMetadata(header[METADATA_KEY], source),
-  };
+  const entries = Object.entries(header)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, entry]) => checkEntry(name, entry, data.length, source));
+  checkTiling(entries, data.length, source);
+  const metadata = checkMetadata(header[METADATA_KEY], source);
+  return { tensors: Object.fromEntries(entries.map((entry) => [entry.name, readTensor(entry, data)])), metadata };
 }
 
 /** The UTF-8 JSON header of `tensors` stored as F32 one after another, padded with spaces to a multiple of 8 bytes. */

@@ -1,9 +1,9 @@
-import { promises as fs } from 'fs';
 import { extname } from 'path';
 import { FullRNNConfig, GATE_COUNTS, Mode, checkConfig, checkParameterShapes, parameterName } from '../config';
 import { ConfigError, FormatError, WeightsError, formatShape } from '../errors';
 import { writeFileAtomic } from './atomicWrite';
 import { HostArray, hostArray } from './hostArray';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from './regularFile';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { parseStateDictJson, serializeStateDictJson } from './stateDictJson';
 
@@ -80,13 +80,15 @@ export function inferConfig(tensors: Record<string, HostArray>): InferredConfig 
 
 /** How one file format reads and writes a `state_dict`; `source` is the file path. */
 interface StateDictFormat {
+  /** The largest file read. */
+  maxBytes: number;
   parse(bytes: Uint8Array, source: string): Record<string, HostArray>;
   serialize(tensors: Record<string, HostArray>): Uint8Array | string;
 }
 
 const FORMATS = new Map<string, StateDictFormat>([
-  ['.safetensors', { parse: (bytes, source) => parseSafetensors(bytes, source).tensors, serialize: serializeSafetensors }],
-  ['.json', { parse: (bytes, source) => parseStateDictJson(new TextDecoder().decode(bytes), source), serialize: serializeStateDictJson }],
+  ['.safetensors', { maxBytes: MAX_WEIGHTS_BYTES, parse: (bytes, source) => parseSafetensors(bytes, source).tensors, serialize: serializeSafetensors }],
+  ['.json', { maxBytes: MAX_JSON_BYTES, parse: (bytes, source) => parseStateDictJson(new TextDecoder().decode(bytes), source), serialize: serializeStateDictJson }],
 ]);
 
 /** The format of `path`, by its (case-insensitive) extension. */
@@ -100,19 +102,13 @@ function formatOf(path: string): StateDictFormat {
 }
 
 /**
- * Reads a `state_dict` from a `.safetensors` or `.json` file. Any problem with the file,
- * including a missing one, is a `FormatError` whose argument is `path`.
+ * Reads a `state_dict` from a `.safetensors` (at most `MAX_WEIGHTS_BYTES`) or `.json` (at most
+ * `MAX_JSON_BYTES`) regular file. Any problem with the file, including a missing one, is a
+ * `FormatError` whose argument is `path`.
  */
 export async function loadStateDict(path: string): Promise<Record<string, HostArray>> {
   const format = formatOf(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FormatError(path, 'a readable file', code === 'ENOENT' ? 'no such file' : (error as Error).message);
-  }
-  return format.parse(bytes, path);
+  return format.parse(readRegularFile(path, format.maxBytes), path);
 }
 
 /** Writes a `state_dict` to a `.safetensors` (F32) or `.json` file, atomically. */

@@ -1,6 +1,7 @@
 import { FormatError, formatShape } from '../errors';
-import { HostArray, firstNonFinite, hostArray, isShape, shapeSize } from './hostArray';
+import { HostArray, firstNonFinite, hostArray, isShape, shapeSize, unravelIndex } from './hostArray';
 import { isPlainObject } from './isPlainObject';
+import { parseJson } from './json';
 
 /**
  * A `state_dict` as JSON, the way PyTorch users write it:
@@ -31,7 +32,8 @@ function describe(value: unknown): string {
 function checkNumber(value: unknown, source: string, list: string, index?: number): number {
   if (typeof value !== 'number' || !Number.isFinite(Math.fround(value))) {
     const position = index === undefined ? list : `${list}[${index}]`;
-    throw new FormatError(source, `a finite float32 number at ${position}`, describe(value));
+    const overflows = typeof value === 'number' && Number.isFinite(value);
+    throw new FormatError(source, `a finite float32 number at ${position}`, overflows ? `${value} (not representable in float32)` : describe(value));
   }
   return value;
 }
@@ -77,7 +79,11 @@ function readShapeAndData(value: Record<string, unknown>, key: string, source: s
   return hostArray(shape, values, key);
 }
 
-function readTensor(key: string, value: unknown, source: string): HostArray {
+/**
+ * One tensor of a JSON value: nested lists, a number, or `{"shape": [..], "data": [..]}`;
+ * positions in messages start from `key` (`input[0][1]`).
+ */
+export function jsonTensor(value: unknown, key: string, source: string): HostArray {
   if (typeof value === 'number') return hostArray([], Float32Array.of(checkNumber(value, source, key)), key);
   if (Array.isArray(value)) return readNested(value, key, source);
   if (isPlainObject(value) && 'shape' in value && 'data' in value) return readShapeAndData(value, key, source);
@@ -87,36 +93,24 @@ function readTensor(key: string, value: unknown, source: string): HostArray {
 /** A top-level key holding file metadata (as safetensors' header does), not a tensor. */
 const METADATA_KEY = '__metadata__';
 
-/**
- * Parses a JSON `state_dict`, skipping a top-level `__metadata__`; every problem is a
- * `FormatError` whose argument is `source`.
- */
-export function parseStateDictJson(text: string, source = 'json'): Record<string, HostArray> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new FormatError(source, 'JSON (NaN and Infinity are not JSON)', `invalid JSON (${(error as Error).message})`);
-  }
+/** The tensors of a parsed JSON `state_dict`, skipping a top-level `__metadata__`. */
+export function jsonStateDict(parsed: unknown, source: string): Record<string, HostArray> {
   if (!isPlainObject(parsed)) {
     throw new FormatError(source, 'a JSON object mapping parameter names to values', describe(parsed));
   }
   return Object.fromEntries(
     Object.entries(parsed)
       .filter(([key]) => key !== METADATA_KEY)
-      .map(([key, value]) => [key, readTensor(key, value, source)]),
+      .map(([key, value]) => [key, jsonTensor(value, key, source)]),
   );
 }
 
-/** The C-order position of element `flat` of a tensor of `shape`, e.g. `[1][0]`. */
-function formatIndex(shape: readonly number[], flat: number): string {
-  let index = '';
-  let rest = flat;
-  for (let depth = shape.length - 1; depth >= 0; depth--) {
-    index = `[${rest % shape[depth]}]${index}`;
-    rest = Math.floor(rest / shape[depth]);
-  }
-  return index;
+/**
+ * Parses a JSON `state_dict`, skipping a top-level `__metadata__`; every problem is a
+ * `FormatError` whose argument is `source`.
+ */
+export function parseStateDictJson(text: string, source = 'json'): Record<string, HostArray> {
+  return jsonStateDict(parseJson(text, source, 'JSON (NaN and Infinity are not JSON)'), source);
 }
 
 /** `data[offset..]` of a tensor of `shape` as nested lists (a number for `[]`), as `Tensor.tolist()` gives it. */
@@ -136,7 +130,8 @@ export function serializeStateDictJson(tensors: Record<string, HostArray>): stri
     const { shape, data } = hostArray(tensor.shape, tensor.data, key);
     const bad = firstNonFinite(data);
     if (bad >= 0) {
-      throw new FormatError(`${key}${formatIndex(shape, bad)}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
+      const position = unravelIndex(shape, bad).map((index) => `[${index}]`).join('');
+      throw new FormatError(`${key}${position}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
     }
     return [key, toNested(data, shape, 0)];
   });

@@ -29,10 +29,10 @@ interface CheckedOutput {
 }
 
 /** Opens `--expected-output` / `--expected-hn`, checking their shapes against what the model returns. */
-function openExpected(values: FlagValues, flag: string, shape: number[], role: string): ArraySource | undefined {
+async function openExpected(values: FlagValues, flag: string, shape: number[], role: string): Promise<ArraySource | undefined> {
   const path = optionalString(values, flag);
   if (path === undefined) return undefined;
-  const source = openArraySource(path, role, optionalString(values, `${flag}-key`));
+  const source = await openArraySource(path, role, optionalString(values, `${flag}-key`));
   if (formatShape(source.shape) !== formatShape(shape)) {
     source.close();
     throw new ShapeError(source.name, `${formatShape(shape)} (the ${role} of this input)`, formatShape(source.shape));
@@ -40,8 +40,8 @@ function openExpected(values: FlagValues, flag: string, shape: number[], role: s
   return source;
 }
 
-function checkedOutputs(values: FlagValues, layout: FileLayout): CheckedOutput[] {
-  const expectedOutput = openExpected(values, 'expected-output', layout.outputShape, 'output');
+async function checkedOutputs(values: FlagValues, layout: FileLayout): Promise<CheckedOutput[]> {
+  const expectedOutput = await openExpected(values, 'expected-output', layout.outputShape, 'output');
   try {
     return [
       { name: 'output', shape: layout.outputShape, batchAxis: layout.sequenceBatchAxis, pick: (result) => result.output.data, expected: expectedOutput },
@@ -50,7 +50,7 @@ function checkedOutputs(values: FlagValues, layout: FileLayout): CheckedOutput[]
         shape: layout.stateShape,
         batchAxis: layout.stateBatchAxis,
         pick: (result) => result.hN.data,
-        expected: openExpected(values, 'expected-hn', layout.stateShape, 'h_n'),
+        expected: await openExpected(values, 'expected-hn', layout.stateShape, 'h_n'),
       },
     ];
   } catch (error) {
@@ -84,7 +84,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
   const job = await openSequenceJob(values, io.stderr);
   let outputs: CheckedOutput[] = [];
   try {
-    outputs = checkedOutputs(values, job.layout);
+    outputs = await checkedOutputs(values, job.layout);
     const comparisons = outputs.map((output) => comparisonsOf(output, job, tolerance));
     const summary = await runSequenceJob(
       job,

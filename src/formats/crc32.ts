@@ -1,0 +1,20 @@
+import * as zlib from 'zlib';
+
+/** CRC-32 as zip computes it (IEEE 802.3, reflected polynomial 0xEDB88320). */
+
+/** The CRC of every byte value, for the loop below. */
+const TABLE = Int32Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  return crc;
+});
+
+/** CRC-32 of `bytes` continuing from the CRC `crc` of the bytes before them, one table lookup per byte. */
+export function tableCrc32(bytes: Uint8Array, crc = 0): number {
+  let state = ~crc;
+  for (let i = 0; i < bytes.length; i++) state = TABLE[(state ^ bytes[i]) & 0xff] ^ (state >>> 8);
+  return ~state >>> 0;
+}
+
+/** CRC-32 of `bytes` continuing from `crc`: zlib's (Node ≥ 20.15, about 4× faster), else `tableCrc32`. */
+export const crc32: (bytes: Uint8Array, crc?: number) => number = (zlib as { crc32?: (bytes: Uint8Array, crc?: number) => number }).crc32 ?? tableCrc32;
