@@ -157,6 +157,10 @@ describe('output paths, checked before any work', () => {
     expect((await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', path('tfjs')])).code).toBe(0);
     const model = path('tfjs/model.json');
     await expectRefused(['convert', '--weights', model, '--to', 'tfjs', path('tfjs')], `tfjs-rnn convert: OUT ${model}: expected a file that is not an input, got the same file as --weights ${model}`);
+    // Another model.json beside it would write over the weights file the input's manifest names.
+    const other = path('tfjs/other.json');
+    const weightsBin = path('tfjs/weights.bin');
+    await expectRefused(['convert', '--weights', model, '--to', 'tfjs', other], `tfjs-rnn convert: OUT ${weightsBin}: expected a file that is not an input, got the same file as --weights ${weightsBin}`);
   });
 
   it('convert --to tfjs: refuses an OUT that is a file, and makes missing directories one at a time', async () => {

@@ -5,7 +5,7 @@ import { HostArray, InferredConfig, firstNonFinite, inferConfig, jsonStateDict, 
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
-import { CONFIG_KEY, loadTfjsModel } from './tfjsModel';
+import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
 /**
  * The weights file of a command (`--weights`): a PyTorch state dict as `.safetensors` or `.json`,
@@ -18,6 +18,8 @@ export type WeightsFormat = 'safetensors' | 'json' | 'tfjs';
 /** A weights file as read: PyTorch's parameters, and the `nn.RNN` arguments it records, if any. */
 export interface WeightsFile {
   path: string;
+  /** Every file the weights were read from: `path`, and a tfjs model's weight files. */
+  sources: string[];
   format: WeightsFormat;
   tensors: Record<string, HostArray>;
   recordedArgs?: unknown;
@@ -64,6 +66,7 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
   }
   return {
     path,
+    sources: [path],
     format: 'json',
     tensors: jsonStateDict(tensors, path),
     recordedArgs: parseRecorded(metadata?.[CONFIG_KEY] as string | undefined, path),
@@ -74,12 +77,13 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
 async function readWeights(path: string, extension: string): Promise<WeightsFile> {
   if (extension === '.safetensors') {
     const { tensors, metadata } = parseSafetensors(readRegularFile(path, MAX_WEIGHTS_BYTES), path);
-    return { path, format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
+    return { path, sources: [path], format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
   }
   const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (a state dict or a tfjs model.json)');
   if (isPlainObject(parsed) && 'modelTopology' in parsed) {
+    const sources = tfjsModelSources(parsed, path);
     const model = await loadTfjsModel(path, (args) => parseTorchArgs(args, `${path}: userDefinedMetadata['${CONFIG_KEY}']`));
-    return { path, format: 'tfjs', ...model };
+    return { path, sources, format: 'tfjs', ...model };
   }
   if (!isPlainObject(parsed)) throw new FormatError(path, 'a JSON object mapping parameter names to values', JSON.stringify(parsed).slice(0, 40));
   return readStateDictJson(parsed, path);

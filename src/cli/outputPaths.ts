@@ -24,6 +24,11 @@ export function fileFlags(spec: FlagSpec, values: FlagValues, role: FileRole): N
   });
 }
 
+/** The files `--weights` was read from (a tfjs model.json and its weight files), as inputs. */
+export function weightFiles(sources: string[]): NamedFile[] {
+  return sources.map((path) => ({ name: '--weights', path }));
+}
+
 function statOf(path: string): Stats | undefined {
   try {
     return statSync(path);

@@ -40,6 +40,8 @@ export const SEQUENCE_FLAGS: FlagSpec = {
 
 export interface SequenceJob {
   spec: ModelSpec;
+  /** The files the weights were read from (a tfjs model's weight files too). */
+  weightSources: string[];
   layout: FileLayout;
   input: ArraySource;
   h0?: ArraySource;
@@ -96,6 +98,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
     }
     return {
       spec: { config, stateDict },
+      weightSources: weights.sources,
       layout,
       input,
       h0,

@@ -148,6 +148,12 @@ function isInside(directory: string, path: string): boolean {
   return !isAbsolute(path) && fromDirectory !== '..' && !fromDirectory.startsWith(`..${sep}`);
 }
 
+/** The files a tfjs `model.json` (parsed) is made of: itself and the weight files its manifest lists. */
+export function tfjsModelSources(modelJson: Record<string, unknown>, modelPath: string): string[] {
+  const manifest = Array.isArray(modelJson.weightsManifest) ? modelJson.weightsManifest : [];
+  return [modelPath, ...checkManifest(manifest, modelPath).paths.map((path) => join(dirname(modelPath), path))];
+}
+
 /**
  * The weight file paths and specs of `model.json`'s `weightsManifest`, checked: paths that stay
  * in the model's folder, and float32 weights with shapes.

@@ -5,7 +5,7 @@ import { serializeSafetensors, serializeStateDictJson, writeFileAtomic } from '.
 import { UsageError, backendFlag, choice, optionalString, parseFlags, requiredString } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
 import { ModelSpec, readWeightsFile, resolveModel } from '../modelFile';
-import { checkOutputFiles, fileFlags } from '../outputPaths';
+import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { CONFIG_KEY, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
 
 const CONVERT_FLAGS = {
@@ -53,14 +53,11 @@ export async function convertCommand(argv: string[], io: CliIO): Promise<number>
   if (extension !== undefined && extname(out).toLowerCase() !== extension) {
     throw new UsageError('OUT', `a path ending in ${extension} for --to ${target}`, `'${out}'`);
   }
-  const outputs = target === 'tfjs' ? Object.values(tfjsModelFiles(out)) : [out];
-  checkOutputFiles(
-    outputs.map((path) => ({ name: 'OUT', path })),
-    fileFlags(CONVERT_FLAGS, values, 'input'),
-    target === 'tfjs',
-  );
+  const namedOutputs = (target === 'tfjs' ? Object.values(tfjsModelFiles(out)) : [out]).map((path) => ({ name: 'OUT', path }));
+  checkOutputFiles(namedOutputs, fileFlags(CONVERT_FLAGS, values, 'input'), target === 'tfjs');
   await initBackend(backendFlag(values));
   const weights = await readWeightsFile(requiredString(values, 'weights'));
+  checkOutputFiles(namedOutputs, weightFiles(weights.sources), target === 'tfjs');
   const spec = await resolveModel(weights, optionalString(values, 'config'));
   const written = await write(spec, target, out);
   io.stdout.write(`${weights.path} (${weights.format}) -> ${written} (${target})\n`);

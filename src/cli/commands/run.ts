@@ -4,7 +4,7 @@ import { FlagValues, implementationFlag, optionalString, parseFlags, requiredStr
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
 import { ArraySink, checkOutputExtension, createArraySink } from '../outputFile';
-import { checkOutputFiles, fileFlags } from '../outputPaths';
+import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
 
 const RUN_FLAGS = {
@@ -35,6 +35,7 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const job = await openSequenceJob(values, io.stderr);
   const sinks: ArraySink[] = [];
   try {
+    checkOutputFiles(fileFlags(RUN_FLAGS, values, 'output'), weightFiles(job.weightSources));
     const { layout, range } = job;
     const rows = range.end - range.start;
     const output = createArraySink(paths.output, withBatch(layout.outputShape, layout.sequenceBatchAxis, rows), layout.sequenceBatchAxis);
