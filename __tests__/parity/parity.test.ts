@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   FORWARD_TOLERANCE,
+  ManualModel,
   RNNOutput,
   RecurrentModel,
   copyLayersToManual,
@@ -18,6 +19,26 @@ const fixtures = loadDenseFixtures();
 /** Runs `model` on the fixture's input and initial states. */
 function run(model: RecurrentModel, fixture: Fixture): RNNOutput {
   return tf.tidy(() => model.forward(tensorOf(fixture.input), initialStateOf(fixture)));
+}
+
+/** Runs `model.forwardOnHost` on the fixture, in and out of its layout on the host by tf ops. */
+function runOnHost(model: ManualModel, fixture: Fixture): RNNOutput {
+  const { config } = model;
+  return tf.tidy(() => {
+    const input = tensorOf(fixture.input);
+    const batched = input.rank === 3;
+    const timeMajor = !batched ? tf.expandDims(input, 1) : config.batchFirst ? tf.transpose(input, [1, 0, 2]) : input;
+    const [seqLen, batchSize] = timeMajor.shape;
+    const states = ([] as tf.Tensor[]).concat(initialStateOf(fixture) ?? []).map((state) => state.dataSync() as Float32Array);
+    const result = model.forwardOnHost(timeMajor.dataSync() as Float32Array, seqLen, batchSize, states.length > 0 ? states : undefined);
+    const output = tf.tensor3d(result.output, [seqLen, batchSize, result.output.length / (seqLen * batchSize)]);
+    const inLayout = !batched ? tf.squeeze(output, [1]) : config.batchFirst ? tf.transpose(output, [1, 0, 2]) : output;
+    const [hN, cN] = result.states.map((state) => {
+      const features = state.length / (config.numLayers * batchSize);
+      return batched ? tf.tensor3d(state, [config.numLayers, batchSize, features]) : tf.tensor2d(state, [config.numLayers, features]);
+    });
+    return { output: inLayout, hN, ...(cN && { cN }) };
+  });
 }
 
 /** Compares `actual` with `expected` output, hN and (LSTM) cN within the forward tolerance. */
@@ -46,6 +67,14 @@ describeEachBackend(() => {
       const manual = manualFromTorch(fixture, { loop });
       withModels([manual], () => expectSameResult(run(manual, fixture), torchResultOf(fixture)));
     });
+
+    if (!fixture.config.bidirectional) {
+      test('hand-written on host arrays (forwardOnHost, as streaming runs small calls) matches PyTorch', () => {
+        const manual = manualFromTorch(fixture);
+        manual.eval();
+        withModels([manual], () => expectSameResult(runOnHost(manual, fixture), torchResultOf(fixture)));
+      });
+    }
 
     test('tf.layers twin matches PyTorch', () => {
       const layers = layersFromTorch(fixture);

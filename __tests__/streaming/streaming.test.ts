@@ -10,7 +10,9 @@ import {
   copyManualToLayers,
   createLayersModel,
   createManualModel,
+  ManualModel,
 } from '../../src';
+import { trainStep } from '../../src/training';
 import { StreamingRNN } from '../../src/streaming';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
@@ -198,4 +200,119 @@ describeEachBackend(() => {
       }
     });
   });
+
+  describe('one step at a time on host arrays', () => {
+    const configs: Array<[string, RNNConfig]> = [
+      ['RNN, 2 layers, relu', { inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: 'relu' }],
+      ['LSTM, 2 layers, projSize, batchFirst', { mode: 'LSTM', inputSize: 3, hiddenSize: 5, numLayers: 2, projSize: 2, batchFirst: true }],
+      ['GRU, no bias', { mode: 'GRU', inputSize: 3, hiddenSize: 4, bias: false }],
+    ];
+
+    test.each(configs)('%s: step() and push() of one step give the whole sequence, with and without the host path', (_, config) => {
+      const models = [createManualModel(config, { seed: 1 }), createManualModel(config, { seed: 1, loop: 'tensor' })];
+      const [seqLen, batchSize] = [9, 2];
+      const input = tf.randomNormal([seqLen, batchSize, 3], 0, 1, 'float32', 8);
+      const inLayout = config.batchFirst ? tf.transpose(input, [1, 0, 2]) : input;
+      const steps = tf.unstack(input).map((step) => step.dataSync() as Float32Array);
+      try {
+        for (const model of models) {
+          model.eval();
+          const whole = model.forward(inLayout);
+          const wholeOutput = tf.tidy(() => (config.batchFirst ? tf.transpose(whole.output, [1, 0, 2]) : whole.output));
+          const stream = new StreamingRNN(model);
+          const stepped = steps.map((step) => stream.step(step));
+          const streamed: RNNOutput = { output: tf.tensor3d(Float32Array.from(stepped.flatMap((row) => Array.from(row))), wholeOutput.shape as [number, number, number]), ...stateCopies(stream) };
+          expectSameResult(streamed, { ...whole, output: wholeOutput });
+          if (wholeOutput !== whole.output) whole.output.dispose();
+          stream.dispose();
+        }
+      } finally {
+        tf.dispose([input, inLayout]);
+        models.forEach((model) => model.dispose());
+      }
+    });
+
+    test.each(configs)('%s: step and push keep the tensor count flat', (_, config) => {
+      const model = createManualModel(config, { seed: 2 });
+      const stream = new StreamingRNN(model);
+      const step = new Float32Array(2 * 3).fill(0.5);
+      const chunk = tf.ones(config.batchFirst ? [2, 4, 3] : [4, 2, 3]);
+      try {
+        expectNoLeak(() => stream.step(step));
+        expectNoLeak(() => stream.push(chunk).dispose());
+        expectNoLeak(() => {
+          stream.state;
+          stream.step(step);
+        });
+      } finally {
+        stream.dispose();
+        chunk.dispose();
+        model.dispose();
+      }
+    });
+
+    test('step checks its input: a Float32Array of whole steps of the stream\'s batch', () => {
+      const model = createManualModel({ inputSize: 3, hiddenSize: 4 }, { seed: 3 });
+      const stream = new StreamingRNN(model);
+      try {
+        expect(() => stream.step(new Float32Array(7))).toThrow(/^input: expected a Float32Array \[batch, 3\] of batch·3 values, got 7 values$/);
+        expect(() => stream.step([1, 2, 3] as never)).toThrow(ShapeError);
+        stream.step(new Float32Array(6));
+        expect(() => stream.step(new Float32Array(9))).toThrow(/^chunk: expected a chunk that continues the stream's state \[1, 2, 4\] \(same batch, batched or not\), got \[3, 3\]$/);
+      } finally {
+        stream.dispose();
+        model.dispose();
+      }
+    });
+
+    describe('the host path reads the weights again whenever a parameter changes', () => {
+      const config: RNNConfig = { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2 };
+      let model: ManualModel;
+      let x: Float32Array;
+      beforeEach(() => {
+        model = createManualModel(config, { seed: 4 });
+        model.eval();
+        x = tf.tidy(() => tf.randomNormal([5, 2, 3], 0, 1, 'float32', 9).dataSync() as Float32Array);
+      });
+      afterEach(() => model.dispose());
+
+      /** forwardOnHost's output, compared with forward's on the current parameters. */
+      function expectCurrentWeights(): void {
+        const onHost = model.forwardOnHost(x, 5, 2).output;
+        const expected = tf.tidy(() => model.forward(tf.tensor3d(x, [5, 2, 3])).output.dataSync() as Float32Array);
+        tf.tidy(() => expectClose(tf.tensor(onHost), tf.tensor(expected), FORWARD_TOLERANCE, 'output'));
+      }
+
+      test('loadStateDict', () => {
+        expectCurrentWeights();
+        const other = createManualModel(config, { seed: 5 });
+        model.loadStateDict(other.stateDict());
+        other.dispose();
+        expectCurrentWeights();
+      });
+
+      test('an optimizer step', () => {
+        expectCurrentWeights();
+        const optimizer = tf.train.sgd(0.5);
+        const input = tf.tensor3d(x, [5, 2, 3]);
+        trainStep(model, optimizer, ({ output }) => tf.sum(tf.square(output)) as tf.Scalar, input, input);
+        input.dispose();
+        optimizer.dispose();
+        expectCurrentWeights();
+      });
+
+      test('assign', () => {
+        expectCurrentWeights();
+        const weight = model.namedParameters().get('weight_hh_l1')!;
+        tf.tidy(() => weight.assign(tf.mul(weight, -2)));
+        expectCurrentWeights();
+      });
+    });
+  });
 });
+
+/** The stream's state as `RNNOutput`'s hN and cN, copied. */
+function stateCopies(stream: StreamingRNN): { hN: tf.Tensor; cN?: tf.Tensor } {
+  const [hN, cN] = ([] as tf.Tensor[]).concat(stream.state as tf.Tensor | tf.Tensor[]).map((state) => tf.clone(state));
+  return { hN, ...(cN && { cN }) };
+}

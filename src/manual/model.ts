@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
-import { ArgumentError } from '../errors';
+import { ArgumentError, ConfigError, ShapeError } from '../errors';
 import {
   ForwardOptions,
   InitialState,
@@ -16,6 +16,7 @@ import {
   toTimeMajor,
 } from '../shapes';
 import { Cell, cellFor } from './cells';
+import { HostForward } from './hostForward';
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
@@ -49,6 +50,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   private readonly parameters: Map<string, tf.Variable>;
   private readonly cell: Cell;
   private readonly lifecycle: Lifecycle;
+  private readonly host: HostForward;
 
   constructor(config: RNNConfig, options: ManualOptions = {}) {
     this.config = checkConfig(config);
@@ -63,6 +65,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     }
     this.loop = loop;
     this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
+    this.host = new HostForward(this.config, this.cell, this.parameters);
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -128,10 +131,56 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     });
   }
 
+  /**
+   * The forward pass on host arrays, with no tensor made: for small calls of a unidirectional
+   * model, where dispatching tf ops costs more than the arithmetic (one streamed step at batch
+   * 1). The same cells' host steps as the `'host'` loop, so PyTorch's numbers; weights are read
+   * off the backend once and again only after a parameter changed. No dropout (eval mode, or
+   * `dropout: 0`), no lengths.
+   * @param input `[L, N, H_in]`, time-major, flat.
+   * @param states one `[numLayers, N, F]` per carried state (h `H_out`, and c `H` for an
+   *   LSTM), flat; zeros when absent.
+   * @returns output `[L, N, H_out]` and the final states, flat and in the same layouts.
+   */
+  forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
+    this.lifecycle.check();
+    checkHostCall(this.config, this.cell, this.training, { input, seqLen, batchSize, states });
+    return this.host.run(input, seqLen, batchSize, states);
+  }
+
   /** Frees the parameters; every other method throws afterwards, and `dispose()` again does nothing. */
   dispose(): void {
     this.lifecycle.end(() => this.parameters.forEach((variable) => variable.dispose()));
   }
+}
+
+/** Checks a `forwardOnHost` call before any work. */
+function checkHostCall(
+  config: FullRNNConfig,
+  cell: Cell,
+  training: boolean,
+  { input, seqLen, batchSize, states }: { input: unknown; seqLen: number; batchSize: number; states?: unknown },
+): void {
+  if (config.bidirectional) throw new ConfigError('config.bidirectional', 'false for forwardOnHost (one direction)', 'true');
+  if (training && config.dropout > 0 && config.numLayers > 1) {
+    throw new ConfigError('training', 'false for forwardOnHost with dropout between layers (call eval())', 'true');
+  }
+  for (const [name, value] of [['seqLen', seqLen], ['batchSize', batchSize]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', String(value));
+  }
+  const expectFloats = (name: string, value: unknown, size: number) => {
+    if (!(value instanceof Float32Array) || value.length !== size) {
+      const actual = value instanceof Float32Array ? `${value.length} values` : value === null ? 'null' : typeof value;
+      throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
+    }
+  };
+  expectFloats('input', input, seqLen * batchSize * config.inputSize);
+  if (states === undefined) return;
+  const sizes = cell.stateSizes(config);
+  if (!Array.isArray(states) || states.length !== sizes.length) {
+    throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : typeof states);
+  }
+  states.forEach((state, i) => expectFloats(`states[${i}]`, state, config.numLayers * batchSize * sizes[i]));
 }
 
 /** PyTorch's `nn.RNN`: `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`cells/rnn.ts`). */

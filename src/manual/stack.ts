@@ -8,20 +8,26 @@ import { recur } from './recurrence';
 import { copyStep, wasmKernels } from './wasmSteps';
 import { dropoutBetweenLayers, unstackStates, zeroPaddedSteps } from '../shapes';
 
-/**
- * A direction's input projection `x_t W_ihᵀ + projection bias` for every step at once,
- * `[L, N, H_in]` → `[L, N, G·H]`, and the weights its steps use.
- */
-function prepareDirection(cell: Cell, input: tf.Tensor3D, weights: DirectionWeights): { projection: tf.Tensor3D; stepWeights: StepWeights } {
+/** A direction's weights as its steps use them, and the bias its input projection adds. */
+export function stepWeightsOf(cell: Cell, weights: DirectionWeights): { projectionBias?: tf.Tensor1D; stepWeights: StepWeights } {
   const biases = weights.biasIh && weights.biasHh ? cell.splitBias(weights.biasIh, weights.biasHh) : undefined;
   return {
-    projection: projectInputs(input, weights.weightIh, biases?.projectionBias),
+    projectionBias: biases?.projectionBias,
     stepWeights: {
       recurrentT: tf.transpose(weights.weightHh),
       hiddenBias: biases?.hiddenBias,
       projectionT: weights.weightHr && tf.transpose(weights.weightHr),
     },
   };
+}
+
+/**
+ * A direction's input projection `x_t W_ihᵀ + projection bias` for every step at once,
+ * `[L, N, H_in]` → `[L, N, G·H]`, and the weights its steps use.
+ */
+function prepareDirection(cell: Cell, input: tf.Tensor3D, weights: DirectionWeights): { projection: tf.Tensor3D; stepWeights: StepWeights } {
+  const { projectionBias, stepWeights } = stepWeightsOf(cell, weights);
+  return { projection: projectInputs(input, weights.weightIh, projectionBias), stepWeights };
 }
 
 /**

@@ -1,1 +1,1 @@
-export { StreamingRNN } from './streamingRNN';
+export { STREAM_HOST_MAX_MULTIPLY_ADDS, StreamingRNN } from './streamingRNN';

@@ -1,20 +1,50 @@
 import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
-import { InitialState, Lifecycle, RecurrentModel, checkInput, stateShapes } from '../shapes';
+import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
 
 /**
- * Runs a unidirectional model over a long sequence one chunk at a time: each chunk starts
- * from the state the previous one ended in, so the concatenated outputs equal one forward
- * pass over the whole sequence. Works with every hand-written model and twin (an LSTM
- * carries (h, c) from chunk to chunk); the model stays the caller's (not disposed here).
+ * Multiply-adds of a chunk (`L·N·Σ G·H·(H_in + H_out)` over the layers) up to which a
+ * hand-written model's chunk runs on host arrays (`forwardOnHost`) under `loop: 'auto'`: there
+ * a call's arithmetic costs less than dispatching its tf ops.
+ */
+export const STREAM_HOST_MAX_MULTIPLY_ADDS = 1 << 18;
+
+/** A model whose forward pass can also run on host arrays: the hand-written ones. */
+interface HostModel extends RecurrentModel {
+  loop: string;
+  forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] };
+}
+
+function hasHostForward(model: RecurrentModel): model is HostModel {
+  return typeof (model as Partial<HostModel>).forwardOnHost === 'function';
+}
+
+/** The states after the last chunk, on the host: one `[numLayers, N, F]` per carried state. */
+interface HostStates {
+  layout: SequenceLayout;
+  values: Float32Array[];
+}
+
+/**
+ * Runs a unidirectional model over a long sequence one chunk (or one step) at a time: each
+ * chunk starts from the state the previous one ended in, so the concatenated outputs equal
+ * one forward pass over the whole sequence. Works with every hand-written model and twin (an
+ * LSTM carries (h, c) from chunk to chunk); the model stays the caller's (not disposed here).
  *
  *     const stream = new StreamingRNN(model);
  *     const y1 = stream.push(x1);   // x1: [N, L1, H_in] (batchFirst), [L1, N, H_in] or [L1, H_in]
  *     const y2 = stream.push(x2);   // continues from stream.state
+ *     const y = stream.step(x);     // one step, Float32Array [N, H_in] → [N, H_out], no tensors
+ *
+ * The states are kept on the host, where a small step needs them: a hand-written model's
+ * small chunks and steps run on host arrays (`forwardOnHost`: a few µs at batch 1 where tf
+ * ops cost hundreds), larger ones through `forward`.
  */
 export class StreamingRNN {
-  /** h (and c for an LSTM) after the last chunk; undefined before the first. */
-  private states: tf.Tensor[] | undefined;
+  private states: HostStates | undefined;
+  /** `states` as tensors, made when `state` is read; owned by the stream. */
+  private stateTensors: tf.Tensor[] | undefined;
   private readonly lifecycle = new Lifecycle('stream', 'StreamingRNN');
 
   /** A reverse direction needs the whole sequence, so bidirectional models are rejected. */
@@ -37,7 +67,13 @@ export class StreamingRNN {
    * chunk (zeros then). Owned by the stream: read, don't dispose.
    */
   get state(): InitialState | undefined {
-    return this.states && asInitialState(this.states);
+    if (this.states === undefined) return undefined;
+    if (this.stateTensors === undefined) {
+      const shapes = stateShapes(this.model.config, this.states.layout);
+      const { values } = this.states;
+      this.stateTensors = values.map((state, i) => tf.keep(tf.tensor(state, shapes[i])));
+    }
+    return asInitialState(this.stateTensors);
   }
 
   /**
@@ -46,25 +82,61 @@ export class StreamingRNN {
    */
   push(chunk: tf.Tensor): tf.Tensor {
     this.lifecycle.check();
-    const layout = checkInput(this.model.config, chunk);
-    const expected = stateShapes(this.model.config, layout);
-    if (this.states !== undefined && this.states.some((state, i) => !tf.util.arraysEqual(state.shape, expected[i]))) {
-      throw new ShapeError(
-        'chunk',
-        `a chunk that continues the stream's state ${formatShape(this.states[0].shape)} (same batch, batched or not)`,
-        formatShape(chunk.shape),
-      );
+    const { config } = this.model;
+    const layout = checkInput(config, chunk);
+    this.checkContinues(layout, formatShape(chunk.shape));
+    if (!this.runsOnHost(layout)) {
+      const { output, hN, cN } = this.model.forward(chunk, this.state);
+      this.keepStates(layout, [hN, ...(cN ? [cN] : [])].map((state) => readAndDispose(state)));
+      return output;
     }
-    const { output, hN, cN } = this.model.forward(chunk, this.state);
-    this.replaceStates([hN, ...(cN ? [cN] : [])]);
-    return output;
+    const { seqLen, batchSize } = layout;
+    const batchFirst = layout.batched && config.batchFirst;
+    const input = chunk.dataSync() as Float32Array;
+    const result = (this.model as HostModel).forwardOnHost(
+      batchFirst ? swapLeadingAxes(input, batchSize, seqLen, config.inputSize) : input,
+      seqLen,
+      batchSize,
+      this.states?.values,
+    );
+    this.keepStates(layout, result.states);
+    const features = outputSize(config);
+    const output = batchFirst ? swapLeadingAxes(result.output, seqLen, batchSize, features) : result.output;
+    const shape = !layout.batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features];
+    return tf.tensor(output, shape);
+  }
+
+  /**
+   * Runs one step from the current state, without tensors: the live case (a frame, a sample
+   * at a time).
+   * @param input `[N, H_in]`, flat: this step of every sequence of the stream's batch.
+   * @returns `[N, H_out]`, flat: the last layer's output for this step.
+   */
+  step(input: Float32Array): Float32Array {
+    this.lifecycle.check();
+    const { config } = this.model;
+    if (!(input instanceof Float32Array) || input.length === 0 || input.length % config.inputSize !== 0) {
+      const actual = input instanceof Float32Array ? `${input.length} values` : input === null ? 'null' : typeof input;
+      throw new ShapeError('input', `a Float32Array [batch, ${config.inputSize}] of batch·${config.inputSize} values`, actual);
+    }
+    const batchSize = input.length / config.inputSize;
+    const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
+    this.checkContinues(layout, `[${batchSize}, ${config.inputSize}]`);
+    if (this.runsOnHost(layout)) {
+      const result = (this.model as HostModel).forwardOnHost(input, 1, batchSize, this.states?.values);
+      this.keepStates(layout, result.states);
+      return result.output;
+    }
+    const shape = !layout.batched ? [1, config.inputSize] : config.batchFirst ? [batchSize, 1, config.inputSize] : [1, batchSize, config.inputSize];
+    const output = tf.tidy(() => this.push(tf.tensor(input, shape)));
+    return readAndDispose(output);
   }
 
   /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
   reset(hx?: InitialState): void {
     this.lifecycle.check();
     if (hx === undefined) {
-      this.replaceStates(undefined);
+      this.keepStates(undefined);
       return;
     }
     const lstm = this.model.config.mode === 'LSTM';
@@ -73,18 +145,72 @@ export class StreamingRNN {
     if ((lstm && (!Array.isArray(hx) || hx.length !== 2)) || !states.every((state) => state instanceof tf.Tensor && !state.isDisposed)) {
       throw new ArgumentError('hx', expected, describe(hx));
     }
-    this.replaceStates(states.map((state) => tf.clone(state as tf.Tensor)));
+    const [h0] = states as tf.Tensor[];
+    const batched = h0.rank === 3;
+    const layout: SequenceLayout = { batched, batchSize: batched ? (h0.shape[1] as number) : 1, seqLen: 1 };
+    const shapes = stateShapes(this.model.config, layout);
+    (states as tf.Tensor[]).forEach((state, i) => {
+      if (!tf.util.arraysEqual(state.shape, shapes[i])) {
+        throw new ShapeError(i === 0 ? 'h0' : 'c0', `${formatShape(shapes[i])} [numLayers, batch, features]`, formatShape(state.shape));
+      }
+    });
+    this.keepStates(layout, (states as tf.Tensor[]).map((state) => Float32Array.from(state.dataSync() as Float32Array)));
   }
 
   /** Frees the state; the model is left alone. */
   dispose(): void {
-    this.lifecycle.end(() => this.replaceStates(undefined));
+    this.lifecycle.end(() => this.keepStates(undefined));
   }
 
-  private replaceStates(states: tf.Tensor[] | undefined): void {
-    if (this.states) tf.dispose(this.states);
-    this.states = states?.map((state) => tf.keep(state));
+  /** Whether a chunk of `layout` runs on host arrays: see `STREAM_HOST_MAX_MULTIPLY_ADDS`. */
+  private runsOnHost({ seqLen, batchSize }: SequenceLayout): boolean {
+    const { model } = this;
+    if (!hasHostForward(model) || model.loop === 'tensor') return false;
+    const { config } = model;
+    if (model.training && config.dropout > 0 && config.numLayers > 1) return false;
+    return model.loop === 'host' || seqLen * batchSize * multiplyAddsPerStep(config) <= STREAM_HOST_MAX_MULTIPLY_ADDS;
   }
+
+  /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */
+  private checkContinues(layout: SequenceLayout, shape: string): void {
+    const current = this.states?.layout;
+    if (current !== undefined && (current.batched !== layout.batched || current.batchSize !== layout.batchSize)) {
+      const stateShape = formatShape(stateShapes(this.model.config, current)[0]);
+      throw new ShapeError('chunk', `a chunk that continues the stream's state ${stateShape} (same batch, batched or not)`, shape);
+    }
+  }
+
+  private keepStates(layout?: SequenceLayout, values?: Float32Array[]): void {
+    if (this.stateTensors) tf.dispose(this.stateTensors);
+    this.stateTensors = undefined;
+    this.states = layout && values && { layout: { ...layout, seqLen: 1 }, values };
+  }
+}
+
+/** Multiply-adds of one step of one sequence through every layer: `Σ G·H·(H_in + H_out)` (+ `H·H_out` projections). */
+function multiplyAddsPerStep(config: FullRNNConfig): number {
+  const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
+  const projection = config.projSize * config.hiddenSize;
+  return Array.from({ length: config.numLayers }, (_, layer) => gateSize * (layerInputSize(config, layer) + outputSize(config)) + projection).reduce(
+    (sum, count) => sum + count,
+    0,
+  );
+}
+
+/** `[A, B, F]` flat as `[B, A, F]` flat. */
+function swapLeadingAxes(values: Float32Array, a: number, b: number, features: number): Float32Array {
+  const swapped = new Float32Array(values.length);
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) swapped.set(values.subarray((i * b + j) * features, (i * b + j + 1) * features), (j * a + i) * features);
+  }
+  return swapped;
+}
+
+/** A tensor's values, copied to the host; the tensor is disposed. */
+function readAndDispose(tensor: tf.Tensor): Float32Array {
+  const values = Float32Array.from(tensor.dataSync() as Float32Array);
+  tensor.dispose();
+  return values;
 }
 
 function asInitialState(states: tf.Tensor[]): InitialState {

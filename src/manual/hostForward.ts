@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig } from '../config';
+import { Cell } from './cells';
+import { directionWeights } from './parameters';
+import { stepWeightsOf } from './stack';
+
+/** One layer's weights on the host, as `HostForward` reads them. */
+interface HostLayer {
+  /** `W_ih` `[G·H, H_in]`, row-major. */
+  weightIh: Float32Array;
+  inputSize: number;
+  gateSize: number;
+  /** `[G·H]`: what the cell adds to every `x_t W_ihᵀ` (absent without biases). */
+  projectionBias?: Float32Array;
+  /** `W_hhᵀ` `[H_out, G·H]`. */
+  recurrentT: Float32Array;
+  hiddenBias?: Float32Array;
+  projectionT?: Float32Array;
+}
+
+/** A tensor's values, copied off the backend. */
+function hostCopy(tensor: tf.Tensor | undefined): Float32Array | undefined {
+  return tensor && Float32Array.from(tensor.dataSync() as Float32Array);
+}
+
+/**
+ * A unidirectional model's forward pass on host arrays, for calls too small to pay for tf ops
+ * (a streamed step at batch 1 costs a few µs of arithmetic and far more in engine dispatch):
+ * each layer projects its input `x_t W_ihᵀ + projection bias` (sums in double precision) and
+ * runs its cell's host steps (`Cell.stepsOnHost`), the same steps the `'host'` loop runs. The
+ * weights are read off the backend once, as the steps use them, and read again only when a
+ * parameter has changed: `assign` (which `loadStateDict` and every optimizer use) gives a
+ * variable new data.
+ */
+export class HostForward {
+  private cached?: { dataIds: object[]; layers: HostLayer[] };
+
+  constructor(
+    private readonly config: FullRNNConfig,
+    private readonly cell: Cell,
+    private readonly parameters: ReadonlyMap<string, tf.Variable>,
+  ) {}
+
+  /**
+   * @param input `[L, N, H_in]`, time-major, flat.
+   * @param states one `[numLayers, N, F]` per carried state (h, and c for an LSTM), flat; zeros when absent.
+   * @returns output `[L, N, H_out]` and the final states, as `runLayers` gives them.
+   */
+  run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
+    const sizes = this.cell.stateSizes(this.config);
+    const initial = states ?? sizes.map((size) => new Float32Array(this.config.numLayers * batchSize * size));
+    const finalStates = sizes.map((size) => new Float32Array(this.config.numLayers * batchSize * size));
+    let layerInput = input;
+    this.layers().forEach((layer, index) => {
+      const slices = sizes.map((size) => [index * batchSize * size, (index + 1) * batchSize * size]);
+      const sequences = this.cell.stepsOnHost!({
+        dims: { seqLen, batchSize, hiddenSize: sizes[0] },
+        projection: project(layerInput, seqLen * batchSize, layer),
+        initial: initial.map((state, i) => state.subarray(slices[i][0], slices[i][1])),
+        recurrentT: layer.recurrentT,
+        hiddenBias: layer.hiddenBias,
+        projectionT: layer.projectionT,
+        reverse: false,
+      });
+      sequences.forEach((sequence, i) => finalStates[i].set(sequence.subarray(sequence.length - batchSize * sizes[i]), slices[i][0]));
+      layerInput = sequences[0];
+    });
+    return { output: layerInput, states: finalStates };
+  }
+
+  /** The layers' weights on the host, read again when a parameter's data has changed. */
+  private layers(): HostLayer[] {
+    const dataIds = [...this.parameters.values()].map((variable) => variable.dataId);
+    if (this.cached && this.cached.dataIds.every((dataId, i) => dataId === dataIds[i])) return this.cached.layers;
+    let layers: HostLayer[] = [];
+    tf.tidy(() => {
+      layers = Array.from({ length: this.config.numLayers }, (_, layer): HostLayer => {
+        const weights = directionWeights(this.parameters, this.config, layer, 0);
+        const { projectionBias, stepWeights } = stepWeightsOf(this.cell, weights);
+        const [gateSize, inputSize] = weights.weightIh.shape;
+        return {
+          weightIh: hostCopy(weights.weightIh)!,
+          inputSize,
+          gateSize,
+          projectionBias: hostCopy(projectionBias),
+          recurrentT: hostCopy(stepWeights.recurrentT)!,
+          hiddenBias: hostCopy(stepWeights.hiddenBias),
+          projectionT: hostCopy(stepWeights.projectionT),
+        };
+      });
+    });
+    this.cached = { dataIds, layers };
+    return layers;
+  }
+}
+
+/** `x W_ihᵀ + projection bias` for `rows` rows of `x` `[rows, H_in]` → `[rows, G·H]`, summed in double precision. */
+function project(x: Float32Array, rows: number, { weightIh, inputSize, gateSize, projectionBias }: HostLayer): Float32Array {
+  const projection = new Float32Array(rows * gateSize);
+  for (let r = 0; r < rows; r++) {
+    const row = r * inputSize;
+    for (let j = 0; j < gateSize; j++) {
+      const weights = j * inputSize;
+      let sum = projectionBias === undefined ? 0 : projectionBias[j];
+      for (let k = 0; k < inputSize; k++) sum += x[row + k] * weightIh[weights + k];
+      projection[r * gateSize + j] = sum;
+    }
+  }
+  return projection;
+}
