@@ -12,10 +12,11 @@ interface HostLayer {
   gateSize: number;
   /** `[G·H]`: what the cell adds to every `x_t W_ihᵀ` (absent without biases). */
   projectionBias?: Float32Array;
-  /** `W_hhᵀ` `[H_out, G·H]`. */
-  recurrentT: Float32Array;
+  /** `W_hh` `[G·H, H_out]`. */
+  weightHh: Float32Array;
   hiddenBias?: Float32Array;
-  projectionT?: Float32Array;
+  /** `W_hr` `[H_out, H]`. */
+  weightHr?: Float32Array;
 }
 
 /** A tensor's values, copied off the backend. */
@@ -57,9 +58,9 @@ export class HostForward {
         dims: { seqLen, batchSize, hiddenSize: sizes[0] },
         projection: project(layerInput, seqLen * batchSize, layer),
         initial: initial.map((state, i) => state.subarray(slices[i][0], slices[i][1])),
-        recurrentT: layer.recurrentT,
+        weightHh: layer.weightHh,
         hiddenBias: layer.hiddenBias,
-        projectionT: layer.projectionT,
+        weightHr: layer.weightHr,
         reverse: false,
       });
       sequences.forEach((sequence, i) => finalStates[i].set(sequence.subarray(sequence.length - batchSize * sizes[i]), slices[i][0]));
@@ -83,9 +84,9 @@ export class HostForward {
           inputSize,
           gateSize,
           projectionBias: hostCopy(projectionBias),
-          recurrentT: hostCopy(stepWeights.recurrentT)!,
+          weightHh: hostCopy(weights.weightHh)!,
           hiddenBias: hostCopy(stepWeights.hiddenBias),
-          projectionT: hostCopy(stepWeights.projectionT),
+          weightHr: hostCopy(weights.weightHr),
         };
       });
     });

@@ -37,18 +37,39 @@ export interface SequenceDims {
 }
 
 /**
+ * Adds one row of `h Wᵀ` to `sums`: `sums[j] += Σ_k h[row + k]·W[j, k]` for every row j of
+ * `weights` `[rows, columns]` (row-major), summed in double precision in the order of k. A dot
+ * product per j, so the running sum stays in a register.
+ */
+export function addRowTimesWeightsT(sums: Float64Array, h: Float32Array, row: number, weights: Float32Array, rows: number, columns: number): void {
+  for (let j = 0; j < rows; j++) {
+    const start = j * columns;
+    let sum = sums[j];
+    for (let k = 0; k < columns; k++) sum += h[row + k] * weights[start + k];
+    sums[j] = sum;
+  }
+}
+
+/** `[rows, columns]` flat as `[columns, rows]` flat. */
+export function transposeOnHost(values: Float32Array, rows: number, columns: number): Float32Array {
+  const transposed = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) transposed[c * rows + r] = values[r * columns + c];
+  return transposed;
+}
+
+/**
  * `recur`'s forward pass on host arrays, `h_t = act(xProj_t + h_{t−1} W_hhᵀ)`, for steps too
  * small to pay for tf ops. Sums in double precision and stores each state as float32.
  * With `lengths`, row b keeps its state at steps `t ≥ lengths[b]`, as the tensor loop does.
  *
  * @param projection `[L, N, H]` flat. @param initial `[N, H]` flat.
- * @param weightHhT `[H, H]` flat (`W_hhᵀ`: row k holds the weights of `h_{t−1}[k]`).
+ * @param weightHh `[H, H]` flat (`W_hh`, row-major).
  * @returns `[L, N, H]` flat: the state after every step, in time order.
  */
 export function recurOnHost(
   projection: Float32Array,
   initial: Float32Array,
-  weightHhT: Float32Array,
+  weightHh: Float32Array,
   { seqLen, batchSize, hiddenSize }: SequenceDims,
   nonlinearity: Nonlinearity,
   reverse: boolean,
@@ -67,11 +88,7 @@ export function recurOnHost(
         continue;
       }
       for (let j = 0; j < hiddenSize; j++) sum[j] = projection[t * stepSize + row + j];
-      for (let k = 0; k < hiddenSize; k++) {
-        const h = previous[row + k];
-        const weights = k * hiddenSize;
-        for (let j = 0; j < hiddenSize; j++) sum[j] += h * weightHhT[weights + j];
-      }
+      addRowTimesWeightsT(sum, previous, row, weightHh, hiddenSize, hiddenSize);
       for (let j = 0; j < hiddenSize; j++) {
         state[row + j] = nonlinearity === 'tanh' ? Math.tanh(sum[j]) : Math.max(sum[j], 0);
       }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Cell, StepWeights } from './cells/cell';
-import { StepLoop, runsOnHost } from './hostLoop';
+import { StepLoop, runsOnHost, transposeOnHost } from './hostLoop';
 import { readingOrder, splitSteps } from './hostSteps';
 import { transposedProduct } from './transposedProduct';
 import { wasmKernels } from './wasmSteps';
@@ -107,13 +107,14 @@ function forwardStates(
   const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
   if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
     const sizes = initial.map((state) => state.shape[1]);
+    const transposed = (tensor: tf.Tensor2D) => transposeOnHost(tensor.dataSync() as Float32Array, tensor.shape[0], tensor.shape[1]);
     const states = cell.stepsOnHost({
       dims: { seqLen, batchSize, hiddenSize: sizes[0] },
       projection: projection.dataSync() as Float32Array,
       initial: initial.map((state) => state.dataSync() as Float32Array),
-      recurrentT: weights.recurrentT.dataSync() as Float32Array,
+      weightHh: transposed(weights.recurrentT),
       hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
-      projectionT: weights.projectionT?.dataSync() as Float32Array | undefined,
+      weightHr: weights.projectionT && transposed(weights.projectionT),
       reverse,
       lengths,
     });

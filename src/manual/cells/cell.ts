@@ -47,16 +47,19 @@ export interface StepWeights {
   projectionT?: tf.Tensor2D;
 }
 
-/** What the host loop reads: flat arrays of the tensors of `StepWeights` and the sequence. */
+/** What the host loop reads: the sequence and the weights, flat and row-major. */
 export interface HostSteps {
+  /** `hiddenSize` is h's size, `H_out`. */
   dims: SequenceDims;
   /** `[L, N, G·H]`. */
   projection: Float32Array;
   /** One `[N, F]` per state. */
   initial: Float32Array[];
-  recurrentT: Float32Array;
+  /** `W_hh` `[G·H, H_out]` (not transposed: each gate's sum is a dot product with a row). */
+  weightHh: Float32Array;
   hiddenBias?: Float32Array;
-  projectionT?: Float32Array;
+  /** `W_hr` `[H_out, H]` (LSTM with `projSize`). */
+  weightHr?: Float32Array;
   reverse: boolean;
   lengths?: Int32Array;
 }

@@ -1,3 +1,4 @@
+import { addRowTimesWeightsT } from '../hostLoop';
 import { readingOrder } from '../hostSteps';
 import { HostSteps } from './cell';
 
@@ -9,7 +10,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
  * `t ≥ lengths[b]`.
  * @returns h `[L, N, H]`, flat.
  */
-export function gruStepsOnHost({ dims, projection, initial, recurrentT, hiddenBias, reverse, lengths }: HostSteps): Float32Array[] {
+export function gruStepsOnHost({ dims, projection, initial, weightHh, hiddenBias, reverse, lengths }: HostSteps): Float32Array[] {
   const { seqLen, batchSize, hiddenSize } = dims;
   const gateSize = 3 * hiddenSize;
   const stepSize = batchSize * hiddenSize;
@@ -25,11 +26,7 @@ export function gruStepsOnHost({ dims, projection, initial, recurrentT, hiddenBi
         continue;
       }
       recurrent.fill(0);
-      for (let k = 0; k < hiddenSize; k++) {
-        const h = previous[row + k];
-        const weights = k * gateSize;
-        for (let j = 0; j < gateSize; j++) recurrent[j] += h * recurrentT[weights + j];
-      }
+      addRowTimesWeightsT(recurrent, previous, row, weightHh, gateSize, hiddenSize);
       const projectionRow = (t * batchSize + b) * gateSize;
       for (let j = 0; j < hiddenSize; j++) {
         const reset = sigmoid(projection[projectionRow + j] + recurrent[j]);

@@ -1,3 +1,4 @@
+import { addRowTimesWeightsT } from '../hostLoop';
 import { readingOrder } from '../hostSteps';
 import { HostSteps } from './cell';
 
@@ -9,7 +10,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
  * row b keeps both states at steps `t ≥ lengths[b]`.
  * @returns h `[L, N, H_out]` and c `[L, N, H]`, flat.
  */
-export function lstmStepsOnHost({ dims, projection, initial, recurrentT, projectionT, reverse, lengths }: HostSteps): Float32Array[] {
+export function lstmStepsOnHost({ dims, projection, initial, weightHh, weightHr, reverse, lengths }: HostSteps): Float32Array[] {
   const { seqLen, batchSize, hiddenSize: outSize } = dims;
   const gateSize = projection.length / (seqLen * batchSize);
   const cellSize = gateSize / 4;
@@ -30,23 +31,19 @@ export function lstmStepsOnHost({ dims, projection, initial, recurrentT, project
       }
       const projectionRow = (t * batchSize + b) * gateSize;
       for (let j = 0; j < gateSize; j++) sum[j] = projection[projectionRow + j];
-      for (let k = 0; k < outSize; k++) {
-        const h = previousHidden[hiddenRow + k];
-        const weights = k * gateSize;
-        for (let j = 0; j < gateSize; j++) sum[j] += h * recurrentT[weights + j];
-      }
+      addRowTimesWeightsT(sum, previousHidden, hiddenRow, weightHh, gateSize, outSize);
       for (let j = 0; j < cellSize; j++) {
         const cell = sigmoid(sum[cellSize + j]) * previousCells[cellRow + j] + sigmoid(sum[j]) * Math.tanh(sum[2 * cellSize + j]);
         cellStep[cellRow + j] = cell;
         unprojected[j] = sigmoid(sum[3 * cellSize + j]) * Math.tanh(cellStep[cellRow + j]);
       }
       for (let k = 0; k < outSize; k++) {
-        if (projectionT === undefined) {
+        if (weightHr === undefined) {
           hiddenStep[hiddenRow + k] = unprojected[k];
           continue;
         }
         let projected = 0;
-        for (let j = 0; j < cellSize; j++) projected += unprojected[j] * projectionT[j * outSize + k];
+        for (let j = 0; j < cellSize; j++) projected += unprojected[j] * weightHr[k * cellSize + j];
         hiddenStep[hiddenRow + k] = projected;
       }
     }

@@ -18,8 +18,8 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
     stateSizes: (config) => [config.hiddenSize],
     splitBias: (biasIh, biasHh) => ({ projectionBias: tf.add(biasIh, biasHh) }),
     step: (projection, [previous], { recurrentT }) => [activation(tf.add(projection, tf.matMul(previous, recurrentT)))],
-    stepsOnHost: ({ dims, projection, initial, recurrentT, reverse, lengths }) => [
-      recurOnHost(projection, initial[0], recurrentT, dims, nonlinearity, reverse, lengths),
+    stepsOnHost: ({ dims, projection, initial, weightHh, reverse, lengths }) => [
+      recurOnHost(projection, initial[0], weightHh, dims, nonlinearity, reverse, lengths),
     ],
     stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [
       statesOnWasm(kernels, projection, initial, recurrentT, { nonlinearity, ...options }),
