@@ -116,7 +116,7 @@ describe('info', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines.slice(0, 4)).toEqual([
       `weights: ${WEIGHTS} (safetensors)`,
-      'inferred from the weights: input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True',
+      'inferred from the weights: nn.RNN(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True)',
       'config: none recorded (nonlinearity, batch_first and dropout need --config to run)',
       'parameters:',
     ]);
