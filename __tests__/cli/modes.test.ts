@@ -1,4 +1,5 @@
 import { join } from 'path';
+import * as tf from '@tensorflow/tfjs';
 import { availableBackends, initBackend } from '../../src/backend';
 import { HostArray } from '../../src/formats';
 import { FIXTURES, expectArraysClose, makeTempDir, readNpy, removeTempDir, runCli, writeNpy } from './helpers';
@@ -107,6 +108,22 @@ describe.each(availableBackends())('every mode against PyTorch on %s', (backend)
     for (const name of ['output', 'h_n', 'c_n']) {
       expectArraysClose(await readNpy(join(dir, `${name}.npy`)), firstSequence(await readNpy(join(fixture, `${name}.npy`))), name);
     }
+  });
+
+  it('leaves no tensor behind: LSTM run (both implementations, c0 and c_n), check, convert, runs from its tfjs model', async () => {
+    const modeCase = CASES[1];
+    const sequences = [...base, ...fixtureFlags(modeCase), '--batch-size', '3'];
+    const tfjs = join(dir, 'tfjs');
+    const succeed = async (argv: string[]) => expect((await runCli(argv)).code).toBe(0);
+    await succeed(['run', ...sequences, '--output', join(dir, 'warm.npy')]);
+    const before = tf.memory().numTensors;
+    for (const impl of ['manual', 'layers']) await succeed(['run', ...sequences, '--impl', impl, '--output', join(dir, `${impl}.npy`), '--cn', join(dir, `${impl}-cn.npy`)]);
+    await succeed(['check', ...sequences]);
+    const fixture = join(FIXTURES, modeCase.name);
+    await succeed(['convert', '--weights', join(fixture, 'weights.safetensors'), '--config', join(fixture, 'config.json'), '--to', 'tfjs', tfjs]);
+    await succeed(['run', ...base, '--weights', join(tfjs, 'model.json'), '--input', join(fixture, 'input.npy'), '--output', join(dir, 'tfjs.npy')]);
+    await succeed(['info', '--weights', join(tfjs, 'model.json')]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
