@@ -153,3 +153,14 @@ describe('info for every mode', () => {
     expect(stdout).toContain('parameter count: 810\n');
   });
 });
+
+describe('help for every mode', () => {
+  it.each([
+    ['run', ['--c0 C0', '--cn CN', 'nn.LSTM', 'proj_size', 'mode']],
+    ['check', ['--c0 C0', '--expected-cn E3']],
+  ])('%s --help names the LSTM flags and the config keys', async (command, texts) => {
+    const { code, stdout } = await runCli([command, '--help']);
+    expect(code).toBe(0);
+    texts.forEach((text) => expect(stdout).toContain(text));
+  });
+});
