@@ -106,8 +106,8 @@ function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: FullRNNCon
 
 /**
  * Opens and checks everything a run reads, before any work: backend, weights and config, the
- * state flags against the mode, the input's shape, h0's and c0's shapes, lengths, shard. Every problem is an error naming its file or flag;
- * notices (fewer workers than asked for) go to `stderr`.
+ * state flags against the mode, the input's shape, h0's and c0's shapes, lengths, shard. Every
+ * problem is an error naming its file or flag; notices (fewer workers than asked for) go to `stderr`.
  */
 export async function openSequenceJob(values: FlagValues, stderr: TextSink): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
