@@ -16,11 +16,18 @@ against the genuine formats rather than against the project's own writers:
   ``h0.npy``, and PyTorch's ``output.npy`` / ``h_n.npy`` for them in eval mode; and the
   same run with variable lengths: ``lengths.npy`` (int64), ``packed_output.npy``,
   ``packed_h_n.npy`` (through ``pack_padded_sequence(..., enforce_sorted=False)``).
+* ``lstm/``, ``lstm_proj/``, ``gru/``: the same for an ``nn.LSTM`` (2 layers, bidirectional,
+  time-major; its ``config.json`` carries ``"mode": "LSTM"``), an ``nn.LSTM`` with
+  ``proj_size=2`` (batch_first) and an ``nn.GRU`` (batch_first), whose ``config.json`` are
+  their constructor arguments without a mode; each seeded with ``crc32(name)``. The LSTMs add
+  ``c0.npy``, ``c_n.npy`` and ``packed_c_n.npy``.
 
 The tests never run Python. Rerun only when the set of files changes, and commit the result:
 
     /usr/bin/python3 scripts/make_cli_fixtures.py [--out DIR]
 
+OpenBLAS picks its kernels by CPU and they round differently, so the script pins
+``OPENBLAS_CORETYPE=Haswell`` unless the variable is set, as ``make_fixtures.py`` does.
 The .npy and safetensors files are byte-for-byte reproducible; the .npz archives carry the
 zip entries' timestamps, so they differ from run to run in those bytes only.
 """
@@ -29,13 +36,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import struct
+import zlib
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+# Before numpy / torch load OpenBLAS, which reads it once (see the docstring).
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "fixtures" / "cli"
@@ -52,6 +64,13 @@ CONFIG = {
 }
 BATCH, SEQ = 4, 6
 LENGTHS = [6, 2, 5, 1]
+
+# nn.LSTM / nn.GRU models of the other modes: (module, constructor arguments, config.json).
+MODE_MODELS = {
+    "lstm": (nn.LSTM, {"input_size": 3, "hidden_size": 5, "num_layers": 2, "batch_first": False, "bidirectional": True}, {"mode": "LSTM"}),
+    "lstm_proj": (nn.LSTM, {"input_size": 3, "hidden_size": 5, "num_layers": 2, "batch_first": True, "bidirectional": True, "proj_size": 2}, {}),
+    "gru": (nn.GRU, {"input_size": 3, "hidden_size": 5, "num_layers": 2, "batch_first": True, "bidirectional": True}, {}),
+}
 
 
 def write_safetensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
@@ -125,6 +144,44 @@ def make_model(out: Path) -> None:
     np.save(out / "lengths.npy", lengths.numpy())
 
 
+def make_mode_model(out: Path, name: str) -> None:
+    """A model of ``MODE_MODELS``: config, weights, input, initial states and PyTorch's outputs, plain and packed."""
+    module, args, extra = MODE_MODELS[name]
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(zlib.crc32(name.encode()) & 0x7FFFFFFF)
+    model = module(**args).eval()
+    is_lstm = module is nn.LSTM
+    states = (2 if args["bidirectional"] else 1) * args["num_layers"]
+    x = torch.randn(*((BATCH, SEQ) if args["batch_first"] else (SEQ, BATCH)), args["input_size"])
+    h0 = torch.randn(states, BATCH, args.get("proj_size") or args["hidden_size"])
+    c0 = torch.randn(states, BATCH, args["hidden_size"])
+    hx = (h0, c0) if is_lstm else h0
+    lengths = torch.tensor(LENGTHS, dtype=torch.int64)
+    with torch.no_grad():
+        output, final = model(x, hx)
+        packed = pack_padded_sequence(x, lengths, batch_first=args["batch_first"], enforce_sorted=False)
+        packed_output, packed_final = model(packed, hx)
+        packed_output, _ = pad_packed_sequence(packed_output, batch_first=args["batch_first"], total_length=SEQ)
+    (out / "config.json").write_text(json.dumps({**extra, **args}, indent=2) + "\n")
+    write_safetensors(out / "weights.safetensors", dict(model.state_dict()), {"format": "pt"})
+    (h_n, c_n), (packed_h_n, packed_c_n) = (final, packed_final) if is_lstm else ((final, None), (packed_final, None))
+    arrays = {
+        "input": x,
+        "h0": h0,
+        "c0": c0 if is_lstm else None,
+        "output": output,
+        "h_n": h_n,
+        "c_n": c_n,
+        "packed_output": packed_output,
+        "packed_h_n": packed_h_n,
+        "packed_c_n": packed_c_n,
+    }
+    for key, tensor in arrays.items():
+        if tensor is not None:
+            np.save(out / f"{key}.npy", tensor.numpy().astype(np.float32))
+    np.save(out / "lengths.npy", lengths.numpy())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -133,6 +190,8 @@ def main() -> None:
     make_npy(out / "npy")
     make_npz(out / "npz")
     make_model(out / "model")
+    for name in MODE_MODELS:
+        make_mode_model(out / name, name)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { FORWARD_TOLERANCE, compareArrays } from '../../src/compare';
 import { loadStateDict, parseSafetensors } from '../../src/formats';
-import { FIXTURES, listDir, makeTempDir, readNpy, removeTempDir, runCli } from './helpers';
+import { FIXTURES, expectArraysClose, listDir, makeTempDir, readNpy, removeTempDir, runCli } from './helpers';
 
 const MODEL = join(FIXTURES, 'model');
 const WEIGHTS = join(MODEL, 'weights.safetensors');
@@ -86,6 +86,125 @@ describe('convert --to tfjs', () => {
   });
 });
 
+/** The fixtures of nn.LSTM and nn.GRU (`make_cli_fixtures.py`): their recorded arguments and the Keras class of their layers. */
+const MODE_CASES = [
+  {
+    name: 'lstm',
+    args: { mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, bias: true, batch_first: false, dropout: 0, bidirectional: true, proj_size: 0 },
+    layerClass: 'LSTM',
+  },
+  {
+    name: 'lstm_proj',
+    args: { mode: 'LSTM', input_size: 3, hidden_size: 5, num_layers: 2, bias: true, batch_first: true, dropout: 0, bidirectional: true, proj_size: 2 },
+    layerClass: 'LSTMProjection',
+  },
+  {
+    name: 'gru',
+    args: { mode: 'GRU', input_size: 3, hidden_size: 5, num_layers: 2, bias: true, batch_first: true, dropout: 0, bidirectional: true },
+    layerClass: 'GRU',
+  },
+];
+
+describe.each(MODE_CASES)('convert the $layerClass model $name', ({ name, args, layerClass }) => {
+  const fixture = join(FIXTURES, name);
+  const weights = join(fixture, 'weights.safetensors');
+  const config = join(fixture, 'config.json');
+  const lstm = args.mode === 'LSTM';
+  const states = ['--h0', join(fixture, 'h0.npy'), ...(lstm ? ['--c0', join(fixture, 'c0.npy')] : [])];
+  /** `run` of `from` on the fixture (with its states unless `withStates` is false); returns the paths of output, h_n and (LSTM) c_n. */
+  const runPaths = async (from: string, extra: string[] = [], withStates = true): Promise<string[]> => {
+    const out = join(dir, `run-${Math.random().toString(36).slice(2)}`);
+    const paths = [`${out}.out.npy`, `${out}.hn.npy`, ...(lstm ? [`${out}.cn.npy`] : [])];
+    const outputs = paths.flatMap((path, index) => [['--output', '--hn', '--cn'][index], path]);
+    const result = await runCli(['run', '--workers', '1', '--weights', from, '--input', join(fixture, 'input.npy'), ...(withStates ? states : []), ...outputs, ...extra]);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: expect.stringMatching(/^4 sequences/) });
+    return paths;
+  };
+  /** The bytes of every output of `runPaths`. */
+  const runFiles = async (from: string, extra: string[] = []): Promise<Buffer[]> => Promise.all((await runPaths(from, extra)).map((path) => fs.readFile(path)));
+  const expectedFlags = ['--expected-output', join(fixture, 'output.npy'), '--expected-hn', join(fixture, 'h_n.npy'), ...(lstm ? ['--expected-cn', join(fixture, 'c_n.npy')] : [])];
+
+  it('--to tfjs writes a model tf.loadLayersModel reads, of the twin\'s Keras layers, computing what run does', async () => {
+    expect((await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', join(dir, 'tfjs')])).code).toBe(0);
+    const model = await tf.loadLayersModel(readModelFiles(join(dir, 'tfjs', 'model.json')));
+    expect(model.getUserDefinedMetadata()).toEqual({ 'nn.RNN': args });
+    expect(model.layers.map((layer) => [layer.name, (layer.getConfig().layer as { className: string } | undefined)?.className])).toEqual([
+      ['input', undefined],
+      ['bidirectional_l0', layerClass],
+      ['bidirectional_l1', layerClass],
+    ]);
+
+    // Keras's outputs: the sequence, then per layer and direction h (and c); batch-major in and out.
+    const paths = await runPaths(weights, ['--config', config], false);
+    const input = await readNpy(join(fixture, 'input.npy'));
+    const x = tf.tensor(input.data, input.shape);
+    const [sequence, ...finalStates] = model.predict(args.batch_first ? x : tf.transpose(x, [1, 0, 2])) as tf.Tensor[];
+    const statesPerDirection = lstm ? 2 : 1;
+    const stacked = (offset: number) => tf.stack(finalStates.filter((_, index) => index % statesPerDirection === offset));
+    const predicted = [args.batch_first ? sequence : tf.transpose(sequence, [1, 0, 2]), stacked(0), ...(lstm ? [stacked(1)] : [])];
+    for (const [index, path] of paths.entries()) {
+      const tensor = predicted[index];
+      expectArraysClose({ shape: tensor.shape, data: tensor.dataSync() as Float32Array }, await readNpy(path), `predicted ${['output', 'h_n', 'c_n'][index]}`);
+    }
+    tf.dispose([x, sequence, ...finalStates, ...predicted]);
+    model.dispose();
+  });
+
+  it('runs from model.json with no --config: the same bytes as from the state dict, and PyTorch\'s numbers', async () => {
+    await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', join(dir, 'model.json')]);
+    expect(await runFiles(join(dir, 'model.json'))).toEqual(await runFiles(weights, ['--config', config]));
+    const check = await runCli(['check', '--workers', '1', '--weights', join(dir, 'model.json'), '--input', join(fixture, 'input.npy'), ...states, ...expectedFlags]);
+    expect(check.code).toBe(0);
+  });
+
+  it('converts there and back to a state dict with the same outputs', async () => {
+    await runCli(['convert', '--weights', weights, '--config', config, '--to', 'tfjs', join(dir, 'tfjs')]);
+    const back = join(dir, 'back.safetensors');
+    expect((await runCli(['convert', '--weights', join(dir, 'tfjs', 'model.json'), '--to', 'safetensors', back])).code).toBe(0);
+    expect(JSON.parse(parseSafetensors(new Uint8Array(await fs.readFile(back))).metadata['nn.RNN'])).toEqual(args);
+    expect(await runFiles(back)).toEqual(await runFiles(weights, ['--config', config]));
+  });
+
+  it.each(['safetensors', 'json'])('--to %s records the mode in the config, so runs need no --config', async (format) => {
+    const out = join(dir, `w.${format}`);
+    expect((await runCli(['convert', '--weights', weights, '--config', config, '--to', format, out])).code).toBe(0);
+    const metadata = format === 'safetensors' ? parseSafetensors(new Uint8Array(await fs.readFile(out))).metadata : JSON.parse(await fs.readFile(out, 'utf8')).__metadata__;
+    expect(JSON.parse(metadata['nn.RNN'])).toEqual(args);
+    expect(await runFiles(out)).toEqual(await runFiles(weights, ['--config', config]));
+  });
+});
+
+describe('tfjs models of an LSTM, edited', () => {
+  const fixture = join(FIXTURES, 'lstm_proj');
+  const convert = async (): Promise<{ path: string; json: { modelTopology: unknown; userDefinedMetadata: Record<string, Record<string, unknown>> } }> => {
+    await runCli(['convert', '--weights', join(fixture, 'weights.safetensors'), '--config', join(fixture, 'config.json'), '--to', 'tfjs', dir]);
+    const path = join(dir, 'model.json');
+    return { path, json: JSON.parse(await fs.readFile(path, 'utf8')) };
+  };
+  const run = (weights: string) => runCli(['run', '--workers', '1', '--weights', weights, '--input', join(fixture, 'input.npy'), '--output', join(dir, `out-${Math.random()}.npy`)]);
+
+  it('take mode and proj_size from the layer classes when the recorded arguments lack them', async () => {
+    const { path, json } = await convert();
+    const { mode: _mode, proj_size: _projSize, ...rest } = json.userDefinedMetadata['nn.RNN'];
+    await fs.writeFile(path, JSON.stringify({ ...json, userDefinedMetadata: { 'nn.RNN': rest } }));
+    expect((await run(path)).code).toBe(0);
+    expect((await runCli(['info', '--weights', path])).stdout).toContain('config: nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bias=True, batch_first=True, dropout=0.0, bidirectional=True, proj_size=2) from');
+  });
+
+  it('refuse a layer that would not compute nn.LSTM (hard sigmoid gates), naming it', async () => {
+    const { path, json } = await convert();
+    await fs.writeFile(path, JSON.stringify(json).replace(/"recurrent_activation":"sigmoid"/g, '"recurrent_activation":"hard_sigmoid"'));
+    const before = await listDir(dir);
+    const { code, stderr } = await run(path);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `tfjs-rnn run: ${path}: bidirectional_l0: expected LSTMProjection, activation 'tanh', recurrentActivation 'sigmoid', useBias true, projectionUnits 2, ` +
+        `got LSTMProjection, activation 'tanh', recurrentActivation 'hardSigmoid', useBias true, projectionUnits 2\n`,
+    );
+    expect(await listDir(dir)).toEqual(before);
+  });
+});
+
 describe('convert between state dict files', () => {
   it.each(['safetensors', 'json'])('--to %s keeps every tensor and records the config, so runs need no --config', async (format) => {
     const out = join(dir, `w.${format}`);
@@ -116,7 +235,7 @@ describe('info', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines.slice(0, 4)).toEqual([
       `weights: ${WEIGHTS} (safetensors)`,
-      'inferred from the weights: input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True',
+      'inferred from the weights: nn.RNN(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True)',
       'config: none recorded (nonlinearity, batch_first and dropout need --config to run)',
       'parameters:',
     ]);

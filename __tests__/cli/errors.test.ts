@@ -267,7 +267,7 @@ describe('shapes', () => {
 
   it('rejects an h0 of the wrong shape', async () => {
     const h0 = await writeNpy(dir, 'h0.npy', sequenceArray([1, 3, 4]));
-    await expectRejected(runArgs({ h0 }), `tfjs-rnn run: ${h0}: expected [1, 4, 4] [D·num_layers, batch, hidden_size], got [1, 3, 4]`);
+    await expectRejected(runArgs({ h0 }), `tfjs-rnn run: --h0 ${h0}: expected [1, 4, 4] [D·num_layers, batch, hidden_size], got [1, 3, 4]`);
   });
 
   it('rejects lengths that do not fit the input', async () => {
@@ -277,6 +277,77 @@ describe('shapes', () => {
     await writeJson(dir, 'lengths.json', [5, 5]);
     await expectRejected(runArgs({ lengths }), `tfjs-rnn run: ${lengths}: lengths: expected 4 lengths (one per batch element), got 2 lengths`);
     await fs.rm(lengths);
+  });
+});
+
+describe('states of the mode', () => {
+  const lstm = join(FIXTURES, 'lstm');
+  const lstmProj = join(FIXTURES, 'lstm_proj');
+  const gru = join(FIXTURES, 'gru');
+  /** `command` on a fixture model and its input, `overrides` replacing flags (`null` removes one). */
+  const fixtureArgs = (command: string, fixture: string, overrides: Record<string, string | null> = {}) => {
+    const flags: Record<string, string | null> = {
+      weights: join(fixture, 'weights.safetensors'),
+      config: join(fixture, 'config.json'),
+      input: join(fixture, 'input.npy'),
+      ...(command === 'run' && { output: path('out.npy') }),
+      workers: '1',
+      ...overrides,
+    };
+    return [command, ...Object.entries(flags).flatMap(([flag, value]) => (value === null ? [] : [`--${flag}`, value]))];
+  };
+
+  it.each([
+    ['run', 'c0', () => join(gru, 'h0.npy')],
+    ['run', 'cn', () => path('cn.npy')],
+    ['check', 'expected-cn', () => join(gru, 'h_n.npy')],
+  ])('refuses %s --%s for a GRU, which has no cell state', async (command, flag, file) => {
+    await expectRejected(fixtureArgs(command, gru, { [flag]: file() }), `tfjs-rnn ${command}: --${flag}: expected no file for an nn.GRU (only an nn.LSTM has a cell state), got '${file()}'`);
+  });
+
+  it('refuses --c0 for an RNN', async () => {
+    const c0 = await writeNpy(dir, 'c0.npy', sequenceArray([1, 4, 4]));
+    await expectRejected(runArgs({ h0: c0, c0 }), `tfjs-rnn run: --c0: expected no file for an nn.RNN (only an nn.LSTM has a cell state), got '${c0}'`);
+    await fs.rm(c0);
+  });
+
+  it('takes an LSTM\'s --h0 and --c0 together, naming the one missing', async () => {
+    await expectRejected(fixtureArgs('run', lstm, { h0: join(lstm, 'h0.npy') }), 'tfjs-rnn run: --c0: expected a file with --h0 (an nn.LSTM takes h0 and c0 together), got nothing');
+    await expectRejected(fixtureArgs('check', lstm, { c0: join(lstm, 'c0.npy') }), 'tfjs-rnn check: --h0: expected a file with --c0 (an nn.LSTM takes h0 and c0 together), got nothing');
+  });
+
+  it('names --c0 and --h0 of the wrong shape: c is [D·num_layers, batch, hidden_size], h has proj_size features', async () => {
+    const narrow = join(lstmProj, 'h0.npy');
+    const wide = join(lstmProj, 'c0.npy');
+    await expectRejected(
+      fixtureArgs('run', lstm, { h0: join(lstm, 'h0.npy'), c0: narrow }),
+      `tfjs-rnn run: --c0 ${narrow}: expected [4, 4, 5] [D·num_layers, batch, hidden_size], got [4, 4, 2]`,
+    );
+    await expectRejected(
+      fixtureArgs('run', lstmProj, { h0: wide, c0: wide }),
+      `tfjs-rnn run: --h0 ${wide}: expected [4, 4, 2] [D·num_layers, batch, proj_size], got [4, 4, 5]`,
+    );
+  });
+
+  it('names an --expected-cn of the wrong shape', async () => {
+    const output = join(lstm, 'output.npy');
+    await expectRejected(fixtureArgs('check', lstm, { 'expected-cn': output }), `tfjs-rnn check: ${output}: expected [4, 4, 5] (the c_n of this input), got [6, 4, 10]`);
+  });
+
+  it('refuses a --cn that is the same file as --output', async () => {
+    await expectRejected(
+      fixtureArgs('run', lstm, { cn: `${dir}/./out.npy` }),
+      `tfjs-rnn run: --cn ${dir}/./out.npy: expected a file that is not another output, got the same file as --output ${path('out.npy')}`,
+    );
+  });
+
+  it('refuses a config whose mode is not the weights\', and a nonlinearity for an LSTM', async () => {
+    const { mode: _, ...args } = JSON.parse(await fs.readFile(join(lstm, 'config.json'), 'utf8'));
+    const asGRU = await writeJson(dir, 'gru-config.json', { ...args, mode: 'GRU' });
+    await expectRejected(fixtureArgs('run', lstm, { config: asGRU }), `tfjs-rnn run: ${asGRU}: mode: expected LSTM (as the weights ${join(lstm, 'weights.safetensors')} have), got GRU`);
+    const relu = await writeJson(dir, 'relu-config.json', { ...args, nonlinearity: 'relu' });
+    await expectRejected(fixtureArgs('run', lstm, { config: relu }), `tfjs-rnn run: ${relu}: nonlinearity: expected nothing (or 'tanh') for LSTM: only the RNN's activation can be chosen, got 'relu'`);
+    await Promise.all([fs.rm(asGRU), fs.rm(relu)]);
   });
 });
 

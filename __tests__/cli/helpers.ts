@@ -3,9 +3,10 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { main } from '../../src/cli/main';
+import { FORWARD_TOLERANCE, compareArrays, describeComparison } from '../../src/compare';
 import { RNNConfig, TorchRNNArgs, checkConfig, toTorchArgs } from '../../src/config';
 import { HostArray, bufferSource, decodeNpyFloats, readNpyHeader, saveStateDict, serializeNpy, toHostArrays } from '../../src/formats';
-import { ManualRNN } from '../../src/manual';
+import { ManualRNN, createManualModel } from '../../src/manual';
 
 /** What a CLI run printed and returned. */
 export interface CliResult {
@@ -60,10 +61,10 @@ export function sequenceArray(shape: number[], seed = 1): HostArray {
   return { shape, data };
 }
 
-/** A seeded model: its weights saved as `weights.safetensors` and its config as `config.json` in `dir`. */
+/** A seeded model of any mode: its weights saved as `weights.safetensors` and its config as `config.json` in `dir`. */
 export async function writeModel(dir: string, config: RNNConfig, seed = 7): Promise<{ weights: string; config: string; args: TorchRNNArgs }> {
   await tf.ready();
-  const model = new ManualRNN(config, { seed });
+  const model = createManualModel(config, { seed });
   const weights = join(dir, 'weights.safetensors');
   await saveStateDict(weights, toHostArrays(model.stateDict()));
   model.dispose();
@@ -92,6 +93,12 @@ export async function readNpy(path: string): Promise<HostArray> {
   const bytes = new Uint8Array(await fs.readFile(path));
   const header = readNpyHeader(bufferSource(bytes), ['float32'], path);
   return { shape: header.shape, data: decodeNpyFloats(bytes.subarray(header.dataOffset), 'float32') };
+}
+
+/** Checks `actual` against `expected` within the forward tolerance; a failure names `label`, the worst index and both values. */
+export function expectArraysClose(actual: HostArray, expected: HostArray, label: string): void {
+  const comparison = compareArrays(actual, expected, FORWARD_TOLERANCE);
+  if (!comparison.ok) throw new Error(describeComparison(label, comparison));
 }
 
 /** Files in `dir`, sorted (temp files included, so a leftover shows). */

@@ -69,6 +69,20 @@ describe('all outputs or none', () => {
     );
   });
 
+  it('renames neither output nor h_n when an LSTM\'s c_n cannot be written', async () => {
+    const lstmDir = path('lstm');
+    await fs.mkdir(lstmDir);
+    const lstm = await writeModel(lstmDir, { mode: 'LSTM', inputSize: 3, hiddenSize: 4 });
+    const values = sequenceArray([5, 4, 3]);
+    values.data[2 * 3 + 1] = NaN;
+    const nan = await writeNpy(lstmDir, 'nan.npy', values);
+    const outputs = ['--output', path('out.npy'), '--hn', path('hn.npy'), '--cn', path('cn.json')];
+    await expectRefused(
+      ['run', '--workers', '1', '--weights', lstm.weights, '--config', lstm.config, '--input', nan, '--allow-nonfinite', ...outputs],
+      `tfjs-rnn run: ${path('cn.json')}: expected finite values (JSON has no NaN or Infinity: write .npy), got NaN at element 8`,
+    );
+  });
+
   it('removes every temp file when interrupted during the final flush', async () => {
     const sink = createArraySink(path('out.npy'), [2, 3], 0);
     sink.writeRows(0, 2, new Float32Array(6));

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, readdirSync, statSync, promises as fs } from 'fs';
 import { join } from 'path';
-import { listDir, makeTempDir, removeTempDir, sequenceArray, writeModel, writeNpy } from './helpers';
+import { listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
  * The real command: `node dist/cli/main.js` (and `npx tfjs-rnn`) after `npm run build`, in
@@ -67,6 +67,27 @@ describe('node dist/cli/main.js', () => {
     const bytes = (name: string) => fs.readFile(join(dir, name));
     expect(await bytes('two.npy')).toEqual(await bytes('one.npy'));
     expect(await bytes('two-hn.npy')).toEqual(await bytes('one-hn.npy'));
+  });
+
+  it('gives the same bytes with 1 and 2 workers for an LSTM with proj_size, h0, c0 and lengths: output, h_n and c_n', async () => {
+    const lstmDir = join(dir, 'lstm');
+    await fs.mkdir(lstmDir);
+    const lstm = await writeModel(lstmDir, { mode: 'LSTM', inputSize: 8, hiddenSize: 16, projSize: 4, numLayers: 2, bidirectional: true, batchFirst: true });
+    // 128 chunks: enough that the worker thread, which joins once loaded, computes some of them.
+    const sequences = 2048;
+    const files = [
+      '--input', await writeNpy(lstmDir, 'x.npy', sequenceArray([sequences, 20, 8])),
+      '--h0', await writeNpy(lstmDir, 'h0.npy', sequenceArray([4, sequences, 4], 2)),
+      '--c0', await writeNpy(lstmDir, 'c0.npy', sequenceArray([4, sequences, 16], 3)),
+      '--lengths', await writeJson(lstmDir, 'lengths.json', Array.from({ length: sequences }, (_, i) => 1 + ((i * 7) % 20))),
+    ];
+    const outputs = (name: string) => ['output', 'hn', 'cn'].flatMap((flag) => [`--${flag}`, join(lstmDir, `${name}-${flag}.npy`)]);
+    const run = (name: string, workers: string) =>
+      runNode(['run', '--backend', 'wasm', '--weights', lstm.weights, '--config', lstm.config, ...files, ...outputs(name), '--workers', workers, '--batch-size', '16']);
+    expect(await run('one', '1')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 1 worker\n$/) });
+    expect(await run('two', '2')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 2 workers\n$/) });
+    for (const flag of ['output', 'hn', 'cn']) expect(await fs.readFile(join(lstmDir, `two-${flag}.npy`))).toEqual(await fs.readFile(join(lstmDir, `one-${flag}.npy`)));
+    await fs.rm(lstmDir, { recursive: true });
   });
 
   it('exits 2 with one line on bad input, and 0 with the usage on --help', async () => {
@@ -161,7 +182,7 @@ describe('files that never end', () => {
 describe('npx tfjs-rnn', () => {
   it('runs the package bin from the clone', () => {
     const stdout = execFileSync('npx', ['--no-install', 'tfjs-rnn', 'info', '--weights', model.weights, '--backend', 'cpu'], { cwd: ROOT, encoding: 'utf8' });
-    expect(stdout).toMatch(/^weights: .*weights\.safetensors \(safetensors\)\ninferred from the weights: input_size=8, hidden_size=16, num_layers=2, bidirectional=True, bias=True\n/);
+    expect(stdout).toMatch(/^weights: .*weights\.safetensors \(safetensors\)\ninferred from the weights: nn\.RNN\(input_size=8, hidden_size=16, num_layers=2, bidirectional=True, bias=True\)\n/);
     expect(existsSync(MAIN)).toBe(true);
   });
 });

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { HostArray, toTensors } from '../formats';
-import { LayersRNN } from '../layers';
-import { ManualRNN } from '../manual';
+import { createLayersModel } from '../layers';
+import { createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
-import { RecurrentModel } from '../shapes';
+import { InitialState, RecurrentModel } from '../shapes';
 import { ModelSpec } from './modelFile';
 
-/** The hand-written recurrence (`ManualRNN`) or its tf.layers twin (`LayersRNN`). */
+/** The hand-written recurrence (`ManualModel`) or its tf.layers twin (`LayersModel`), of the config's mode. */
 export type Implementation = 'manual' | 'layers';
 export const IMPLEMENTATIONS: readonly Implementation[] = ['manual', 'layers'];
 
@@ -14,6 +14,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = ['manual', 'layers'];
 export interface Chunk {
   input: HostArray;
   h0?: HostArray;
+  /** An LSTM's initial cell state, given with `h0`. */
+  c0?: HostArray;
   /** `[rows]` valid steps of each sequence. */
   lengths?: Int32Array;
 }
@@ -22,6 +24,8 @@ export interface Chunk {
 export interface ChunkOutput {
   output: HostArray;
   hN: HostArray;
+  /** An LSTM's final cell states. */
+  cN?: HostArray;
 }
 export type ChunkOutputs = Partial<Record<Implementation, ChunkOutput>>;
 
@@ -36,11 +40,11 @@ function buildModel(spec: ModelSpec, implementation: Implementation): RecurrentM
   const tensors = toTensors(spec.stateDict);
   try {
     if (implementation === 'manual') {
-      const model = new ManualRNN(spec.config).eval();
+      const model = createManualModel(spec.config).eval();
       model.loadStateDict(tensors);
       return model;
     }
-    const model = new LayersRNN(spec.config).eval();
+    const model = createLayersModel(spec.config).eval();
     const keras = torchToKeras(tensors, spec.config);
     model.setKerasWeights(keras);
     disposeKerasWeights(keras);
@@ -60,18 +64,20 @@ export function createChunkRunner(spec: ModelSpec, implementations: readonly Imp
   const models = implementations.map((implementation) => [implementation, buildModel(spec, implementation)] as const);
   return {
     run(chunk) {
-      const input = tf.tensor(chunk.input.data, chunk.input.shape, 'float32');
-      const h0 = chunk.h0 && tf.tensor(chunk.h0.data, chunk.h0.shape, 'float32');
+      const toTensor = (array: HostArray) => tf.tensor(array.data, array.shape, 'float32');
+      const input = toTensor(chunk.input);
+      const states = [chunk.h0, chunk.c0].flatMap((array) => (array ? [toTensor(array)] : []));
+      const hx: InitialState | undefined = states.length === 2 ? [states[0], states[1]] : states[0];
       try {
         const outputs: ChunkOutputs = {};
         for (const [implementation, model] of models) {
-          const { output, hN } = model.forward(input, h0, { lengths: chunk.lengths });
-          outputs[implementation] = { output: toHost(output), hN: toHost(hN) };
-          tf.dispose([output, hN]);
+          const { output, hN, cN } = model.forward(input, hx, { lengths: chunk.lengths });
+          outputs[implementation] = { output: toHost(output), hN: toHost(hN), ...(cN && { cN: toHost(cN) }) };
+          tf.dispose([output, hN, ...(cN ? [cN] : [])]);
         }
         return outputs;
       } finally {
-        tf.dispose([input, ...(h0 ? [h0] : [])]);
+        tf.dispose([input, ...states]);
       }
     },
     dispose: () => models.forEach(([, model]) => model.dispose()),

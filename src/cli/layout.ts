@@ -1,10 +1,13 @@
-import { FullRNNConfig, numDirections } from '../config';
+import { FullRNNConfig, numDirections, outputSize } from '../config';
 import { ShapeError, formatShape } from '../errors';
-import { stateShape } from '../shapes';
+import { HostArray } from '../formats';
+import { stateShapes } from '../shapes';
+import { ChunkOutput } from './chunkRunner';
 
 /**
- * How a whole input file maps to the arrays a run produces, as PyTorch's `nn.RNN` shapes them
- * (N batch, L sequence length, D directions, S = D·num_layers states).
+ * How a whole input file maps to the arrays a run produces, as PyTorch's `nn.RNN`, `nn.LSTM`
+ * and `nn.GRU` shape them (N batch, L sequence length, D directions, S = D·num_layers states,
+ * H_out = proj_size when > 0, else hidden_size).
  */
 export interface FileLayout {
   batched: boolean;
@@ -15,10 +18,12 @@ export interface FileLayout {
   /** Batch axis of `h0` and `h_n`: 1 `[S, N, H]`, null unbatched `[S, H]`. */
   stateBatchAxis: number | null;
   inputShape: number[];
-  /** `[·, ·, D·H]`: the input's shape with its last axis `D·hidden_size`. */
+  /** `[·, ·, D·H_out]`: the input's shape with its last axis `D·H_out`. */
   outputShape: number[];
-  /** `[S, N, H]`, or `[S, H]` unbatched. */
+  /** h0 and h_n: `[S, N, H_out]`, or `[S, H_out]` unbatched. */
   stateShape: number[];
+  /** An LSTM's c0 and c_n: `[S, N, hidden_size]`, or `[S, hidden_size]` unbatched; absent for RNN and GRU. */
+  cellShape?: number[];
 }
 
 function inputPattern(config: FullRNNConfig): string {
@@ -39,21 +44,50 @@ export function fileLayout(config: FullRNNConfig, shape: number[], source: strin
   const sequenceBatchAxis = !batched ? null : config.batchFirst ? 0 : 1;
   const batchSize = sequenceBatchAxis === null ? 1 : shape[sequenceBatchAxis];
   const seqLen = batched && config.batchFirst ? shape[1] : shape[0];
+  const [hShape, cShape] = stateShapes(config, { batched, batchSize, seqLen });
   return {
     batched,
     batchSize,
     sequenceBatchAxis,
     stateBatchAxis: batched ? 1 : null,
     inputShape: shape,
-    outputShape: [...shape.slice(0, -1), numDirections(config) * config.hiddenSize],
-    stateShape: stateShape(config, { batched, batchSize, seqLen }),
+    outputShape: [...shape.slice(0, -1), numDirections(config) * outputSize(config)],
+    stateShape: hShape,
+    ...(cShape && { cellShape: cShape }),
   };
 }
 
-/** Checks that `h0` read from `source` has the shape `h_n` will have. */
-export function checkStateFile(layout: FileLayout, shape: number[], source: string): void {
-  if (formatShape(shape) !== formatShape(layout.stateShape)) {
-    const symbols = layout.batched ? '[D·num_layers, batch, hidden_size]' : '[D·num_layers, hidden_size] (unbatched)';
-    throw new ShapeError(source, `${formatShape(layout.stateShape)} ${symbols}`, formatShape(shape));
+/**
+ * Checks that an initial state read for `label` (`--h0 h0.npy`, `--c0 c0.npy`) has the shape
+ * its final state will have: h (`state` 'h'), or an LSTM's cell state c (`state` 'c').
+ */
+export function checkStateFile(config: FullRNNConfig, layout: FileLayout, state: 'h' | 'c', shape: number[], label: string): void {
+  const expected = (state === 'h' ? layout.stateShape : layout.cellShape) as number[];
+  if (formatShape(shape) !== formatShape(expected)) {
+    const features = state === 'h' && config.projSize > 0 ? 'proj_size' : 'hidden_size';
+    const symbols = layout.batched ? `[D·num_layers, batch, ${features}]` : `[D·num_layers, ${features}] (unbatched)`;
+    throw new ShapeError(label, `${formatShape(expected)} ${symbols}`, formatShape(shape));
   }
+}
+
+/** One array a model returns for the whole file: `output`, `h_n`, or an LSTM's `c_n`. */
+export interface ModelOutput {
+  name: 'output' | 'h_n' | 'c_n';
+  shape: number[];
+  /** Its batch axis (null: unbatched). */
+  batchAxis: number | null;
+  /** Where a chunk's result holds its rows. */
+  pick: (result: ChunkOutput) => Float32Array;
+}
+
+/** The arrays a model returns for the file of `layout`, as PyTorch returns them: output, h_n, and c_n for an LSTM. */
+export function modelOutputs(layout: FileLayout): ModelOutput[] {
+  const outputs: ModelOutput[] = [
+    { name: 'output', shape: layout.outputShape, batchAxis: layout.sequenceBatchAxis, pick: (result) => result.output.data },
+    { name: 'h_n', shape: layout.stateShape, batchAxis: layout.stateBatchAxis, pick: (result) => result.hN.data },
+  ];
+  if (layout.cellShape !== undefined) {
+    outputs.push({ name: 'c_n', shape: layout.cellShape, batchAxis: layout.stateBatchAxis, pick: (result) => (result.cN as HostArray).data });
+  }
+  return outputs;
 }

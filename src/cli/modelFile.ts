@@ -165,19 +165,20 @@ function pythonLiteral(key: string, value: unknown): string {
   return key === 'dropout' && Number.isInteger(value) ? `${value}.0` : String(value);
 }
 
-/** The configuration as `nn.RNN` keyword arguments: `input_size=4, hidden_size=8, …, bidirectional=False`. */
+/** The configuration as its module's constructor call: `nn.RNN(input_size=4, hidden_size=8, …, bidirectional=False)`, `nn.LSTM(…, proj_size=0)`. */
 export function describeTorchArgs(config: FullRNNConfig): string {
-  return Object.entries(toTorchArgs(config))
-    .map(([key, value]) => `${key}=${pythonLiteral(key, value)}`)
-    .join(', ');
+  const { mode: _, ...args } = toTorchArgs(config);
+  const described = Object.entries(args).map(([key, value]) => `${key}=${pythonLiteral(key, value)}`);
+  return `nn.${config.mode}(${described.join(', ')})`;
 }
 
 /**
- * What the weights determine, as keyword arguments: `input_size=4, hidden_size=8, num_layers=1,
- * bidirectional=False, bias=True`, after `mode='LSTM'` or `mode='GRU'`, and `proj_size` for an LSTM.
+ * What the weights determine, as their module's constructor call: `nn.RNN(input_size=4,
+ * hidden_size=8, num_layers=1, bidirectional=False, bias=True)`, `nn.GRU(…)`, `nn.LSTM(…, proj_size=0)`.
  */
 export function describeInferred(inferred: InferredConfig): string {
-  return INFERRED_FIELDS.filter((field) => (field === 'mode' ? inferred.mode !== 'RNN' : field !== 'projSize' || inferred.mode === 'LSTM'))
-    .map((field) => `${torchName(field)}=${pythonLiteral(torchName(field), inferred[field])}`)
-    .join(', ');
+  const described = INFERRED_FIELDS.filter((field) => field !== 'mode' && (field !== 'projSize' || inferred.mode === 'LSTM')).map(
+    (field) => `${torchName(field)}=${pythonLiteral(torchName(field), inferred[field])}`,
+  );
+  return `nn.${inferred.mode}(${described.join(', ')})`;
 }

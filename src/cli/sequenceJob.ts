@@ -1,4 +1,5 @@
 import { BackendName, initBackend } from '../backend';
+import { FullRNNConfig } from '../config';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../errors';
 import { checkLengths } from '../shapes';
 import { HostArray, firstNonFinite } from '../formats';
@@ -14,7 +15,7 @@ import { chunkPool } from './workers';
 
 /**
  * A run over a file of sequences, shared by `run` and `check`: the model, the input (and h0,
- * lengths) checked against it before any work, the rows of the shard, and the loop that
+ * c0, lengths) checked against it before any work, the rows of the shard, and the loop that
  * reads them chunk by chunk and computes them on the workers.
  */
 
@@ -29,6 +30,8 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   'input-key': { type: 'string' },
   h0: { type: 'string', file: 'input' },
   'h0-key': { type: 'string' },
+  c0: { type: 'string', file: 'input' },
+  'c0-key': { type: 'string' },
   lengths: { type: 'string', file: 'input' },
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
@@ -45,6 +48,8 @@ export interface SequenceJob {
   layout: FileLayout;
   input: ArraySource;
   h0?: ArraySource;
+  /** An LSTM's initial cell state, given with `h0`. */
+  c0?: ArraySource;
   /** `[N]` valid steps of every sequence of the file. */
   lengths?: Int32Array;
   /** The rows this run computes (the shard). */
@@ -69,10 +74,42 @@ function readLengths(path: string, layout: FileLayout): Int32Array {
   }
 }
 
+/** Flags of `run` and `check` about the cell state c, which only an LSTM has. */
+const CELL_STATE_FLAGS = ['c0', 'cn', 'expected-cn'];
+
+/**
+ * Checks the state flags against the model's mode: the cell state's for an LSTM only, and for
+ * an LSTM `--h0` and `--c0` together or neither, as `nn.LSTM` takes `(h_0, c_0)`.
+ */
+function checkStateFlags(values: FlagValues, config: FullRNNConfig): void {
+  const given = (flag: string) => optionalString(values, flag) !== undefined;
+  if (config.mode !== 'LSTM') {
+    const flag = CELL_STATE_FLAGS.find(given);
+    if (flag !== undefined) throw new ArgumentError(`--${flag}`, `no file for an nn.${config.mode} (only an nn.LSTM has a cell state)`, `'${values[flag]}'`);
+  } else if (given('h0') !== given('c0')) {
+    const [missing, present] = given('h0') ? ['c0', 'h0'] : ['h0', 'c0'];
+    throw new ArgumentError(`--${missing}`, `a file with --${present} (an nn.LSTM takes h0 and c0 together)`, 'nothing');
+  }
+}
+
+/** Opens the initial state of `flag` (h0, c0) when given, checking its shape as `state` (h, c). */
+async function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: FullRNNConfig, layout: FileLayout): Promise<ArraySource | undefined> {
+  const path = optionalString(values, flag);
+  if (path === undefined) return undefined;
+  const source = await openArraySource(path, flag, optionalString(values, `${flag}-key`));
+  try {
+    checkStateFile(config, layout, flag === 'h0' ? 'h' : 'c', source.shape, `--${flag} ${source.name}`);
+    return source;
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+}
+
 /**
  * Opens and checks everything a run reads, before any work: backend, weights and config, the
- * input's shape, h0's shape, lengths, shard. Every problem is an error naming its file or flag;
- * notices (fewer workers than asked for) go to `stderr`.
+ * state flags against the mode, the input's shape, h0's and c0's shapes, lengths, shard. Every
+ * problem is an error naming its file or flag; notices (fewer workers than asked for) go to `stderr`.
  */
 export async function openSequenceJob(values: FlagValues, stderr: TextSink): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
@@ -81,16 +118,18 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
   const shard = shardFlag(values);
   const weights = await readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
+  checkStateFlags(values, config);
   const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
   const opened: ArraySource[] = [input];
   try {
     const layout = fileLayout(config, input.shape, input.name);
-    const h0Path = optionalString(values, 'h0');
-    const h0 = h0Path === undefined ? undefined : await openArraySource(h0Path, 'h0', optionalString(values, 'h0-key'));
-    if (h0 !== undefined) {
-      opened.push(h0);
-      checkStateFile(layout, h0.shape, h0.name);
+    const states: Array<ArraySource | undefined> = [];
+    for (const flag of ['h0', 'c0'] as const) {
+      const source = await openStateFile(values, flag, config, layout);
+      if (source !== undefined) opened.push(source);
+      states.push(source);
     }
+    const [h0, c0] = states;
     const lengthsPath = optionalString(values, 'lengths');
     const lengths = lengthsPath === undefined ? undefined : readLengths(lengthsPath, layout);
     if (shard !== undefined && !layout.batched && shard.count > 1) {
@@ -102,6 +141,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
       layout,
       input,
       h0,
+      c0,
       lengths,
       range: shardRange(shard, layout.batchSize),
       batchSize,
@@ -119,6 +159,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
 export function closeSequenceJob(job: SequenceJob): void {
   job.input.close();
   job.h0?.close();
+  job.c0?.close();
 }
 
 /** Throws when `block` (rows from `start` of `source`) holds NaN or ±Infinity, naming the first one's index in the file. */
@@ -142,11 +183,12 @@ function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | nu
   return { shape, data };
 }
 
-/** The chunk of rows `range`: input, h0 and lengths of those sequences. */
+/** The chunk of rows `range`: input, h0, c0 and lengths of those sequences. */
 function readChunk(job: SequenceJob, range: RowRange): Chunk {
   return {
     input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range),
     h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range),
+    c0: job.c0 && readBlock(job, job.c0, job.layout.stateBatchAxis, range),
     lengths: job.lengths?.slice(range.start, range.end),
   };
 }

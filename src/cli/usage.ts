@@ -1,15 +1,21 @@
 /** The help text of each command, and of the whole tool. */
 
 const SEQUENCE_OPTIONS = `
-  --weights W          PyTorch state_dict (.safetensors or .json) or tfjs model.json (convert --to tfjs)
-  --config C           JSON of nn.RNN arguments (input_size, hidden_size, num_layers, nonlinearity,
-                       bias, batch_first, bidirectional, dropout); optional when W records it
+  --weights W          state_dict of an nn.RNN, nn.LSTM or nn.GRU (.safetensors or .json), or a tfjs
+                       model.json (convert --to tfjs)
+  --config C           JSON of the module's arguments (input_size, hidden_size, num_layers, nonlinearity,
+                       bias, batch_first, bidirectional, dropout, proj_size) and mode (RNN_TANH, RNN_RELU,
+                       LSTM, GRU; from the weights when absent, but an RNN's nonlinearity only from here);
+                       optional when W records it
   --input X            .npy (float32/float64, little-endian, C order), .npz or .json (nested lists),
-                       shaped as nn.RNN takes it: [L, N, input_size], [N, L, input_size] (batch_first)
+                       shaped as the module takes it: [L, N, input_size], [N, L, input_size] (batch_first)
                        or [L, input_size] (unbatched)
   --input-key K        the array of an .npz input (default: its only array)
-  --h0 H0              initial state [D*num_layers, N, hidden_size] ([D*num_layers, hidden_size] unbatched)
+  --h0 H0              initial state h [D*num_layers, N, H_out] ([D*num_layers, H_out] unbatched), H_out
+                       proj_size when > 0, else hidden_size; an LSTM takes --h0 and --c0 together
   --h0-key K           the array of an .npz h0
+  --c0 C0              an LSTM's initial cell state [D*num_layers, N, hidden_size] (no N unbatched)
+  --c0-key K           the array of an .npz c0
   --lengths LEN        valid steps of each sequence, [N] (.npy int32/int64 or a JSON list), as
                        pack_padded_sequence(input, lengths, enforce_sorted=False)
   --batch-size N       sequences per chunk read, computed and written at once (default 256)
@@ -22,25 +28,27 @@ const SEQUENCE_OPTIONS = `
   --quiet              no progress bar; just the summary line`;
 
 export const USAGE: Record<string, string> = {
-  run: `Usage: tfjs-rnn run --weights W [--config C] --input X --output OUT [--hn HN] [options]
+  run: `Usage: tfjs-rnn run --weights W [--config C] --input X --output OUT [--hn HN] [--cn CN] [options]
 
-Runs nn.RNN (eval mode) over every sequence of X and writes output (and h_n) exactly as PyTorch
-lays them out, as .npy float32 (or .json by extension), through a temp file renamed at the end.
+Runs nn.RNN, nn.LSTM or nn.GRU (eval mode) over every sequence of X and writes output (and h_n,
+c_n) exactly as PyTorch lays them out, as .npy float32 (or .json by extension), through temp
+files renamed at the end, all or none.
 ${SEQUENCE_OPTIONS}
-  --output OUT         output [L, N, D*H], [N, L, D*H] or [L, D*H]
-  --hn HN              h_n [D*num_layers, N, H] (or [D*num_layers, H])
+  --output OUT         output [L, N, D*H_out], [N, L, D*H_out] or [L, D*H_out]
+  --hn HN              h_n [D*num_layers, N, H_out] (or [D*num_layers, H_out])
+  --cn CN              an LSTM's c_n [D*num_layers, N, hidden_size] (or [D*num_layers, hidden_size])
   --impl I             manual (hand-written recurrence, default) or layers (tf.layers twin)
 
 Sharding: shard i of n (zero-based) holds batch rows [floor(i*N/n), floor((i+1)*N/n)), so n
 machines (any job runner) can each run one shard of the same file, and every row is in exactly
 one shard. Merge by concatenating along the batch axis, in shard order (output: axis 0 with
-batch_first, else 1; h_n: axis 1):
+batch_first, else 1; h_n and c_n: axis 1):
 
   import numpy as np
   n = 4
   output = np.concatenate([np.load(f"out.{i}.npy") for i in range(n)], axis=1)
   h_n = np.concatenate([np.load(f"hn.{i}.npy") for i in range(n)], axis=1)`,
-  check: `Usage: tfjs-rnn check --weights W [--config C] --input X [--expected-output E] [--expected-hn E2] [options]
+  check: `Usage: tfjs-rnn check --weights W [--config C] --input X [--expected-output E] [--expected-hn E2] [--expected-cn E3] [options]
 
 Runs both implementations, compares them with each other and with the expected arrays (e.g.
 exported from PyTorch), prints max abs/rel difference, worst index and a per-sequence summary
@@ -48,26 +56,28 @@ for each output; exits 1 when a comparison is outside tolerance.
 ${SEQUENCE_OPTIONS}
   --expected-output E  expected output (.npy, .npz or .json); --expected-output-key K for an .npz
   --expected-hn E2     expected h_n; --expected-hn-key K for an .npz
+  --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
   convert: `Usage: tfjs-rnn convert --weights W [--config C] --to safetensors|json|tfjs OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
-model.json path; weights.bin beside it), recording the nn.RNN arguments so that later commands
-need no --config. A tfjs model keeps b_ih + b_hh as one bias: converted back, b_hh is zero and
-the outputs are the same.
+model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU, recording the module's
+arguments and mode so that later commands need no --config. A tfjs RNN or LSTM keeps b_ih + b_hh
+as one bias: converted back, b_hh is zero and the outputs are the same (a GRU keeps both).
   --backend B          tensorflow, wasm or cpu`,
   info: `Usage: tfjs-rnn info --weights W [--config C] [--backend B]
 
-Prints the configuration inferred from the weights, the full one when given or recorded,
-parameter names and shapes, parameter count, and the backend that would run.`,
+Prints the module (nn.RNN, nn.LSTM or nn.GRU) and configuration inferred from the weights, the
+full one when given or recorded, parameter names and shapes, parameter count, and the backend
+that would run.`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
 
-PyTorch's nn.RNN on TensorFlow.js, over files of sequences.
+PyTorch's nn.RNN, nn.LSTM and nn.GRU on TensorFlow.js, over files of sequences.
 
 Commands:
-  run      run the model over an input file, writing output and h_n
+  run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between safetensors, JSON and a tfjs LayersModel
   info     show the configuration and parameters of a weights file

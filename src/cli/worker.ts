@@ -17,7 +17,7 @@ async function serve(port: NonNullable<typeof parentPort>, setup: WorkerSetup): 
     port.on('message', ({ chunk }: { chunk: Chunk }) => {
       try {
         const outputs = runner.run(chunk);
-        const buffers = Object.values(outputs).flatMap(({ output, hN }) => [output.data.buffer as ArrayBuffer, hN.data.buffer as ArrayBuffer]);
+        const buffers = Object.values(outputs).flatMap((result) => [result.output, result.hN, result.cN].flatMap((array) => (array ? [array.data.buffer as ArrayBuffer] : [])));
         port.postMessage({ outputs }, buffers);
       } catch (error) {
         port.postMessage({ error: describeFailure(error) });

@@ -62,7 +62,7 @@ interface Task {
 
 /** The buffers of a chunk, moved (not copied) to the worker. */
 function transferList(chunk: Chunk): ArrayBuffer[] {
-  return [chunk.input.data, chunk.h0?.data, chunk.lengths].flatMap((array) => (array ? [array.buffer as ArrayBuffer] : []));
+  return [chunk.input.data, chunk.h0?.data, chunk.c0?.data, chunk.lengths].flatMap((array) => (array ? [array.buffer as ArrayBuffer] : []));
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
 import { ArgumentError } from '../errors';
-import { KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
+import { KerasDirectionWeights, KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
 import {
   ForwardOptions,
   Lifecycle,
@@ -70,13 +70,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   setKerasWeights(weights: KerasWeights): void {
     this.lifecycle.check();
     checkKerasWeights(weights, this.config);
-    weights.forEach((layerWeights, index) =>
-      this.layers[index].setWeights(
-        layerWeights.flatMap(({ kernel, recurrentKernel, bias, projectionKernel }) =>
-          [kernel, recurrentKernel, bias, projectionKernel].filter((tensor): tensor is tf.Tensor => tensor !== undefined),
-        ),
-      ),
-    );
+    weights.forEach((layerWeights, index) => this.layers[index].setWeights(layerKerasTensors(layerWeights)));
   }
 
   /** Every layer's kernel, recurrent kernel, bias (and projection kernel), for an optimizer; owned by this model. */
@@ -141,6 +135,16 @@ export function groupKerasWeights(layerTensors: tf.Tensor[][], config: FullRNNCo
         projectionKernel: projSize > 0 ? (rest.shift() as tf.Tensor2D) : undefined,
       };
     }),
+  );
+}
+
+/**
+ * One layer's tensors in Keras's order, as `layer.setWeights` takes them (the inverse of
+ * `groupKerasWeights`): per direction kernel, recurrent kernel, bias, projection kernel, each when present.
+ */
+export function layerKerasTensors(layerWeights: KerasDirectionWeights[]): tf.Tensor[] {
+  return layerWeights.flatMap(({ kernel, recurrentKernel, bias, projectionKernel }) =>
+    [kernel, recurrentKernel, bias, projectionKernel].filter((tensor): tensor is tf.Tensor => tensor !== undefined),
   );
 }
 

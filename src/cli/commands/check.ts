@@ -5,7 +5,7 @@ import { withBatch } from '../batchRows';
 import { ChunkOutput, IMPLEMENTATIONS } from '../chunkRunner';
 import { FlagValues, nonNegativeNumber, optionalString, parseFlags } from '../flags';
 import { CliIO, EXIT_CHECK_FAILED, EXIT_OK } from '../io';
-import { FileLayout } from '../layout';
+import { FileLayout, ModelOutput, modelOutputs } from '../layout';
 import { ArraySource, openArraySource } from '../sequenceFile';
 import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
 
@@ -15,20 +15,21 @@ const CHECK_FLAGS = {
   'expected-output-key': { type: 'string' },
   'expected-hn': { type: 'string', file: 'input' },
   'expected-hn-key': { type: 'string' },
+  'expected-cn': { type: 'string', file: 'input' },
+  'expected-cn-key': { type: 'string' },
   rtol: { type: 'string' },
   atol: { type: 'string' },
 } as const;
 
-/** One output of the model (`output` or `h_n`): its shape in the file and batch axis, and where each chunk holds it. */
-interface CheckedOutput {
-  name: 'output' | 'h_n';
-  shape: number[];
-  batchAxis: number | null;
-  pick: (result: ChunkOutput) => Float32Array;
+/** The flag of each output's expected array (`--expected-cn`: an LSTM's only). */
+const EXPECTED_FLAGS: Record<ModelOutput['name'], string> = { output: 'expected-output', h_n: 'expected-hn', c_n: 'expected-cn' };
+
+/** One output of the model, and its expected array when given. */
+interface CheckedOutput extends ModelOutput {
   expected?: ArraySource;
 }
 
-/** Opens `--expected-output` / `--expected-hn`, checking their shapes against what the model returns. */
+/** Opens `--expected-output` / `--expected-hn` / `--expected-cn`, checking their shapes against what the model returns. */
 async function openExpected(values: FlagValues, flag: string, shape: number[], role: string): Promise<ArraySource | undefined> {
   const path = optionalString(values, flag);
   if (path === undefined) return undefined;
@@ -41,20 +42,14 @@ async function openExpected(values: FlagValues, flag: string, shape: number[], r
 }
 
 async function checkedOutputs(values: FlagValues, layout: FileLayout): Promise<CheckedOutput[]> {
-  const expectedOutput = await openExpected(values, 'expected-output', layout.outputShape, 'output');
+  const checked: CheckedOutput[] = [];
   try {
-    return [
-      { name: 'output', shape: layout.outputShape, batchAxis: layout.sequenceBatchAxis, pick: (result) => result.output.data, expected: expectedOutput },
-      {
-        name: 'h_n',
-        shape: layout.stateShape,
-        batchAxis: layout.stateBatchAxis,
-        pick: (result) => result.hN.data,
-        expected: await openExpected(values, 'expected-hn', layout.stateShape, 'h_n'),
-      },
-    ];
+    for (const output of modelOutputs(layout)) {
+      checked.push({ ...output, expected: await openExpected(values, EXPECTED_FLAGS[output.name], output.shape, output.name) });
+    }
+    return checked;
   } catch (error) {
-    expectedOutput?.close();
+    checked.forEach((output) => output.expected?.close());
     throw error;
   }
 }

@@ -26,9 +26,10 @@ export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const lines = [`weights: ${weights.path} (${weights.format})`, `inferred from the weights: ${describeInferred(inferred)}`];
   if (configPath !== undefined || weights.recordedArgs !== undefined) {
     const { config, configSource } = await resolveModel(weights, configPath);
-    lines.push(`config: nn.RNN(${describeTorchArgs(config)}) from ${configSource}`);
+    lines.push(`config: ${describeTorchArgs(config)} from ${configSource}`);
   } else {
-    lines.push('config: none recorded (nonlinearity, batch_first and dropout need --config to run)');
+    const needed = inferred.mode === 'RNN' ? 'nonlinearity, batch_first and dropout' : 'batch_first and dropout';
+    lines.push(`config: none recorded (${needed} need --config to run)`);
   }
   const specs = parameterSpecs(checkConfig(inferred));
   const width = Math.max(...specs.map((spec) => spec.name.length));
