@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, BackendName, FORWARD_TOLERANCE, HOST_LOOP_MAX_MULTIPLY_ADDS, ManualRNN, RNNConfig } from '../../src';
+import {
+  ArgumentError,
+  BackendName,
+  FORWARD_TOLERANCE,
+  HOST_FORWARD_MAX_MULTIPLY_ADDS,
+  HOST_LOOP_MAX_MULTIPLY_ADDS,
+  ManualModel,
+  ManualRNN,
+  RNNConfig,
+  createManualModel,
+} from '../../src';
 import { wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
@@ -9,7 +19,7 @@ import { expectClose } from '../helpers/expectClose';
  * calls of the wasm matMul kernel on wasm, where the steps call it directly, else
  * BatchMatMul kernels in a profile.
  */
-async function stepMatMuls(model: ManualRNN, input: tf.Tensor): Promise<number> {
+async function stepMatMuls(model: ManualModel, input: tf.Tensor): Promise<number> {
   const kernels = wasmKernels();
   if (kernels !== undefined) {
     const matMul = jest.spyOn(kernels, 'batchMatMul');
@@ -33,11 +43,15 @@ describe('the loop option', () => {
   });
 });
 
-/** Per-step matMuls of 7 steps that 'auto' runs at hidden sizes 127 and 128 (0: the host loop). */
+/**
+ * Per-step matMuls of 9 steps that 'auto' runs at hidden sizes 127 and 128 (0: on the host).
+ * Nine steps of (1, 3, 127) are more than HOST_FORWARD_MAX_MULTIPLY_ADDS, so the call itself
+ * does not run on host arrays where that threshold applies.
+ */
 const AUTO_STEP_MATMULS: Record<BackendName, [number, number]> = {
-  wasm: [7, 7], // its kernels called directly beat the host loop at any size
+  wasm: [9, 9], // its kernels called directly beat the host loop at any size
   cpu: [0, 0], // the host loop beats its ops at any size
-  tensorflow: [0, 7], // the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS
+  tensorflow: [0, 9], // the host loop below HOST_LOOP_MAX_MULTIPLY_ADDS
 };
 
 describeEachBackend((backend) => {
@@ -48,12 +62,28 @@ describeEachBackend((backend) => {
       [128, AUTO_STEP_MATMULS[backend][1]],
     ])('hidden size %i: %i per-step matMuls', async (hiddenSize, expected) => {
       expect(hiddenSize * hiddenSize < HOST_LOOP_MAX_MULTIPLY_ADDS).toBe(hiddenSize === 127);
+      expect(9 * hiddenSize * (3 + hiddenSize)).toBeGreaterThan(HOST_FORWARD_MAX_MULTIPLY_ADDS);
       const model = new ManualRNN({ inputSize: 3, hiddenSize, batchFirst: true }, { seed: 1 });
-      const input = tf.randomNormal([1, 7, 3], 0, 1, 'float32', 2);
+      const input = tf.randomNormal([1, 9, 3], 0, 1, 'float32', 2);
       expect(await stepMatMuls(model, input)).toBe(expected);
       model.dispose();
       input.dispose();
     });
+  });
+
+  test("a small call runs on host arrays under 'auto' (no matMul), not with loop: 'tensor', not while a gradient is recorded", async () => {
+    const config: RNNConfig = { inputSize: 3, hiddenSize: 8, batchFirst: true };
+    const [auto, tensor] = (['auto', 'tensor'] as const).map((loop) => createManualModel(config, { seed: 1, loop }));
+    const input = tf.randomNormal([1, 2, 3], 0, 1, 'float32', 2);
+    expect(await stepMatMuls(auto, input)).toBe(0);
+    expect(await stepMatMuls(tensor, input)).toBe(2);
+    const taped = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(auto.forward(input).output) as tf.Scalar);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    expect(taped.kernels.some(({ name }) => name === 'BatchMatMul' || name === '_FusedMatMul')).toBe(true);
+    [auto, tensor].forEach((model) => model.dispose());
+    input.dispose();
   });
 
   describe('host and tensor loops agree', () => {

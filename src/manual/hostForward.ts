@@ -1,8 +1,50 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig } from '../config';
+import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
+import { StepLoop } from './hostLoop';
 import { Cell } from './cells';
 import { directionWeights } from './parameters';
 import { stepWeightsOf } from './stack';
+
+/**
+ * Multiply-adds of a call (`L·N` times `multiplyAddsPerStep`) up to which a unidirectional
+ * hand-written model runs on host arrays under `loop: 'auto'` on backends with vectorised
+ * kernels: measured on wasm (2 cores, one thread), the host wins ×3.7–8 at one step of
+ * (1,16,32) and (1,64,128), about even at 10 steps of (1,64,128) (245k) and loses ×1.5 at 100
+ * steps of (1,16,32) (154k) to the RNN's direct kernels. On the cpu backend, whose ops are
+ * JavaScript loops too, the host wins at every size measured (×1.05–48).
+ */
+export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
+
+/** Multiply-adds of one step of one sequence through every layer: `Σ G·H·(H_in + H_out)` (+ `H·H_out` projections). */
+export function multiplyAddsPerStep(config: FullRNNConfig): number {
+  const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
+  const projection = config.projSize * config.hiddenSize;
+  let total = 0;
+  for (let layer = 0; layer < config.numLayers; layer++) total += gateSize * (layerInputSize(config, layer) + outputSize(config)) + projection;
+  return total;
+}
+
+/**
+ * Whether a call of `seqLen` steps of `batchSize` sequences runs on host arrays: never for a
+ * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
+ * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, or up to
+ * `HOST_FORWARD_MAX_MULTIPLY_ADDS`.
+ */
+export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number, batchSize: number): boolean {
+  if (config.bidirectional || loop === 'tensor') return false;
+  if (training && config.dropout > 0 && config.numLayers > 1) return false;
+  if (loop === 'host' || tf.getBackend() === 'cpu') return true;
+  return seqLen * batchSize * multiplyAddsPerStep(config) <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
+}
+
+/** `[A, B, F]` flat as `[B, A, F]` flat: batch-major ⇄ time-major on the host. */
+export function swapLeadingAxes(values: Float32Array, a: number, b: number, features: number): Float32Array {
+  const swapped = new Float32Array(values.length);
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < b; j++) swapped.set(values.subarray((i * b + j) * features, (i * b + j + 1) * features), (j * a + i) * features);
+  }
+  return swapped;
+}
 
 /** One layer's weights on the host, as `HostForward` reads them. */
 interface HostLayer {

@@ -12,11 +12,13 @@ import {
   checkInput,
   checkLengths,
   finalState,
+  SequenceLayout,
+  stateShapes,
   fromTimeMajor,
   toTimeMajor,
 } from '../shapes';
 import { Cell, cellFor } from './cells';
-import { HostForward } from './hostForward';
+import { HostForward, forwardRunsOnHost, swapLeadingAxes } from './hostForward';
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
@@ -117,6 +119,9 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
+    if (!lengths && !tf.engine().isTapeOn() && forwardRunsOnHost(this.config, this.training, this.loop, layout.seqLen, layout.batchSize)) {
+      return this.forwardThroughHost(input, layout, initialStates);
+    }
     return tf.tidy(() => {
       const { output, finalStates } = runLayers(
         this.config,
@@ -129,6 +134,21 @@ export class ManualModel<State extends InitialState = InitialState> implements R
       const [hN, cN] = finalStates.map((state) => finalState(layout, state));
       return { output: fromTimeMajor(this.config, layout, output), hN, ...(cN && { cN }) };
     });
+  }
+
+  /** `forward` of a small call with no gradient recorded, on host arrays (see `forwardRunsOnHost`). */
+  private forwardThroughHost(input: tf.Tensor, layout: SequenceLayout, initialStates?: tf.Tensor[]): RNNOutput {
+    const { seqLen, batchSize, batched } = layout;
+    const batchFirst = batched && this.config.batchFirst;
+    const values = input.dataSync() as Float32Array;
+    const states = initialStates?.map((state) => state.dataSync() as Float32Array);
+    const result = this.host.run(batchFirst ? swapLeadingAxes(values, batchSize, seqLen, this.config.inputSize) : values, seqLen, batchSize, states);
+    const features = result.output.length / (seqLen * batchSize);
+    const output = batchFirst ? swapLeadingAxes(result.output, seqLen, batchSize, features) : result.output;
+    const shape = !batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features];
+    const shapes = stateShapes(this.config, layout);
+    const [hN, cN] = result.states.map((state, i) => tf.tensor(state, shapes[i]));
+    return { output: tf.tensor(output, shape), hN, ...(cN && { cN }) };
   }
 
   /**

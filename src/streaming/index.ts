@@ -1,1 +1,1 @@
-export { STREAM_HOST_MAX_MULTIPLY_ADDS, StreamingRNN } from './streamingRNN';
+export { StreamingRNN } from './streamingRNN';

@@ -1,18 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
+import { outputSize } from '../config';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
+import { StepLoop } from '../manual';
+import { forwardRunsOnHost, swapLeadingAxes } from '../manual/hostForward';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
-
-/**
- * Multiply-adds of a chunk (`L·N·Σ G·H·(H_in + H_out)` over the layers) up to which a
- * hand-written model's chunk runs on host arrays (`forwardOnHost`) under `loop: 'auto'`: there
- * a call's arithmetic costs less than dispatching its tf ops.
- */
-export const STREAM_HOST_MAX_MULTIPLY_ADDS = 1 << 18;
 
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
-  loop: string;
+  loop: StepLoop;
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] };
 }
 
@@ -38,8 +33,8 @@ interface HostStates {
  *     const y = stream.step(x);     // one step, Float32Array [N, H_in] → [N, H_out], no tensors
  *
  * The states are kept on the host, where a small step needs them: a hand-written model's
- * small chunks and steps run on host arrays (`forwardOnHost`: a few µs at batch 1 where tf
- * ops cost hundreds), larger ones through `forward`.
+ * small chunks and steps run on host arrays (`forwardOnHost`, see `forwardRunsOnHost`: a few
+ * µs at batch 1 where tf ops cost hundreds), larger ones through `forward`.
  */
 export class StreamingRNN {
   private states: HostStates | undefined;
@@ -162,13 +157,10 @@ export class StreamingRNN {
     this.lifecycle.end(() => this.keepStates(undefined));
   }
 
-  /** Whether a chunk of `layout` runs on host arrays: see `STREAM_HOST_MAX_MULTIPLY_ADDS`. */
+  /** Whether a chunk of `layout` runs on host arrays (see `forwardRunsOnHost`): hand-written models only. */
   private runsOnHost({ seqLen, batchSize }: SequenceLayout): boolean {
     const { model } = this;
-    if (!hasHostForward(model) || model.loop === 'tensor') return false;
-    const { config } = model;
-    if (model.training && config.dropout > 0 && config.numLayers > 1) return false;
-    return model.loop === 'host' || seqLen * batchSize * multiplyAddsPerStep(config) <= STREAM_HOST_MAX_MULTIPLY_ADDS;
+    return hasHostForward(model) && forwardRunsOnHost(model.config, model.training, model.loop, seqLen, batchSize);
   }
 
   /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */
@@ -185,25 +177,6 @@ export class StreamingRNN {
     this.stateTensors = undefined;
     this.states = layout && values && { layout: { ...layout, seqLen: 1 }, values };
   }
-}
-
-/** Multiply-adds of one step of one sequence through every layer: `Σ G·H·(H_in + H_out)` (+ `H·H_out` projections). */
-function multiplyAddsPerStep(config: FullRNNConfig): number {
-  const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
-  const projection = config.projSize * config.hiddenSize;
-  return Array.from({ length: config.numLayers }, (_, layer) => gateSize * (layerInputSize(config, layer) + outputSize(config)) + projection).reduce(
-    (sum, count) => sum + count,
-    0,
-  );
-}
-
-/** `[A, B, F]` flat as `[B, A, F]` flat. */
-function swapLeadingAxes(values: Float32Array, a: number, b: number, features: number): Float32Array {
-  const swapped = new Float32Array(values.length);
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < b; j++) swapped.set(values.subarray((i * b + j) * features, (i * b + j + 1) * features), (j * a + i) * features);
-  }
-  return swapped;
 }
 
 /** A tensor's values, copied to the host; the tensor is disposed. */
