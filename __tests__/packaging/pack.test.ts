@@ -26,7 +26,7 @@ const FORWARD = `
 `;
 
 /** The package's modules that only the Node entry reaches: files on disk, tfjs-node, the CLI. */
-const NODE_MODULES = /dist\/(esm\/)?(index\.js|demo\.js|cli\/|backend\/backend\.js|formats\/(stateDictFile|atomicWrite|npz)\.js)/;
+const NODE_MODULES = /dist\/(esm\/)?(index\.js|demo\/main\.js|cli\/|backend\/backend\.js|formats\/(stateDictFile|atomicWrite|npz)\.js)/;
 
 describe('npm pack', () => {
   let project: string;
