@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { execFileSync, spawnSync } from 'child_process';
+import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
@@ -24,6 +25,9 @@ const FORWARD = `
   });
 `;
 
+/** The package's modules that only the Node entry reaches: files on disk, tfjs-node, the CLI. */
+const NODE_MODULES = /dist\/(esm\/)?(index\.js|demo\/main\.js|cli\/|backend\/backend\.js|formats\/(stateDictFile|atomicWrite|npz)\.js)/;
+
 describe('npm pack', () => {
   let project: string;
   beforeAll(() => {
@@ -38,7 +42,28 @@ describe('npm pack', () => {
     const files = readdirSync(join(project, 'node_modules', 'tfjs-rnn'));
     expect(files.sort()).toEqual(['README.md', 'dist', 'package.json']);
     const dist = readdirSync(join(project, 'node_modules', 'tfjs-rnn', 'dist'));
-    expect(dist).toEqual(expect.arrayContaining(['index.js', 'index.d.ts']));
+    expect(dist).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'browser.js', 'browser.d.ts', 'esm']));
+  });
+
+  test.each([
+    ['import', `import { ManualRNN, parseStateDict, initBackend } from 'tfjs-rnn';`, 'node_modules/tfjs-rnn/dist/esm/browser.js'],
+    ['require', `const { ManualRNN, parseStateDict, initBackend } = require('tfjs-rnn');`, 'node_modules/tfjs-rnn/dist/browser.js'],
+  ])('a browser bundle (%s) resolves the browser entry, with no Node built-ins and no shims', async (_, line, entry) => {
+    writeFileSync(join(project, 'app.js'), `${line}\nconsole.log(ManualRNN, parseStateDict, initBackend);\n`);
+    const result = await build({
+      absWorkingDir: project,
+      entryPoints: ['app.js'],
+      bundle: true,
+      platform: 'browser',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    const ours = Object.keys(result.metafile.inputs).filter((input) => input.startsWith('node_modules/tfjs-rnn/'));
+    expect(ours).toContain(entry);
+    expect(ours.filter((input) => NODE_MODULES.test(input))).toEqual([]);
+    expect(ours.filter((input) => input.includes('/dist/esm/') !== entry.includes('/dist/esm/'))).toEqual([]);
   });
 
   const expected = { output: [2, 5, 4], hN: [1, 2, 4], backend: 'cpu' };

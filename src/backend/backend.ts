@@ -1,10 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { BackendError } from '../errors';
+import { BackendName, activateBackend, registeredBackends } from './select';
 
-/** The backends this package knows, fastest first. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+/** Backend choice in Node: `tensorflow` (tfjs-node) when it loads, and `TFJS_RNN_BACKEND`. */
 
 /** Environment variable that forces a backend when no option does. */
 export const BACKEND_ENV = 'TFJS_RNN_BACKEND';
@@ -25,14 +21,7 @@ function tryLoadNodeBinding(): void {
 /** Backends registered in this process, fastest first. */
 export function availableBackends(): BackendName[] {
   tryLoadNodeBinding();
-  return BACKEND_NAMES.filter((name) => tf.findBackendFactory(name) !== null);
-}
-
-function checkBackendName(name: string, source: string): BackendName {
-  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
-    throw new BackendError(source, `one of ${BACKEND_NAMES.join(', ')}`, `'${name}'`);
-  }
-  return name as BackendName;
+  return registeredBackends();
 }
 
 /**
@@ -42,23 +31,6 @@ function checkBackendName(name: string, source: string): BackendName {
  * used throws `BackendError`; the automatic choice falls through to the next.
  */
 export async function initBackend(backend?: BackendName): Promise<BackendName> {
-  const forced = backend ?? process.env[BACKEND_ENV] ?? undefined;
-  const available = availableBackends();
-  if (forced !== undefined && forced !== '') {
-    const source = backend !== undefined ? 'backend' : BACKEND_ENV;
-    const name = checkBackendName(forced, source);
-    if (!available.includes(name) || !(await tf.setBackend(name))) {
-      throw new BackendError(source, `an available backend (${available.join(', ')})`, `'${name}'`);
-    }
-    return name;
-  }
-  for (const name of available) {
-    if (await tf.setBackend(name)) return name;
-  }
-  throw new BackendError('backend', 'one of tensorflow, wasm, cpu to initialise', 'none');
-}
-
-/** The name of the active backend, e.g. `wasm`. */
-export function getBackendName(): string {
-  return tf.getBackend();
+  const source = backend !== undefined ? 'backend' : BACKEND_ENV;
+  return activateBackend(availableBackends(), backend ?? process.env[BACKEND_ENV], source);
 }

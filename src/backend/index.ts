@@ -1,1 +1,3 @@
 export * from './backend';
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { BACKEND_NAMES, BackendName, getBackendName } from './select';

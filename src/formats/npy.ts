@@ -1,5 +1,6 @@
 import { FormatError, formatShape } from '../errors';
-import { shapeSize } from './hostArray';
+import { asBytes } from './bytes';
+import { HostArray, hostArray, shapeSize } from './hostArray';
 
 /**
  * NumPy's `.npy` format: the magic `\x93NUMPY`, a major and minor version byte, the header
@@ -200,4 +201,15 @@ export function serializeNpy(shape: readonly number[], values: ArrayLike<number>
   bytes.set(header);
   bytes.set(encodeNpyValues(values, dtype), header.length);
   return bytes;
+}
+
+/**
+ * A whole `.npy` file in memory (e.g. fetched) as a float32 array: float32 or float64 values
+ * (float64 rounded to nearest), little-endian, C order. Any problem with the bytes is a
+ * `FormatError` whose argument is `source`.
+ */
+export function parseNpy(bytes: Uint8Array | ArrayBuffer, source = 'npy'): HostArray {
+  const file = bufferSource(asBytes(bytes, 'bytes'));
+  const { dtype, shape, dataOffset } = readNpyHeader(file, ['float32', 'float64'], source);
+  return hostArray(shape, decodeNpyFloats(file.read(dataOffset, file.length - dataOffset), dtype as 'float32' | 'float64'), source);
 }

@@ -1,9 +1,7 @@
-import { extname } from 'path';
 import { FullRNNConfig, GATE_COUNTS, Mode, checkConfig, checkParameterShapes, parameterName } from '../config';
-import { ConfigError, FormatError, WeightsError, formatShape } from '../errors';
-import { writeFileAtomic } from './atomicWrite';
+import { ArgumentError, ConfigError, WeightsError, formatShape } from '../errors';
+import { asBytes } from './bytes';
 import { HostArray, hostArray } from './hostArray';
-import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from './regularFile';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { parseStateDictJson, serializeStateDictJson } from './stateDictJson';
 
@@ -78,40 +76,43 @@ export function inferConfig(tensors: Record<string, HostArray>): InferredConfig 
   return inferred;
 }
 
-/** How one file format reads and writes a `state_dict`; `source` is the file path. */
-interface StateDictFormat {
-  /** The largest file read. */
-  maxBytes: number;
+/** The byte formats of a `state_dict`: safetensors, and JSON of nested lists (or `{shape, data}`). */
+export type StateDictFormat = 'safetensors' | 'json';
+
+/** How one format reads and writes a `state_dict`; `source` names the bytes in errors. */
+interface StateDictCodec {
   parse(bytes: Uint8Array, source: string): Record<string, HostArray>;
-  serialize(tensors: Record<string, HostArray>): Uint8Array | string;
+  serialize(tensors: Record<string, HostArray>): Uint8Array;
 }
 
-const FORMATS = new Map<string, StateDictFormat>([
-  ['.safetensors', { maxBytes: MAX_WEIGHTS_BYTES, parse: (bytes, source) => parseSafetensors(bytes, source).tensors, serialize: serializeSafetensors }],
-  ['.json', { maxBytes: MAX_JSON_BYTES, parse: (bytes, source) => parseStateDictJson(new TextDecoder().decode(bytes), source), serialize: serializeStateDictJson }],
-]);
+const CODECS: Record<StateDictFormat, StateDictCodec> = {
+  safetensors: { parse: (bytes, source) => parseSafetensors(bytes, source).tensors, serialize: (tensors) => serializeSafetensors(tensors) },
+  json: {
+    parse: (bytes, source) => parseStateDictJson(new TextDecoder().decode(bytes), source),
+    serialize: (tensors) => new TextEncoder().encode(serializeStateDictJson(tensors)),
+  },
+};
 
-/** The format of `path`, by its (case-insensitive) extension. */
-function formatOf(path: string): StateDictFormat {
-  const extension = extname(path).toLowerCase();
-  const format = FORMATS.get(extension);
-  if (format === undefined) {
-    throw new FormatError(path, `a file ending in ${[...FORMATS.keys()].join(' or ')}`, extension === '' ? 'no extension' : `'${extension}'`);
+/** The formats `parseStateDict` and `serializeStateDict` take. */
+export const STATE_DICT_FORMATS = Object.keys(CODECS) as StateDictFormat[];
+
+function codecOf(format: unknown): StateDictCodec {
+  if (!(STATE_DICT_FORMATS as unknown[]).includes(format)) {
+    throw new ArgumentError('format', STATE_DICT_FORMATS.map((name) => `'${name}'`).join(' or '), typeof format === 'string' ? `'${format}'` : String(format));
   }
-  return format;
+  return CODECS[format as StateDictFormat];
 }
 
 /**
- * Reads a `state_dict` from a `.safetensors` (at most `MAX_WEIGHTS_BYTES`) or `.json` (at most
- * `MAX_JSON_BYTES`) regular file. Any problem with the file, including a missing one, is a
- * `FormatError` whose argument is `path`.
+ * Parses a `state_dict` from the bytes of a file in `format`, e.g. what
+ * `(await fetch(url)).arrayBuffer()` gives. Any problem with the bytes is a `FormatError`
+ * whose argument is `source` (the format's name unless given: a file name or URL).
  */
-export async function loadStateDict(path: string): Promise<Record<string, HostArray>> {
-  const format = formatOf(path);
-  return format.parse(readRegularFile(path, format.maxBytes), path);
+export function parseStateDict(bytes: Uint8Array | ArrayBuffer, format: StateDictFormat, source: string = format): Record<string, HostArray> {
+  return codecOf(format).parse(asBytes(bytes, 'bytes'), source);
 }
 
-/** Writes a `state_dict` to a `.safetensors` (F32) or `.json` file, atomically. */
-export async function saveStateDict(path: string, tensors: Record<string, HostArray>): Promise<void> {
-  await writeFileAtomic(path, formatOf(path).serialize(tensors));
+/** The bytes of `tensors` as a `state_dict` file in `format`: safetensors of F32, or JSON of nested lists. */
+export function serializeStateDict(tensors: Record<string, HostArray>, format: StateDictFormat): Uint8Array {
+  return codecOf(format).serialize(tensors);
 }

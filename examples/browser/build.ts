@@ -1,0 +1,70 @@
+import { BuildOptions, build, context } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { dirname, join, resolve } from 'path';
+import { parseStateDictJson, serializeSafetensors } from '../../src/formats';
+
+/**
+ * Builds the example page into `dist/`: the bundle of `main.ts` as an application makes it
+ * (esbuild, `--platform=browser`, `tfjs-rnn` resolved through the package's `exports` to its
+ * browser entry), the page, the wasm backend's `.wasm` files, and a PyTorch fixture's weights
+ * as `rnn.safetensors` with its input and expected values as `fixture.json`.
+ */
+
+const EXAMPLE_DIR = __dirname;
+/** The repository: its package.json is `tfjs-rnn`, so `import … from 'tfjs-rnn'` here resolves as in an application. */
+const ROOT = resolve(EXAMPLE_DIR, '..', '..');
+export const OUT_DIR = join(EXAMPLE_DIR, 'dist');
+
+/** The PyTorch fixture the page checks: nn.RNN(3, 8), 300 steps, batch 2, h0 given. */
+export const FIXTURE = 'rnn/long_sequence';
+
+/** The wasm backend picks one by what the browser supports: plain, SIMD, SIMD with threads. */
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+
+/** esbuild's options for the page's bundle, `main.js` in `outdir`. */
+function bundleOptions(outdir: string): BuildOptions {
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: [join(EXAMPLE_DIR, 'main.ts')],
+    outdir,
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2020',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  };
+}
+
+/** Writes everything but the bundle into `outdir`: the page, the `.wasm` files, the fixture's weights and case. */
+function writeStaticFiles(outdir: string): void {
+  mkdirSync(outdir, { recursive: true });
+  copyFileSync(join(EXAMPLE_DIR, 'index.html'), join(outdir, 'index.html'));
+  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json', { paths: [ROOT] })), 'dist');
+  WASM_FILES.forEach((name) => copyFileSync(join(wasmDir, name), join(outdir, name)));
+  const { state_dict, torch, config, input, h0, output, h_n } = JSON.parse(readFileSync(join(ROOT, 'fixtures', `${FIXTURE}.json`), 'utf8'));
+  writeFileSync(join(outdir, 'rnn.safetensors'), serializeSafetensors(parseStateDictJson(JSON.stringify(state_dict), FIXTURE)));
+  writeFileSync(join(outdir, 'fixture.json'), JSON.stringify({ name: FIXTURE, torch, config, input, h0, output, h_n }));
+}
+
+/** Builds the page into `outdir`; returns the bundle's size in bytes. */
+export async function buildExample(outdir = OUT_DIR): Promise<{ bundleBytes: number }> {
+  writeStaticFiles(outdir);
+  const result = await build({ ...bundleOptions(outdir), metafile: true });
+  return { bundleBytes: result.metafile.outputs[join(outdir, 'main.js').slice(ROOT.length + 1)]?.bytes ?? NaN };
+}
+
+/** A server of the example on 127.0.0.1 (esbuild's, which rebuilds the bundle when a request finds the sources changed). */
+export interface ExampleServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Builds the page into `outdir` and serves it on 127.0.0.1:`port` (0: any free port). */
+export async function serveExample(port: number, outdir = OUT_DIR): Promise<ExampleServer> {
+  writeStaticFiles(outdir);
+  const bundler = await context(bundleOptions(outdir));
+  const served = await bundler.serve({ servedir: outdir, host: '127.0.0.1', port });
+  return { url: `http://127.0.0.1:${served.port}/`, stop: () => bundler.dispose() };
+}

@@ -1,0 +1,8 @@
+// The formats that need no file system: bytes in, bytes out (what the browser entry exports).
+export * from './hostArray';
+export * from './floatBits';
+export * from './safetensors';
+export * from './stateDictJson';
+export * from './stateDict';
+export * from './tensors';
+export * from './npy';
