@@ -1,4 +1,3 @@
-import { Nonlinearity } from '../config';
 import { readingOrder } from './hostSteps';
 
 /** How the recurrence runs its steps: on host arrays, as tf ops, or whichever is faster. */
@@ -58,42 +57,40 @@ export function transposeOnHost(values: Float32Array, rows: number, columns: num
 }
 
 /**
- * `recur`'s forward pass on host arrays, `h_t = act(xProj_t + h_{t−1} W_hhᵀ)`, for steps too
- * small to pay for tf ops. Sums in double precision and stores each state as float32.
- * With `lengths`, row b keeps its state at steps `t ≥ lengths[b]`, as the tensor loop does.
- *
- * @param projection `[L, N, H]` flat. @param initial `[N, H]` flat.
- * @param weightHh `[H, H]` flat (`W_hh`, row-major).
- * @returns `[L, N, H]` flat: the state after every step, in time order.
+ * One row of one step on the host: reads the states of the step before (`previous`, each
+ * `[N, F]`) at row b and `p_t` of that row at `projection[projectionRow …]`, writes row b of
+ * `next`.
  */
-export function recurOnHost(
-  projection: Float32Array,
-  initial: Float32Array,
-  weightHh: Float32Array,
-  { seqLen, batchSize, hiddenSize }: SequenceDims,
-  nonlinearity: Nonlinearity,
-  reverse: boolean,
-  lengths?: Int32Array,
-): Float32Array {
-  const stepSize = batchSize * hiddenSize;
-  const states = new Float32Array(seqLen * stepSize);
-  const sum = new Float64Array(hiddenSize);
+export type HostRowStep = (projectionRow: number, previous: Float32Array[], next: Float32Array[], b: number) => void;
+
+/**
+ * The loop every cell's host steps run in (`Cell.stepsOnHost`), for steps too small to pay for
+ * tf ops: steps in reading order, each row computed by `step` from the states of the step
+ * read before, except the rows whose sequence has ended (`lengths[b] ≤ t`), which keep their
+ * states, as the tensor loop does.
+ * @param initial one `[N, F]` per state, `sizes` their F. @param gateSize G·H, `p_t`'s row length.
+ * @returns each state after every step, `[L, N, F]` flat, in time order.
+ */
+export function hostStepLoop(
+  { seqLen, batchSize }: SequenceDims,
+  gateSize: number,
+  initial: Float32Array[],
+  sizes: number[],
+  { reverse, lengths }: { reverse: boolean; lengths?: Int32Array },
+  step: HostRowStep,
+): Float32Array[] {
+  const sequences = sizes.map((size) => new Float32Array(seqLen * batchSize * size));
   let previous = initial;
   for (const t of readingOrder(seqLen, reverse)) {
-    const state = states.subarray(t * stepSize, (t + 1) * stepSize);
+    const next = sequences.map((sequence, i) => sequence.subarray(t * batchSize * sizes[i], (t + 1) * batchSize * sizes[i]));
     for (let b = 0; b < batchSize; b++) {
-      const row = b * hiddenSize;
       if (lengths !== undefined && lengths[b] <= t) {
-        state.set(previous.subarray(row, row + hiddenSize), row);
-        continue;
-      }
-      for (let j = 0; j < hiddenSize; j++) sum[j] = projection[t * stepSize + row + j];
-      addRowTimesWeightsT(sum, previous, row, weightHh, hiddenSize, hiddenSize);
-      for (let j = 0; j < hiddenSize; j++) {
-        state[row + j] = nonlinearity === 'tanh' ? Math.tanh(sum[j]) : Math.max(sum[j], 0);
+        next.forEach((state, i) => state.set(previous[i].subarray(b * sizes[i], (b + 1) * sizes[i]), b * sizes[i]));
+      } else {
+        step((t * batchSize + b) * gateSize, previous, next, b);
       }
     }
-    previous = state;
+    previous = next;
   }
-  return states;
+  return sequences;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Nonlinearity } from '../../config';
-import { recurOnHost } from '../hostLoop';
+import { addRowTimesWeightsT, hostStepLoop } from '../hostLoop';
 import { statesOnWasm } from '../wasmSteps';
 import { Cell } from './cell';
 
@@ -18,9 +18,17 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
     stateSizes: (config) => [config.hiddenSize],
     splitBias: (biasIh, biasHh) => ({ projectionBias: tf.add(biasIh, biasHh) }),
     step: (projection, [previous], { recurrentT }) => [activation(tf.add(projection, tf.matMul(previous, recurrentT)))],
-    stepsOnHost: ({ dims, projection, initial, weightHh, reverse, lengths }) => [
-      recurOnHost(projection, initial[0], weightHh, dims, nonlinearity, reverse, lengths),
-    ],
+    stepsOnHost: ({ dims, projection, initial, weightHh, reverse, lengths }) => {
+      const { hiddenSize } = dims;
+      const sum = new Float64Array(hiddenSize);
+      const act = nonlinearity === 'tanh' ? Math.tanh : (z: number) => Math.max(z, 0);
+      return hostStepLoop(dims, hiddenSize, initial, [hiddenSize], { reverse, lengths }, (projectionRow, [previous], [next], b) => {
+        const row = b * hiddenSize;
+        for (let j = 0; j < hiddenSize; j++) sum[j] = projection[projectionRow + j];
+        addRowTimesWeightsT(sum, previous, row, weightHh, hiddenSize, hiddenSize);
+        for (let j = 0; j < hiddenSize; j++) next[row + j] = act(sum[j]);
+      });
+    },
     stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [
       statesOnWasm(kernels, projection, initial, recurrentT, { nonlinearity, ...options }),
     ],
