@@ -173,8 +173,8 @@ describe('values', () => {
 
 describe('command line', () => {
   it('rejects --shard out of range or malformed', async () => {
-    for (const shard of ['2/2', '0/0', '-1/2', 'one/2', '1/2/3']) {
-      await expectRejected([...runArgs(), `--shard=${shard}`], `tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), got '${shard}'`, true);
+    for (const shard of ['2/2', '0/0', '-1/2', 'one/2', '1/2/3', 'auto/0', 'auto/', 'automatic']) {
+      await expectRejected([...runArgs(), `--shard=${shard}`], `tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), auto or auto/n (from the scheduler), got '${shard}'`, true);
     }
   });
 

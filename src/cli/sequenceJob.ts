@@ -4,12 +4,13 @@ import { checkLengths } from '../shapes';
 import { HostArray, firstNonFinite } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
-import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, shardFlag, shardRange, workersFlag } from './flags';
+import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
 import { ModelSpec, readWeightsFile, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
+import { Shard, describeShard, shardFlag, shardRange } from './shard';
 import { chunkPool } from './workers';
 
 /**
@@ -45,7 +46,8 @@ export interface SequenceJob {
   h0?: ArraySource;
   /** `[N]` valid steps of every sequence of the file. */
   lengths?: Int32Array;
-  /** The rows this run computes (the shard). */
+  /** The shard of --shard, if any, and the rows this run computes (all, or the shard's). */
+  shard?: Shard;
   range: RowRange;
   batchSize: number;
   workers: number;
@@ -100,6 +102,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
       input,
       h0,
       lengths,
+      shard,
       range: shardRange(shard, layout.batchSize),
       batchSize,
       workers,
@@ -181,5 +184,6 @@ export async function runSequenceJob(
   } finally {
     seconds = progress.finish();
   }
-  return formatSummary(job.range.end - job.range.start, seconds, job.backend, workers);
+  const summary = formatSummary(job.range.end - job.range.start, seconds, job.backend, workers);
+  return job.shard === undefined ? summary : `${summary}; ${describeShard(job.shard, job.range)}`;
 }

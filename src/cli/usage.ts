@@ -16,6 +16,10 @@ const SEQUENCE_OPTIONS = `
   --workers N          threads computing chunks: this one and N − 1 worker threads (default and
                        most: one per core); results are identical for any N
   --shard i/n          only shard i of n (zero-based): rows [floor(i*N/n), floor((i+1)*N/n))
+  --shard auto[/n]     i and n from the scheduler running the task: JOB_COMPLETION_INDEX (Kubernetes
+                       Indexed Job: give n, its completions), SLURM_ARRAY_TASK_ID with _COUNT or
+                       _MIN/_MAX (Slurm job array: i is the task's position in the array),
+                       AWS_BATCH_JOB_ARRAY_INDEX with _SIZE (AWS Batch array job)
   --backend B          tensorflow, wasm or cpu (default: the fastest available)
   --allow-nonfinite    run NaN and Infinity in the input through instead of rejecting them
   --quiet              no progress bar; just the summary line`;
