@@ -1,14 +1,17 @@
+import { createHash } from 'crypto';
+import { promises as fs, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { ArgumentError } from '../../src/errors';
 import { UsageError } from '../../src/cli/flags';
 import { Environment } from '../../src/cli/scheduler';
-import { shardFlag } from '../../src/cli/shard';
-import { listDir, makeTempDir, removeTempDir, runCli, sequenceArray, writeModel, writeNpy } from './helpers';
+import { shardFlag, shardPath, shardToken } from '../../src/cli/shard';
+import { listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli, sequenceArray, writeModel, writeNpy } from './helpers';
 
 /**
  * `--shard auto`: the shard from the variables of the scheduler running the task (Kubernetes
  * Indexed Job, Slurm job array, AWS Batch array job), refused with the variables named when
- * none is set or they disagree, and shown in the summary line.
+ * none is set or they disagree, and shown in the summary line; outputs named after the shard,
+ * each with its shard record.
  */
 
 /** Every variable a scheduler sets that `--shard auto` reads. */
@@ -95,6 +98,30 @@ describe('--shard auto refuses, naming the variables', () => {
   });
 });
 
+describe('output names', () => {
+  it('carry the shard zero-padded to at least 4 digits, so that they sort in shard order', () => {
+    expect(shardToken({ index: 3, count: 16 })).toBe('shard-0003-of-0016');
+    expect(shardToken({ index: 0, count: 1 })).toBe('shard-0000-of-0001');
+    expect(shardToken({ index: 42, count: 12345 })).toBe('shard-00042-of-12345');
+  });
+
+  const auto = { index: 3, count: 16, source: 'Kubernetes Indexed Job (JOB_COMPLETION_INDEX=3)' };
+  it.each<[string, string, Parameters<typeof shardPath>[1], string]>([
+    ['--shard auto: before the extension', 'out.npy', auto, 'out.shard-0003-of-0016.npy'],
+    ['--shard auto: before the last extension only', 'runs/v1.2/out.v3.json', auto, 'runs/v1.2/out.v3.shard-0003-of-0016.json'],
+    ['--shard auto: at {shard}', 'out-{shard}.npy', auto, 'out-shard-0003-of-0016.npy'],
+    ['--shard i/n: at {shard}, every one', 'shards/{shard}/out.{shard}.npy', { index: 3, count: 16 }, 'shards/shard-0003-of-0016/out.shard-0003-of-0016.npy'],
+    ['--shard i/n: as given without {shard}', 'out.npy', { index: 3, count: 16 }, 'out.npy'],
+    ['no --shard', 'out.npy', undefined, 'out.npy'],
+  ])('%s', (_, path, shard, expected) => {
+    expect(shardPath(path, shard, '--output')).toBe(expected);
+  });
+
+  it('refuses {shard} without --shard', () => {
+    expect(() => shardPath('out.{shard}.npy', undefined, '--hn')).toThrow(new UsageError('--hn', '{shard} only with --shard (it stands for the shard)', "'out.{shard}.npy' without --shard"));
+  });
+});
+
 describe('tfjs-rnn run --shard auto', () => {
   const saved = Object.fromEntries(SCHEDULER_VARIABLES.map((name) => [name, process.env[name]]));
   let dir: string;
@@ -119,6 +146,56 @@ describe('tfjs-rnn run --shard auto', () => {
       stdout: '',
       stderr: expect.stringMatching(/^4 sequences in .*, 1 worker; shard 3\/4, rows \[12, 16\), from Slurm job array \(SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=4\)\n$/),
     });
+  });
+
+  it("writes each output under the shard's name with its shard record, the shard's rows of the whole run", async () => {
+    const config = { inputSize: 2, hiddenSize: 3, numLayers: 2 };
+    const model = await writeModel(dir, config);
+    const input = sequenceArray([4, 16, 2]);
+    const inputPath = await writeNpy(dir, 'x.npy', input);
+    process.env.JOB_COMPLETION_INDEX = '3';
+    const flags = ['--weights', model.weights, '--config', model.config, '--input', inputPath, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn-{shard}.npy')];
+    expect((await runCli(['run', '--workers', '1', ...flags, '--shard', 'auto/4'])).code).toBe(0);
+    expect(await listDir(dir)).toEqual([
+      'config.json', 'hn-shard-0003-of-0004.npy', 'hn-shard-0003-of-0004.npy.json',
+      'out.shard-0003-of-0004.npy', 'out.shard-0003-of-0004.npy.json', 'weights.safetensors', 'x.npy',
+    ]);
+    const expected = referenceForward(config, input);
+    const rows = (array: { shape: number[]; data: Float32Array }) => Array.from(array.data).filter((_, i) => Math.floor(i / 3) % 16 >= 12);
+    expect(Array.from((await readNpy(join(dir, 'out.shard-0003-of-0004.npy'))).data)).toEqual(rows(expected.output));
+    expect(Array.from((await readNpy(join(dir, 'hn-shard-0003-of-0004.npy'))).data)).toEqual(rows(expected.hN));
+    const record = JSON.parse(await fs.readFile(join(dir, 'hn-shard-0003-of-0004.npy.json'), 'utf8'));
+    const fileOf = (name: string) => ({ bytes: statSync(join(dir, name)).size, sha256: createHash('sha256').update(`${statSync(join(dir, name)).size}\n`).update(readFileSync(join(dir, name))).digest('hex'), sampled: false });
+    expect(record).toEqual({
+      'tfjs-rnn shard record': 1,
+      array: 'h_n',
+      shard: { index: 3, count: 4 },
+      batch: 16,
+      batchAxis: 1,
+      shape: [2, 4, 3],
+      inputs: { '--weights': fileOf('weights.safetensors'), '--config': fileOf('config.json'), '--input': fileOf('x.npy') },
+    });
+  });
+
+  it('writes a shard record with --shard i/n too, beside the output as named', async () => {
+    const model = await writeModel(dir, { inputSize: 2, hiddenSize: 3, batchFirst: true });
+    const input = await writeNpy(dir, 'x.npy', sequenceArray([5, 4, 2]));
+    expect((await runCli(['run', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', '1/2'])).code).toBe(0);
+    expect(await listDir(dir)).toEqual(['config.json', 'out.npy', 'out.npy.json', 'weights.safetensors', 'x.npy']);
+    expect(JSON.parse(await fs.readFile(join(dir, 'out.npy.json'), 'utf8'))).toMatchObject({ array: 'output', shard: { index: 1, count: 2 }, batch: 5, batchAxis: 0, shape: [3, 4, 3] });
+  });
+
+  it("refuses, before any work, an output that is another output's shard record, and {shard} without --shard", async () => {
+    const model = await writeModel(dir, { inputSize: 2, hiddenSize: 3 });
+    const input = await writeNpy(dir, 'x.npy', sequenceArray([4, 16, 2]));
+    const before = await listDir(dir);
+    const run = (...flags: string[]) => runCli(['run', '--weights', model.weights, '--config', model.config, '--input', input, ...flags]);
+    const clash = await run('--output', join(dir, 'out.{shard}.npy'), '--hn', join(dir, 'out.shard-0001-of-0002.npy.json'), '--shard', '1/2');
+    expect(clash).toEqual({ code: 2, stdout: '', stderr: `tfjs-rnn run: --output record ${join(dir, 'out.shard-0001-of-0002.npy.json')}: expected a file that is not another output, got the same file as --hn ${join(dir, 'out.shard-0001-of-0002.npy.json')}\n` });
+    const placeholder = await run('--output', join(dir, 'out.{shard}.npy'));
+    expect(placeholder.code).toBe(2);
+    expect(placeholder.stderr.split('\n')[0]).toBe(`tfjs-rnn run: --output: expected {shard} only with --shard (it stands for the shard), got '${join(dir, 'out.{shard}.npy')}' without --shard`);
+    expect(await listDir(dir)).toEqual(before);
   });
 
   it('exits 2 with one line naming the variables when none is set, writing nothing', async () => {

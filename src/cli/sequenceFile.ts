@@ -44,7 +44,7 @@ export function extensionOf(path: string, accepted: string[]): string {
 }
 
 /** Random access to a file through one descriptor; `close` releases it. */
-function openFile(path: string): ByteSource & { close(): void } {
+export function openFile(path: string): ByteSource & { close(): void } {
   let fd: number;
   try {
     fd = openSync(path, 'r');

@@ -71,14 +71,14 @@ function readLengths(path: string, layout: FileLayout): Int32Array {
 
 /**
  * Opens and checks everything a run reads, before any work: backend, weights and config, the
- * input's shape, h0's shape, lengths, shard. Every problem is an error naming its file or flag;
- * notices (fewer workers than asked for) go to `stderr`.
+ * input's shape, h0's shape, lengths, shard (`shard`: --shard, read by the caller or here).
+ * Every problem is an error naming its file or flag; notices (fewer workers than asked for) go
+ * to `stderr`.
  */
-export async function openSequenceJob(values: FlagValues, stderr: TextSink): Promise<SequenceJob> {
+export async function openSequenceJob(values: FlagValues, stderr: TextSink, shard: Shard | undefined = shardFlag(values)): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
-  const shard = shardFlag(values);
   const weights = await readWeightsFile(requiredString(values, 'weights'));
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
   const input = openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));

@@ -1,11 +1,13 @@
-import { commitAll } from '../../formats';
+import { PendingWrite, commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
-import { FlagValues, implementationFlag, optionalString, parseFlags, requiredString } from '../flags';
+import { FlagValues, implementationFlag, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
 import { ArraySink, checkOutputExtension, createArraySink } from '../outputFile';
 import { checkOutputFiles, fileFlags } from '../outputPaths';
 import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
+import { Shard, shardFlag, shardPath } from '../shard';
+import { ShardArray, describeInputs, openShardRecord, shardRecordPath } from '../shardRecord';
 
 const RUN_FLAGS = {
   ...SEQUENCE_FLAGS,
@@ -14,33 +16,50 @@ const RUN_FLAGS = {
   impl: { type: 'string' },
 } as const;
 
-/** Output paths, checked before any work: extensions, and every output file against the inputs and each other. */
-function outputPaths(values: FlagValues): { output: string; hn?: string } {
-  const output = requiredString(values, 'output');
-  const outputs = fileFlags(RUN_FLAGS, values, 'output');
+/**
+ * Output paths, checked before any work: named after the shard (`{shard}`, or under --shard
+ * auto), extensions, and every file written (shard records too) against the inputs and each other.
+ */
+function outputPaths(values: FlagValues, shard: Shard | undefined): { output: string; hn?: string } {
+  requiredString(values, 'output');
+  const outputs = fileFlags(RUN_FLAGS, values, 'output').map(({ name, path }) => ({ name, path: shardPath(path, shard, name) }));
   outputs.forEach(({ path }) => checkOutputExtension(path));
-  checkOutputFiles(outputs, fileFlags(RUN_FLAGS, values, 'input'));
-  return { output, hn: optionalString(values, 'hn') };
+  const records = shard === undefined ? [] : outputs.map(({ name, path }) => ({ name: `${name} record`, path: shardRecordPath(path) }));
+  checkOutputFiles([...outputs, ...records], fileFlags(RUN_FLAGS, values, 'input'));
+  const path = (flag: string) => outputs.find(({ name }) => name === `--${flag}`)?.path;
+  return { output: path('output') as string, hn: path('hn') };
 }
 
 /**
  * `tfjs-rnn run`: the model over every sequence of --input (or of one --shard), writing
- * `output` (and `h_n` with --hn) laid out as PyTorch returns them. Outputs are written to temp
- * files and renamed at the end, all or none, so a failed run leaves none.
+ * `output` (and `h_n` with --hn) laid out as PyTorch returns them; a shard's outputs each with
+ * its shard record, for `merge`. Outputs are written to temp files and renamed at the end, all
+ * or none, so a failed run leaves none.
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, RUN_FLAGS);
   const implementation = implementationFlag(values);
-  const paths = outputPaths(values);
-  const job = await openSequenceJob(values, io.stderr);
-  const sinks: ArraySink[] = [];
+  const shard = shardFlag(values);
+  const paths = outputPaths(values, shard);
+  const job = await openSequenceJob(values, io.stderr, shard);
+  const writes: PendingWrite[] = [];
   try {
     const { layout, range } = job;
     const rows = range.end - range.start;
-    const output = createArraySink(paths.output, withBatch(layout.outputShape, layout.sequenceBatchAxis, rows), layout.sequenceBatchAxis);
-    sinks.push(output);
-    const hn = paths.hn === undefined ? undefined : createArraySink(paths.hn, withBatch(layout.stateShape, layout.stateBatchAxis, rows), layout.stateBatchAxis);
-    if (hn !== undefined) sinks.push(hn);
+    const inputs = shard === undefined ? {} : describeInputs(fileFlags(RUN_FLAGS, values, 'input'), values);
+    /** The sink of `array` at `path`, and its shard record when sharded. */
+    const open = (path: string, array: ShardArray, shape: number[], batchAxis: number | null): ArraySink => {
+      const pieceShape = withBatch(shape, batchAxis, rows);
+      const sink = createArraySink(path, pieceShape, batchAxis);
+      writes.push(sink);
+      if (shard !== undefined) {
+        const record = { array, shard: { index: shard.index, count: shard.count }, batch: layout.batchSize, batchAxis, shape: pieceShape, inputs };
+        writes.push(openShardRecord(path, record));
+      }
+      return sink;
+    };
+    const output = open(paths.output, 'output', layout.outputShape, layout.sequenceBatchAxis);
+    const hn = paths.hn === undefined ? undefined : open(paths.hn, 'h_n', layout.stateShape, layout.stateBatchAxis);
     const summary = await runSequenceJob(
       job,
       [implementation],
@@ -51,11 +70,11 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       },
       io.stderr,
     );
-    await commitAll(sinks);
+    await commitAll(writes);
     io.stderr.write(`${summary}\n`);
     return EXIT_OK;
   } finally {
-    sinks.forEach((sink) => sink.abort());
+    writes.forEach((write) => write.abort());
     closeSequenceJob(job);
   }
 }
