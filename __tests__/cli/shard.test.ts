@@ -5,7 +5,7 @@ import { ArgumentError } from '../../src/errors';
 import { UsageError } from '../../src/cli/flags';
 import { Environment } from '../../src/cli/scheduler';
 import { shardFlag, shardPath, shardToken } from '../../src/cli/shard';
-import { listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli, sequenceArray, writeModel, writeNpy } from './helpers';
+import { listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli, sequenceArray, withScheduler, writeModel, writeNpy } from './helpers';
 
 /**
  * `--shard auto`: the shard from the variables of the scheduler running the task (Kubernetes
@@ -13,18 +13,6 @@ import { listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli,
  * none is set or they disagree, and shown in the summary line; outputs named after the shard,
  * each with its shard record.
  */
-
-/** Every variable a scheduler sets that `--shard auto` reads. */
-const SCHEDULER_VARIABLES = [
-  'JOB_COMPLETION_INDEX',
-  'SLURM_ARRAY_TASK_ID',
-  'SLURM_ARRAY_TASK_COUNT',
-  'SLURM_ARRAY_TASK_MIN',
-  'SLURM_ARRAY_TASK_MAX',
-  'SLURM_ARRAY_TASK_STEP',
-  'AWS_BATCH_JOB_ARRAY_INDEX',
-  'AWS_BATCH_JOB_ARRAY_SIZE',
-];
 
 const LOOKED_FOR =
   'JOB_COMPLETION_INDEX (Kubernetes Indexed Job); SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_MAX, ' +
@@ -123,24 +111,21 @@ describe('output names', () => {
 });
 
 describe('tfjs-rnn run --shard auto', () => {
-  const saved = Object.fromEntries(SCHEDULER_VARIABLES.map((name) => [name, process.env[name]]));
   let dir: string;
 
   beforeEach(async () => {
-    SCHEDULER_VARIABLES.forEach((name) => delete process.env[name]);
     dir = await makeTempDir();
   });
 
   afterEach(async () => {
-    SCHEDULER_VARIABLES.forEach((name) => (saved[name] === undefined ? delete process.env[name] : (process.env[name] = saved[name])));
     await removeTempDir(dir);
   });
 
   it('prints the shard chosen and where it came from in the summary line', async () => {
     const model = await writeModel(dir, { inputSize: 2, hiddenSize: 3, batchFirst: true });
     const input = await writeNpy(dir, 'x.npy', sequenceArray([16, 4, 2]));
-    Object.assign(process.env, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '4' });
-    const result = await runCli(['run', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', 'auto']);
+    const env = { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '4' };
+    const result = await withScheduler(env, () => runCli(['run', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', 'auto']));
     expect(result).toEqual({
       code: 0,
       stdout: '',
@@ -153,9 +138,8 @@ describe('tfjs-rnn run --shard auto', () => {
     const model = await writeModel(dir, config);
     const input = sequenceArray([4, 16, 2]);
     const inputPath = await writeNpy(dir, 'x.npy', input);
-    process.env.JOB_COMPLETION_INDEX = '3';
     const flags = ['--weights', model.weights, '--config', model.config, '--input', inputPath, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn-{shard}.npy')];
-    expect((await runCli(['run', '--workers', '1', ...flags, '--shard', 'auto/4'])).code).toBe(0);
+    expect((await withScheduler({ JOB_COMPLETION_INDEX: '3' }, () => runCli(['run', '--workers', '1', ...flags, '--shard', 'auto/4']))).code).toBe(0);
     expect(await listDir(dir)).toEqual([
       'config.json', 'hn-shard-0003-of-0004.npy', 'hn-shard-0003-of-0004.npy.json',
       'out.shard-0003-of-0004.npy', 'out.shard-0003-of-0004.npy.json', 'weights.safetensors', 'x.npy',
@@ -202,7 +186,7 @@ describe('tfjs-rnn run --shard auto', () => {
     const model = await writeModel(dir, { inputSize: 2, hiddenSize: 3 });
     const input = await writeNpy(dir, 'x.npy', sequenceArray([4, 16, 2]));
     const before = await listDir(dir);
-    const result = await runCli(['run', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', 'auto']);
+    const result = await withScheduler({}, () => runCli(['run', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', 'auto']));
     expect(result).toEqual({ code: 2, stdout: '', stderr: `tfjs-rnn run: --shard auto: expected a scheduler's task index in the environment: ${LOOKED_FOR}, got none of them set\n` });
     expect(await listDir(dir)).toEqual(before);
   });

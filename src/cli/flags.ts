@@ -30,8 +30,9 @@ function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
 }
 
 /**
- * Parses `argv` against `spec` with node's `util.parseArgs` (strict), each flag at most once;
- * any problem is a `UsageError`.
+ * Parses `argv` against `spec` with node's `util.parseArgs` (strict), each flag at most once,
+ * and `positionals` by name (a last name ending in `...` takes one or more); any problem is a
+ * `UsageError`.
  */
 export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[] = []): { values: FlagValues; positionals: string[] } {
   let parsed;
@@ -45,7 +46,8 @@ export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[]
   if (repeated !== undefined) {
     throw new UsageError(`--${repeated}`, 'the flag once', `it ${options.filter((name) => name === repeated).length} times`);
   }
-  if (parsed.positionals.length !== positionals.length) {
+  const variadic = positionals.length > 0 && positionals[positionals.length - 1].endsWith('...');
+  if (variadic ? parsed.positionals.length < positionals.length : parsed.positionals.length !== positionals.length) {
     const expected = positionals.length === 0 ? 'no positional argument' : positionals.join(' ');
     throw new UsageError('arguments', expected, parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' '));
   }
