@@ -1,8 +1,8 @@
 import { basename, dirname, join } from 'path';
 import { ArgumentError, FormatError, formatShape } from '../errors';
-import { ByteSource, NpyHeader, readNpyHeader } from '../formats';
+import { NpyHeader, readNpyHeader } from '../formats';
 import { withBatch } from './batchRows';
-import { extensionOf, openFile } from './sequenceFile';
+import { OpenFile, extensionOf, openFile } from './sequenceFile';
 import { shardRange, shardToken } from './shard';
 import { InputIdentity, ShardArray, ShardRecord, readShardRecord, shardRecordPath } from './shardRecord';
 
@@ -14,7 +14,7 @@ import { InputIdentity, ShardArray, ShardRecord, readShardRecord, shardRecordPat
 /** A piece: its file open, its `.npy` header, and its record. */
 export interface Piece {
   path: string;
-  file: ByteSource & { close(): void };
+  file: OpenFile;
   header: NpyHeader;
   record: ShardRecord;
 }

@@ -18,7 +18,7 @@ const MERGE_FLAGS = {
 /** The array each flag's file is merged from, as `run` names its outputs' records. */
 const FLAG_ARRAYS: Record<string, ShardArray> = { '--output': 'output', '--hn': 'h_n', '--cn': 'c_n' };
 
-/** Bytes of the merged array assembled at once: merge holds this much of the pieces (and one read beside it). */
+/** Bytes of the merged array assembled at once, read straight into place: all merge holds of the pieces. */
 export const MERGE_BLOCK_BYTES = 16 * 2 ** 20;
 
 /**
@@ -47,7 +47,7 @@ function copyPieces(set: PieceSet, writer: NpyWriter): void {
     for (const { file, dataOffset, runBytes } of runs) {
       for (let done = 0; done < runBytes; ) {
         const length = Math.min(runBytes - done, block.length - filled);
-        block.set(file.read(dataOffset + o * runBytes + done, length), filled);
+        file.readInto(block.subarray(filled, filled + length), dataOffset + o * runBytes + done);
         filled += length;
         done += length;
         if (filled === block.length) flush();
