@@ -84,6 +84,17 @@ describe.each<[string, RNNConfig, number[]]>([
   });
 });
 
+it('merges the one piece of an unbatched input (auto/1) into the bytes of a single run', async () => {
+  const model = await writeModel(dir, { inputSize: 3, hiddenSize: 4, numLayers: 2 });
+  const flags = ['--workers', '1', '--weights', model.weights, '--config', model.config, '--input', await writeNpy(dir, 'x.npy', sequenceArray([6, 3]))];
+  expect((await runCli(['run', ...flags, '--output', join(dir, 'single.npy'), '--hn', join(dir, 'single-hn.npy')])).code).toBe(0);
+  await runTasks(1, [...flags, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')]);
+  const pieces = [join(dir, 'out.shard-0000-of-0001.npy'), join(dir, 'hn.shard-0000-of-0001.npy')];
+  expect((await runCli(['merge', '--output', join(dir, 'merged.npy'), '--hn', join(dir, 'merged-hn.npy'), ...pieces])).code).toBe(0);
+  expect(await bytes(join(dir, 'merged.npy'))).toEqual(await bytes(join(dir, 'single.npy')));
+  expect(await bytes(join(dir, 'merged-hn.npy'))).toEqual(await bytes(join(dir, 'single-hn.npy')));
+});
+
 /** Writes the piece at `path` (`.npy` float32) and its shard record, `record` overriding the fields. */
 async function writePiece(path: string, array: HostArray, record: Record<string, unknown>): Promise<void> {
   await fs.writeFile(path, serializeNpy(array.shape, array.data));

@@ -3,6 +3,7 @@ import { promises as fs, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { ArgumentError } from '../../src/errors';
 import { UsageError } from '../../src/cli/flags';
+import { fingerprintFile } from '../../src/cli/fingerprint';
 import { Environment } from '../../src/cli/scheduler';
 import { shardFlag, shardPath, shardToken } from '../../src/cli/shard';
 import { listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli, sequenceArray, withScheduler, writeModel, writeNpy } from './helpers';
@@ -107,6 +108,45 @@ describe('output names', () => {
 
   it('refuses {shard} without --shard', () => {
     expect(() => shardPath('out.{shard}.npy', undefined, '--hn')).toThrow(new UsageError('--hn', '{shard} only with --shard (it stands for the shard)', "'out.{shard}.npy' without --shard"));
+  });
+});
+
+describe('input fingerprints', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+  });
+
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+
+  it('hash a file up to 16 MiB whole, with its size', async () => {
+    const path = join(dir, 'small.bin');
+    const contents = Buffer.alloc(16 * 2 ** 20, 7);
+    await fs.writeFile(path, contents);
+    const sha256 = createHash('sha256').update(`${contents.length}\n`).update(contents).digest('hex');
+    expect(fingerprintFile(path)).toEqual({ bytes: contents.length, sha256, sampled: false });
+  });
+
+  it('sample a larger file: copies match, a change in its first or last block does not', async () => {
+    const contents = Buffer.alloc(20 * 2 ** 20 + 3, 1);
+    const write = async (name: string, at?: number) => {
+      const bytes = Buffer.from(contents);
+      if (at !== undefined) bytes[at] = 2;
+      await fs.writeFile(join(dir, name), bytes);
+      return fingerprintFile(join(dir, name));
+    };
+    const original = await write('large.bin');
+    expect(original).toEqual({ bytes: contents.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), sampled: true });
+    expect(await write('copy.bin')).toEqual(original);
+    expect((await write('first.bin', 0)).sha256).not.toBe(original.sha256);
+    expect((await write('last.bin', contents.length - 1)).sha256).not.toBe(original.sha256);
+  });
+
+  it('name an unreadable file', () => {
+    expect(() => fingerprintFile(join(dir, 'gone.bin'))).toThrow(`${join(dir, 'gone.bin')}: expected a readable file, got no such file`);
   });
 });
 
