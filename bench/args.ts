@@ -32,8 +32,9 @@ export const USAGE = `npm run bench -- [flags]
   --backend wasm    only these backends (comma-separated; default every available one)
   --runs N          N timed calls per measurement (default: as many as fit a time budget, at most 9)
   --no-torch        leave out the PyTorch column
-  --no-cli          leave out the throughput of 'tfjs-rnn run' (measured when shape 1 is, on the first
-                    backend other than cpu; needs dist/ from npm run build)
+  --no-cli          leave out the throughput of 'tfjs-rnn run' and the memory of 'tfjs-rnn merge'
+                    (measured when shape 1 is, on the first backend other than cpu; needs dist/ from
+                    npm run build)
   --slow            also measure rounds predicted over ${SLOW_ROUND_MS / 1000} s (the cpu backend's big shapes; adds ~3 min)
   --micro           run the micro-benchmarks (bench/micro.ts) instead
   --help            this text`;

@@ -38,6 +38,31 @@ const REPEATS = 3;
 /** Loaded with `node -r` into each run: writes the process's peak RSS (KiB) to the file named by the env var. */
 const RSS_PRELOAD = `process.on('exit', () => require('fs').writeFileSync(process.env.TFJS_RNN_BENCH_RSS, String(process.resourceUsage().maxRSS)));`;
 
+/** Where a measured command's peak RSS is reported: the preload script and the file it writes, in a temp directory. */
+export interface RssFiles {
+  preload: string;
+  rss: string;
+}
+
+/** Writes the preload script into `directory`. */
+export function rssFiles(directory: string): RssFiles {
+  const files = { preload: path.join(directory, 'rss.js'), rss: path.join(directory, 'rss.txt') };
+  fs.writeFileSync(files.preload, RSS_PRELOAD);
+  return files;
+}
+
+/** Wall time (ms) and peak RSS (MiB) of `tfjs-rnn ...args`; throws when it fails. */
+export function measureCommand(args: string[], files: RssFiles): { ms: number; peakRssMB: number } {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, ['-r', files.preload, CLI_MAIN, ...args], {
+    stdio: ['ignore', process.stderr, 'inherit'],
+    env: { ...process.env, TFJS_RNN_BENCH_RSS: files.rss },
+  });
+  const ms = performance.now() - start;
+  if (result.status !== 0) throw new Error(`tfjs-rnn ${args[0]} exited with ${result.status}`);
+  return { ms, peakRssMB: Number(fs.readFileSync(files.rss, 'utf8')) / 2 ** 10 };
+}
+
 /** A CLI measurement: `batch` is the number of sequences in the file. */
 export interface CliRecord extends BenchRecord {
   via: 'cli';
@@ -74,28 +99,21 @@ function writeInput(directory: string, shape: BenchShape, sequences: number): st
   return file;
 }
 
-interface RunFiles {
+interface RunFiles extends RssFiles {
   weights: string;
   config: string;
   input: string;
   output: string;
-  preload: string;
-  rss: string;
 }
 
 /** Wall time (ms) and peak RSS (MiB) of one `tfjs-rnn run` over a whole file; throws when the run fails. */
 function timeRun(files: RunFiles, backend: string, workers: number): { ms: number; peakRssMB: number } {
   fs.rmSync(files.output, { force: true });
-  const start = performance.now();
-  const result = spawnSync(
-    process.execPath,
-    ['-r', files.preload, CLI_MAIN, 'run', '--weights', files.weights, '--config', files.config, '--input', files.input,
+  return measureCommand(
+    ['run', '--weights', files.weights, '--config', files.config, '--input', files.input,
       '--output', files.output, '--workers', String(workers), '--backend', backend, '--quiet'],
-    { stdio: ['ignore', process.stderr, 'inherit'], env: { ...process.env, TFJS_RNN_BENCH_RSS: files.rss } },
+    files,
   );
-  const ms = performance.now() - start;
-  if (result.status !== 0) throw new Error(`tfjs-rnn run --workers ${workers} exited with ${result.status}`);
-  return { ms, peakRssMB: Number(fs.readFileSync(files.rss, 'utf8')) / 2 ** 10 };
 }
 
 /** Sequences per second and peak RSS of `tfjs-rnn run` for each of `RUNS`, on `backend`. */
@@ -104,15 +122,13 @@ export async function measureCli(backend: string): Promise<CliRecord[]> {
   try {
     const twoThreadCeiling = await measureTwoThreadCeiling(backend);
     const model = await writeModel(directory, SHAPES[0]);
-    const preload = path.join(directory, 'rss.js');
-    fs.writeFileSync(preload, RSS_PRELOAD);
+    const measured = rssFiles(directory);
     const inputs = new Map([...new Set(RUNS.map((run) => run.sequences))].map((n) => [n, writeInput(directory, SHAPES[0], n)]));
     const files = (sequences: number): RunFiles => ({
       ...model,
       input: inputs.get(sequences) as string,
       output: path.join(directory, 'output.npy'),
-      preload,
-      rss: path.join(directory, 'rss.txt'),
+      ...measured,
     });
     const samples = RUNS.map((): Array<{ ms: number; peakRssMB: number }> => []);
     for (let repeat = 0; repeat < REPEATS; repeat++) {

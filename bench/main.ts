@@ -11,6 +11,7 @@ import { availableBackends } from '../src/backend';
 import { ArgumentError } from '../src/errors';
 import { BenchArgs, USAGE, parseArgs } from './args';
 import { CLI_MAIN, CliRecord, measureCli } from './cliThroughput';
+import { MergeRecord, formatMerge, measureMerge } from './mergeMemory';
 import { runMicro } from './micro';
 import { BenchRecord, ShapeResult } from './record';
 import { formatReport, formatTargets } from './report';
@@ -54,19 +55,25 @@ function chooseBackends(args: BenchArgs): string[] {
   return args.backends ?? available;
 }
 
-/** `tfjs-rnn run` with 1 and 2 workers, when shape 1 is measured, dist/ is built and a backend other than cpu is. */
-async function runCli(args: BenchArgs, backends: string[]): Promise<{ records: CliRecord[]; notes: string[] }> {
-  if (args.skipCli || !args.shapes.includes(0)) return { records: [], notes: [] };
-  if (!fs.existsSync(CLI_MAIN)) return { records: [], notes: [`CLI throughput skipped: ${CLI_MAIN} not built (npm run build)`] };
+/**
+ * `tfjs-rnn run` with 1 and 2 workers, when shape 1 is measured, dist/ is built and a backend
+ * other than cpu is; then the memory of `tfjs-rnn merge`.
+ */
+async function runCli(args: BenchArgs, backends: string[]): Promise<{ records: CliRecord[]; merges: MergeRecord[]; notes: string[] }> {
+  if (args.skipCli || !args.shapes.includes(0)) return { records: [], merges: [], notes: [] };
+  if (!fs.existsSync(CLI_MAIN)) return { records: [], merges: [], notes: [`CLI throughput skipped: ${CLI_MAIN} not built (npm run build)`] };
   const backend = backends.find((name) => name !== 'cpu');
-  if (backend === undefined) return { records: [], notes: ['CLI throughput skipped: only the cpu backend was asked for'] };
-  const start = performance.now();
+  if (backend === undefined) return { records: [], merges: [], notes: ['CLI throughput skipped: only the cpu backend was asked for'] };
+  let start = performance.now();
   const records = await measureCli(backend);
   progress(`tfjs-rnn run ${((performance.now() - start) / 1000).toFixed(1)} s`);
-  return { records, notes: [] };
+  start = performance.now();
+  const merges = await measureMerge();
+  progress(`tfjs-rnn merge ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  return { records, merges, notes: [] };
 }
 
-async function runShapes(args: BenchArgs): Promise<{ records: BenchRecord[]; notes: string[] }> {
+async function runShapes(args: BenchArgs): Promise<{ records: BenchRecord[]; merges: MergeRecord[]; notes: string[] }> {
   const records: BenchRecord[] = [];
   const notes: string[] = [];
   const backends = chooseBackends(args);
@@ -94,7 +101,7 @@ async function runShapes(args: BenchArgs): Promise<{ records: BenchRecord[]; not
   const cli = await runCli(args, backends);
   records.push(...cli.records);
   notes.push(...cli.notes);
-  return { records, notes };
+  return { records, merges: cli.merges, notes };
 }
 
 async function main(): Promise<void> {
@@ -107,12 +114,13 @@ async function main(): Promise<void> {
   if (args.micro) {
     await runMicro(args);
   } else {
-    const { records, notes } = await runShapes(args);
+    const { records, merges, notes } = await runShapes(args);
     if (args.json) {
       notes.forEach((note) => progress(note));
-      process.stdout.write(`${JSON.stringify(records)}\n`);
+      process.stdout.write(`${JSON.stringify([...records, ...merges])}\n`);
     } else {
-      const sections = [formatReport(records), ...(notes.length > 0 ? [notes.join('\n')] : []), formatTargets(records)];
+      const mergeSection = merges.length > 0 ? [formatMerge(merges)] : [];
+      const sections = [formatReport(records), ...mergeSection, ...(notes.length > 0 ? [notes.join('\n')] : []), formatTargets(records)];
       process.stdout.write(`${sections.join('\n\n')}\n`);
     }
   }

@@ -438,14 +438,14 @@ describe('weights with NaN or Infinity', () => {
 
 describe('command line', () => {
   it('rejects --shard out of range or malformed', async () => {
-    for (const shard of ['2/2', '0/0', '-1/2', 'one/2', '1/2/3']) {
-      await expectRejected([...runArgs(), `--shard=${shard}`], `tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), got '${shard}'`, true);
+    for (const shard of ['2/2', '0/0', '-1/2', 'one/2', '1/2/3', 'auto/0', 'auto/', 'automatic']) {
+      await expectRejected([...runArgs(), `--shard=${shard}`], `tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), auto or auto/n (from the scheduler), got '${shard}'`, true);
     }
   });
 
   it('rejects unknown flags and commands, and missing required flags, with the usage', async () => {
     await expectRejected([...runArgs(), '--bogus'], "tfjs-rnn run: arguments: expected the flags listed below, got Unknown option '--bogus'", true);
-    await expectRejected(['frobnicate'], "tfjs-rnn: command: expected one of run, check, convert, info, got 'frobnicate'", true);
+    await expectRejected(['frobnicate'], "tfjs-rnn: command: expected one of run, check, convert, info, merge, got 'frobnicate'", true);
     await expectRejected(runArgs({ input: null }), 'tfjs-rnn run: --input: expected a value, got nothing', true);
     await expectRejected(runArgs({ impl: 'fast' }), "tfjs-rnn run: --impl: expected one of manual, layers, got 'fast'", true);
     await expectRejected(runArgs({ workers: '0' }), "tfjs-rnn run: --workers: expected a positive integer, got '0'", true);

@@ -41,7 +41,7 @@ describe('negative numbers', () => {
   });
 
   it('--shard -1/2 is not a shard', async () => {
-    await expectUsageError(run('--shard', '-1/2'), "tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), got '-1/2'");
+    await expectUsageError(run('--shard', '-1/2'), "tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), auto or auto/n (from the scheduler), got '-1/2'");
   });
 
   it.each(['atol', 'rtol'])('--%s -0.5 is not a non-negative number', async (flag) => {

@@ -107,3 +107,32 @@ export async function listDir(dir: string): Promise<string[]> {
 }
 
 export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'cli');
+
+/** Every variable of a scheduler that `--shard auto` reads. */
+export const SCHEDULER_VARIABLES = [
+  'JOB_COMPLETION_INDEX',
+  'SLURM_ARRAY_TASK_ID',
+  'SLURM_ARRAY_TASK_COUNT',
+  'SLURM_ARRAY_TASK_MIN',
+  'SLURM_ARRAY_TASK_MAX',
+  'SLURM_ARRAY_TASK_STEP',
+  'AWS_BATCH_JOB_ARRAY_INDEX',
+  'AWS_BATCH_JOB_ARRAY_SIZE',
+];
+
+/**
+ * Runs `fn` with `env` as the only scheduler variables of `process.env` (none of the machine's
+ * own, should the tests run under a scheduler), restoring them after.
+ */
+export async function withScheduler<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = SCHEDULER_VARIABLES.map((name) => [name, process.env[name]] as const);
+  const clear = () => SCHEDULER_VARIABLES.forEach((name) => delete process.env[name]);
+  clear();
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    clear();
+    saved.forEach(([name, value]) => value !== undefined && (process.env[name] = value));
+  }
+}

@@ -1,7 +1,7 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, readdirSync, statSync, promises as fs } from 'fs';
 import { join } from 'path';
-import { listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
+import { SCHEDULER_VARIABLES, listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
  * The real command: `node dist/cli/main.js` (and `npx tfjs-rnn`) after `npm run build`, in
@@ -17,10 +17,19 @@ let input: string;
 /** 3000 sequences: long enough a run to interrupt. */
 let big: string;
 
-/** Runs `node dist/cli/main.js ...args` to the end; `closedStdout`: as `| true`, nothing reads its stdout. */
-function runNode(args: string[], closedStdout = false): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+/**
+ * Runs `node dist/cli/main.js ...args` to the end; `closedStdout`: as `| true`, nothing reads its
+ * stdout; `scheduler`: the only scheduler variables in its environment.
+ */
+function runNode(
+  args: string[],
+  closedStdout = false,
+  scheduler: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  SCHEDULER_VARIABLES.forEach((name) => delete env[name]);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir });
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, env: { ...env, ...scheduler } });
     let stdout = '';
     let stderr = '';
     if (closedStdout) child.stdout.destroy();
@@ -88,6 +97,28 @@ describe('node dist/cli/main.js', () => {
     expect(await run('two', '2')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 2 workers\n$/) });
     for (const flag of ['output', 'hn', 'cn']) expect(await fs.readFile(join(lstmDir, `two-${flag}.npy`))).toEqual(await fs.readFile(join(lstmDir, `one-${flag}.npy`)));
     await fs.rm(lstmDir, { recursive: true });
+  });
+
+  it('splits a run 16 ways under --shard auto (a Slurm array 0-15) and merges the pieces into the bytes of one run', async () => {
+    const modelFlags = ['--backend', 'wasm', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input];
+    expect((await runNode(['run', ...modelFlags, '--output', 'whole.npy', '--hn', 'whole-hn.npy'])).code).toBe(0);
+    await fs.mkdir(join(dir, 'split'));
+    const task = (id: number) => ({ SLURM_ARRAY_TASK_ID: `${id}`, SLURM_ARRAY_TASK_COUNT: '16', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '15', SLURM_ARRAY_TASK_STEP: '1' });
+    for (let id = 0; id < 16; id += 2) {
+      const tasks = [id, id + 1].map((each) => runNode(['run', ...modelFlags, '--output', 'split/out.npy', '--hn', 'split/hn.npy', '--shard', 'auto', '--quiet'], false, task(each)));
+      for (const [offset, result] of (await Promise.all(tasks)).entries()) {
+        expect(result).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringContaining(`; shard ${id + offset}/16, rows [${4 * (id + offset)}, ${4 * (id + offset + 1)}), from Slurm job array`) });
+      }
+    }
+    const pieces = (await listDir(join(dir, 'split'))).filter((name) => name.endsWith('.npy')).map((name) => join('split', name));
+    expect(pieces).toHaveLength(32);
+    const merged = await runNode(['merge', '--output', 'merged.npy', '--hn', 'merged-hn.npy', ...pieces]);
+    expect(merged).toEqual({ code: 0, signal: null, stdout: '', stderr: 'merged 16 pieces of output into merged.npy [64, 20, 32], 16 pieces of h_n into merged-hn.npy [4, 64, 16]\n' });
+    const bytes = (name: string) => fs.readFile(join(dir, name));
+    expect(await bytes('merged.npy')).toEqual(await bytes('whole.npy'));
+    expect(await bytes('merged-hn.npy')).toEqual(await bytes('whole-hn.npy'));
+    await fs.rm(join(dir, 'split'), { recursive: true });
+    await Promise.all(['whole.npy', 'whole-hn.npy', 'merged.npy', 'merged-hn.npy'].map((name) => fs.rm(join(dir, name))));
   });
 
   it('exits 2 with one line on bad input, and 0 with the usage on --help', async () => {

@@ -3,7 +3,6 @@ import { parseArgs } from 'util';
 import { BACKEND_NAMES, BackendName } from '../backend';
 import { ArgumentError } from '../errors';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
-import { RowRange } from './pipeline';
 
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
 export class UsageError extends ArgumentError {}
@@ -31,8 +30,9 @@ function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
 }
 
 /**
- * Parses `argv` against `spec` with node's `util.parseArgs` (strict), each flag at most once;
- * any problem is a `UsageError`.
+ * Parses `argv` against `spec` with node's `util.parseArgs` (strict), each flag at most once,
+ * and `positionals` by name (a last name ending in `...` takes one or more); any problem is a
+ * `UsageError`.
  */
 export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[] = []): { values: FlagValues; positionals: string[] } {
   let parsed;
@@ -46,7 +46,8 @@ export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[]
   if (repeated !== undefined) {
     throw new UsageError(`--${repeated}`, 'the flag once', `it ${options.filter((name) => name === repeated).length} times`);
   }
-  if (parsed.positionals.length !== positionals.length) {
+  const variadic = positionals.length > 0 && positionals[positionals.length - 1].endsWith('...');
+  if (variadic ? parsed.positionals.length < positionals.length : parsed.positionals.length !== positionals.length) {
     const expected = positionals.length === 0 ? 'no positional argument' : positionals.join(' ');
     throw new UsageError('arguments', expected, parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' '));
   }
@@ -112,28 +113,4 @@ export function workersFlag(values: FlagValues, notice: (message: string) => voi
   if (workers <= cores) return workers;
   notice(`--workers: ${workers} is more than the ${cores} cores; using ${cores}`);
   return cores;
-}
-
-/** A shard `i/n` of the command line: zero-based `i < n`. */
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-export function shardFlag(values: FlagValues): Shard | undefined {
-  const text = optionalString(values, 'shard');
-  if (text === undefined) return undefined;
-  const match = /^(\d+)\/(\d+)$/.exec(text);
-  const index = match ? Number(match[1]) : NaN;
-  const count = match ? Number(match[2]) : NaN;
-  if (!(count >= 1 && index >= 0 && index < count)) {
-    throw new UsageError('--shard', 'i/n with 0 <= i < n (zero-based shard i of n)', `'${text}'`);
-  }
-  return { index, count };
-}
-
-/** The rows of shard `i/n` of `batchSize` sequences: `[floor(i·N/n), floor((i+1)·N/n))`. */
-export function shardRange(shard: Shard | undefined, batchSize: number): RowRange {
-  if (shard === undefined) return { start: 0, end: batchSize };
-  return { start: Math.floor((shard.index * batchSize) / shard.count), end: Math.floor(((shard.index + 1) * batchSize) / shard.count) };
 }

@@ -5,6 +5,7 @@ import { removeTempFiles } from '../formats';
 import { checkCommand } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { infoCommand } from './commands/info';
+import { mergeCommand } from './commands/merge';
 import { runCommand } from './commands/run';
 import { UsageError } from './flags';
 import { CliIO, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './io';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> =
   check: checkCommand,
   convert: convertCommand,
   info: infoCommand,
+  merge: mergeCommand,
 };
 
 const HELP_FLAGS = ['--help', '-h'];

@@ -36,12 +36,17 @@ function backgroundFlusher(fd: number): { start(): void; settled(): Promise<void
   };
 }
 
-/** An `.npy` float32 sink: the header for the final shape first, then each block at its rows' offsets. */
-function npySink(path: string, shape: number[], batchAxis: number | null): ArraySink {
+/** An `.npy` float32 file written a block of values at a time, anywhere, to a temp file renamed over its path by `commitAll`. */
+export interface NpyWriter extends PendingWrite {
+  /** Writes `bytes`, little-endian float32 values, from element `offset` of the array (C order). */
+  writeValues(offset: number, bytes: Uint8Array): void;
+}
+
+/** An `.npy` float32 file of `shape`: the header for the final shape first, then each block of values at its offset. */
+export function createNpyWriter(path: string, shape: number[]): NpyWriter {
   const file = openPendingFile(path);
   const header = encodeNpyHeader(shape);
   const itemSize = npyItemSize('float32');
-  const geometry = batchGeometry(shape, batchAxis);
   const flusher = backgroundFlusher(file.fd);
   try {
     file.write(header, 0);
@@ -52,8 +57,8 @@ function npySink(path: string, shape: number[], batchAxis: number | null): Array
   }
   return {
     path,
-    writeRows(start, end, block) {
-      forEachRun(geometry, start, end, (from, to, length) => file.write(encodeNpyValues(block.subarray(to, to + length)), header.length + from * itemSize));
+    writeValues(offset, bytes) {
+      file.write(bytes, header.length + offset * itemSize);
       flusher.start();
     },
     async finish() {
@@ -62,6 +67,18 @@ function npySink(path: string, shape: number[], batchAxis: number | null): Array
     },
     rename: () => file.rename(),
     abort: () => file.abort(),
+  };
+}
+
+/** An `.npy` float32 sink: each block of rows written where its rows go. */
+function npySink(path: string, shape: number[], batchAxis: number | null): ArraySink {
+  const writer = createNpyWriter(path, shape);
+  const geometry = batchGeometry(shape, batchAxis);
+  return {
+    ...writer,
+    writeRows(start, end, block) {
+      forEachRun(geometry, start, end, (from, to, length) => writer.writeValues(from, encodeNpyValues(block.subarray(to, to + length))));
+    },
   };
 }
 

@@ -45,20 +45,30 @@ export function extensionOf(path: string, accepted: string[]): string {
   return extension;
 }
 
-/** Random access to a regular file through one descriptor; `close` releases it. */
-function openFile(path: string): ByteSource & { close(): void } {
+/** A file open for random access: `readInto` fills `target` from byte `offset` (no allocation); `close` releases it. */
+export interface OpenFile extends ByteSource {
+  readInto(target: Uint8Array, offset: number): void;
+  close(): void;
+}
+
+/** Random access to a regular file through one descriptor. */
+export function openFile(path: string): OpenFile {
   const { fd, size } = openRegularFile(path);
+  const readInto = (target: Uint8Array, offset: number): void => {
+    for (let done = 0; done < target.length; ) {
+      const read = readSync(fd, target, done, target.length - done, offset + done);
+      if (read === 0) throw new FormatError(path, `${target.length} bytes at byte ${offset}`, 'the end of the file');
+      done += read;
+    }
+  };
   return {
     length: size,
     read(offset, count) {
       const bytes = new Uint8Array(count);
-      for (let done = 0; done < count; ) {
-        const read = readSync(fd, bytes, done, count - done, offset + done);
-        if (read === 0) throw new FormatError(path, `${count} bytes at byte ${offset}`, 'the end of the file');
-        done += read;
-      }
+      readInto(bytes, offset);
       return bytes;
     },
+    readInto,
     close: () => closeSync(fd),
   };
 }

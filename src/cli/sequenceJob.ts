@@ -5,12 +5,13 @@ import { checkLengths } from '../shapes';
 import { HostArray, firstNonFinite } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
-import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, shardFlag, shardRange, workersFlag } from './flags';
+import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
 import { ModelSpec, readWeightsFile, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
+import { Shard, describeShard, shardFlag, shardRange } from './shard';
 import { chunkPool } from './workers';
 
 /**
@@ -52,7 +53,8 @@ export interface SequenceJob {
   c0?: ArraySource;
   /** `[N]` valid steps of every sequence of the file. */
   lengths?: Int32Array;
-  /** The rows this run computes (the shard). */
+  /** The shard of --shard, if any, and the rows this run computes (all, or the shard's). */
+  shard?: Shard;
   range: RowRange;
   batchSize: number;
   workers: number;
@@ -108,14 +110,14 @@ async function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: Full
 
 /**
  * Opens and checks everything a run reads, before any work: backend, weights and config, the
- * state flags against the mode, the input's shape, h0's and c0's shapes, lengths, shard. Every
- * problem is an error naming its file or flag; notices (fewer workers than asked for) go to `stderr`.
+ * state flags against the mode, the input's shape, h0's and c0's shapes, lengths, shard
+ * (`shard`: --shard, read by the caller or here). Every problem is an error naming its file or
+ * flag; notices (fewer workers than asked for) go to `stderr`.
  */
-export async function openSequenceJob(values: FlagValues, stderr: TextSink): Promise<SequenceJob> {
+export async function openSequenceJob(values: FlagValues, stderr: TextSink, shard: Shard | undefined = shardFlag(values)): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
-  const shard = shardFlag(values);
   const weights = await readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
   checkStateFlags(values, config);
@@ -143,6 +145,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink): Pro
       h0,
       c0,
       lengths,
+      shard,
       range: shardRange(shard, layout.batchSize),
       batchSize,
       workers,
@@ -226,5 +229,6 @@ export async function runSequenceJob(
   } finally {
     seconds = progress.finish();
   }
-  return formatSummary(job.range.end - job.range.start, seconds, job.backend, workers);
+  const summary = formatSummary(job.range.end - job.range.start, seconds, job.backend, workers);
+  return job.shard === undefined ? summary : `${summary}; ${describeShard(job.shard, job.range)}`;
 }

@@ -22,6 +22,10 @@ const SEQUENCE_OPTIONS = `
   --workers N          threads computing chunks: this one and N − 1 worker threads (default and
                        most: one per core); results are identical for any N
   --shard i/n          only shard i of n (zero-based): rows [floor(i*N/n), floor((i+1)*N/n))
+  --shard auto[/n]     i and n from the scheduler running the task: JOB_COMPLETION_INDEX (Kubernetes
+                       Indexed Job: give n, its completions), SLURM_ARRAY_TASK_ID with _COUNT or
+                       _MIN/_MAX (Slurm job array: i is the task's position in the array),
+                       AWS_BATCH_JOB_ARRAY_INDEX with _SIZE (AWS Batch array job)
   --backend B          tensorflow, wasm or cpu (default: the fastest available)
   --allow-nonfinite    run NaN and Infinity in the input and the weights through instead of
                        rejecting them
@@ -40,14 +44,14 @@ ${SEQUENCE_OPTIONS}
   --impl I             manual (hand-written recurrence, default) or layers (tf.layers twin)
 
 Sharding: shard i of n (zero-based) holds batch rows [floor(i*N/n), floor((i+1)*N/n)), so n
-machines (any job runner) can each run one shard of the same file, and every row is in exactly
-one shard. Merge by concatenating along the batch axis, in shard order (output: axis 0 with
-batch_first, else 1; h_n and c_n: axis 1):
+tasks (any job runner) can each run one shard of the same file, and every row is in exactly
+one shard. Under --shard auto each output is named after its shard (out.npy ->
+out.shard-0003-of-0016.npy), so that the n tasks can write to one directory; with any --shard,
+{shard} in a path stands for it (--hn 'hn.{shard}.npy'). Each output of a shard has its shard
+record beside it (out.shard-0003-of-0016.npy.json), from which 'tfjs-rnn merge' puts the
+pieces back together:
 
-  import numpy as np
-  n = 4
-  output = np.concatenate([np.load(f"out.{i}.npy") for i in range(n)], axis=1)
-  h_n = np.concatenate([np.load(f"hn.{i}.npy") for i in range(n)], axis=1)`,
+  tfjs-rnn merge --output out.npy --hn hn.npy out.shard-*.npy hn.shard-*.npy`,
   check: `Usage: tfjs-rnn check --weights W [--config C] --input X [--expected-output E] [--expected-hn E2] [--expected-cn E3] [options]
 
 Runs both implementations, compares them with each other and with the expected arrays (e.g.
@@ -65,6 +69,18 @@ model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU, recording 
 arguments and mode so that later commands need no --config. A tfjs RNN or LSTM keeps b_ih + b_hh
 as one bias: converted back, b_hh is zero and the outputs are the same (a GRU keeps both).
   --backend B          tensorflow, wasm or cpu`,
+  merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
+
+Puts the pieces of a sharded run (run --shard, each .npy with its .npy.json shard record) back
+together: OUT from the pieces of output, HN from those of h_n, CN from those of c_n. The pieces
+must be the complete set of one run: the same shard count, every shard once, the same input
+files (by the fingerprints in their records) and shapes that fit. They are concatenated along
+the batch axis in shard order (output: axis 0 with batch_first, else 1; h_n, c_n: axis 1),
+streaming, a block of 16 MiB at a time, to temp files renamed at the end, all or none. The
+result is byte for byte what one run over the whole input writes (on the same backend).
+  --output OUT         the output, from the pieces of output (.npy)
+  --hn HN              h_n, from the pieces of h_n (.npy)
+  --cn CN              c_n, from the pieces of c_n (.npy)`,
   info: `Usage: tfjs-rnn info --weights W [--config C] [--backend B]
 
 Prints the module (nn.RNN, nn.LSTM or nn.GRU) and configuration inferred from the weights, the
@@ -81,6 +97,7 @@ Commands:
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between safetensors, JSON and a tfjs LayersModel
   info     show the configuration and parameters of a weights file
+  merge    put the pieces of a sharded run back together
 
 Run 'tfjs-rnn <command> --help' for its options.
 Exit codes: 0 success, 1 check outside tolerance, 2 bad input or usage, 3 internal error.`;

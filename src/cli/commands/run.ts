@@ -1,12 +1,14 @@
-import { commitAll } from '../../formats';
+import { PendingWrite, commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
-import { FlagValues, implementationFlag, optionalString, parseFlags, requiredString } from '../flags';
+import { FlagValues, implementationFlag, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
 import { ModelOutput, modelOutputs } from '../layout';
 import { ArraySink, checkOutputExtension, createArraySink } from '../outputFile';
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
+import { Shard, shardFlag, shardPath } from '../shard';
+import { describeInputs, openShardRecord, shardRecordPath } from '../shardRecord';
 
 const RUN_FLAGS = {
   ...SEQUENCE_FLAGS,
@@ -19,33 +21,50 @@ const RUN_FLAGS = {
 /** The flag that writes each output of the model (`--cn`: an LSTM's only). */
 const OUTPUT_FLAGS: Record<ModelOutput['name'], string> = { output: 'output', h_n: 'hn', c_n: 'cn' };
 
-/** Output paths, checked before any work: --output given, extensions, and every output file against the inputs and each other. */
-function checkOutputPaths(values: FlagValues): void {
+/**
+ * Output paths by output flag, checked before any work: named after the shard (`{shard}`, or
+ * under --shard auto), extensions, and every file written (shard records too) against the
+ * inputs and each other.
+ */
+function outputPaths(values: FlagValues, shard: Shard | undefined): Map<string, string> {
   requiredString(values, 'output');
-  const outputs = fileFlags(RUN_FLAGS, values, 'output');
+  const outputs = fileFlags(RUN_FLAGS, values, 'output').map(({ name, path }) => ({ name, path: shardPath(path, shard, name) }));
   outputs.forEach(({ path }) => checkOutputExtension(path));
-  checkOutputFiles(outputs, fileFlags(RUN_FLAGS, values, 'input'));
+  const records = shard === undefined ? [] : outputs.map(({ name, path }) => ({ name: `${name} record`, path: shardRecordPath(path) }));
+  checkOutputFiles([...outputs, ...records], fileFlags(RUN_FLAGS, values, 'input'));
+  return new Map(outputs.map(({ name, path }) => [name, path]));
 }
 
 /**
  * `tfjs-rnn run`: the model over every sequence of --input (or of one --shard), writing
- * `output` (and `h_n` with --hn, an LSTM's `c_n` with --cn) laid out as PyTorch returns them.
- * Outputs are written to temp files and renamed at the end, all or none, so a failed run
- * leaves none.
+ * `output` (and `h_n` with --hn, an LSTM's `c_n` with --cn) laid out as PyTorch returns them;
+ * a shard's outputs each with its shard record, for `merge`. Outputs are written to temp files
+ * and renamed at the end, all or none, so a failed run leaves none.
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, RUN_FLAGS);
   const implementation = implementationFlag(values);
-  checkOutputPaths(values);
-  const job = await openSequenceJob(values, io.stderr);
-  const sinks: { output: ModelOutput; sink: ArraySink }[] = [];
+  const shard = shardFlag(values);
+  const paths = outputPaths(values, shard);
+  const job = await openSequenceJob(values, io.stderr, shard);
+  const writes: PendingWrite[] = [];
   try {
-    checkOutputFiles(fileFlags(RUN_FLAGS, values, 'output'), weightFiles(job.weightSources));
+    checkOutputFiles([...paths].map(([name, path]) => ({ name, path })), weightFiles(job.weightSources));
     const { layout, range } = job;
     const rows = range.end - range.start;
+    const inputs = shard === undefined ? {} : describeInputs(fileFlags(RUN_FLAGS, values, 'input'), values);
+    const sinks: { output: ModelOutput; sink: ArraySink }[] = [];
     for (const output of modelOutputs(layout)) {
-      const path = optionalString(values, OUTPUT_FLAGS[output.name]);
-      if (path !== undefined) sinks.push({ output, sink: createArraySink(path, withBatch(output.shape, output.batchAxis, rows), output.batchAxis) });
+      const path = paths.get(`--${OUTPUT_FLAGS[output.name]}`);
+      if (path === undefined) continue;
+      const pieceShape = withBatch(output.shape, output.batchAxis, rows);
+      const sink = createArraySink(path, pieceShape, output.batchAxis);
+      writes.push(sink);
+      sinks.push({ output, sink });
+      if (shard !== undefined) {
+        const record = { array: output.name, shard: { index: shard.index, count: shard.count }, batch: layout.batchSize, batchAxis: output.batchAxis, shape: pieceShape, inputs };
+        writes.push(openShardRecord(path, record));
+      }
     }
     const summary = await runSequenceJob(
       job,
@@ -56,11 +75,11 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       },
       io.stderr,
     );
-    await commitAll(sinks.map(({ sink }) => sink));
+    await commitAll(writes);
     io.stderr.write(`${summary}\n`);
     return EXIT_OK;
   } finally {
-    sinks.forEach(({ sink }) => sink.abort());
+    writes.forEach((write) => write.abort());
     closeSequenceJob(job);
   }
 }

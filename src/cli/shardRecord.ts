@@ -1,0 +1,119 @@
+import { readFileSync } from 'fs';
+import { FormatError } from '../errors';
+import { PendingFile, openPendingFile } from '../formats';
+import { isPlainObject } from '../formats/isPlainObject';
+import { Fingerprint, fingerprintFile } from './fingerprint';
+import { FlagValues, optionalString } from './flags';
+import { NamedFile } from './outputPaths';
+
+/**
+ * The record a sharded run writes beside each output, the piece (`out.shard-0003-of-0016.npy`
+ * → `out.shard-0003-of-0016.npy.json`), from which `merge` checks that pieces are the complete
+ * set of one run. NumPy's `.npy` header holds only `descr`, `fortran_order` and `shape`, so the
+ * record is a file of its own:
+ *
+ *   {
+ *     "tfjs-rnn shard record": 1,            format version
+ *     "array": "output",                     output, h_n or c_n
+ *     "shard": { "index": 3, "count": 16 },
+ *     "batch": 64,                           N, the sequences of the whole input
+ *     "batchAxis": 1,                        the piece's batch axis (null: one unbatched sequence)
+ *     "shape": [50, 4, 32],                  the piece's shape: the shard's rows on the batch axis
+ *     "inputs": { "--input": { "bytes": 102528, "sha256": "…", "sampled": false }, … }
+ *   }
+ *
+ * `inputs` fingerprints every file the run read (fingerprint.ts), with the `key` of an `.npz`
+ * array: pieces of one run read the same files.
+ */
+
+/** The arrays a run writes, as PyTorch names them. */
+export const SHARD_ARRAYS = ['output', 'h_n', 'c_n'] as const;
+export type ShardArray = (typeof SHARD_ARRAYS)[number];
+
+/** What a run read from one input flag's file. */
+export interface InputIdentity extends Fingerprint {
+  /** The array of an `.npz` (`--input-key`). */
+  key?: string;
+}
+
+/** What a piece holds, and of which run. */
+export interface ShardRecord {
+  array: ShardArray;
+  shard: { index: number; count: number };
+  /** N, the sequences of the whole input. */
+  batch: number;
+  /** The piece's batch axis; null for an unbatched input (one sequence, one shard). */
+  batchAxis: number | null;
+  /** The piece's shape: the shard's rows along the batch axis. */
+  shape: number[];
+  /** By flag (`--input`), the files the run read. */
+  inputs: Record<string, InputIdentity>;
+}
+
+const VERSION_KEY = 'tfjs-rnn shard record';
+const VERSION = 1;
+
+/** The record of the piece at `piece`. */
+export function shardRecordPath(piece: string): string {
+  return `${piece}.json`;
+}
+
+/** The identity of each input file of the command line (`--input-key` and such included). */
+export function describeInputs(inputs: NamedFile[], values: FlagValues): Record<string, InputIdentity> {
+  return Object.fromEntries(
+    inputs.map(({ name, path }) => {
+      const key = optionalString(values, `${name.slice(2)}-key`);
+      return [name, key === undefined ? fingerprintFile(path) : { ...fingerprintFile(path), key }];
+    }),
+  );
+}
+
+/** The record of `piece`, a field a line, written to its temp file, to be renamed with the piece by `commitAll`. */
+export function openShardRecord(piece: string, record: ShardRecord): PendingFile {
+  const fields = Object.entries({ [VERSION_KEY]: VERSION, ...record }).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
+  const file = openPendingFile(shardRecordPath(piece));
+  try {
+    file.write(Buffer.from(`{\n${fields.join(',\n')}\n}\n`, 'utf8'), 0);
+  } catch (error) {
+    file.abort();
+    throw error;
+  }
+  return file;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Each field of a record: what it must be, and the check (given the whole record). */
+const FIELDS: Record<keyof ShardRecord, [string, (value: unknown, record: Record<string, unknown>) => boolean]> = {
+  array: [`one of ${SHARD_ARRAYS.join(', ')}`, (value) => (SHARD_ARRAYS as readonly unknown[]).includes(value)],
+  shard: ['{"index": i, "count": n} with 0 <= i < n', (value) => isPlainObject(value) && isCount(value.index) && isCount(value.count) && value.index < value.count],
+  batch: ['a positive integer', (value) => isCount(value) && value >= 1],
+  shape: ['a list of non-negative integers', (value) => Array.isArray(value) && value.every(isCount)],
+  batchAxis: [
+    'an axis of shape, or null for one unbatched sequence in one shard',
+    (value, record) => (value === null ? record.batch === 1 && isPlainObject(record.shard) && record.shard.count === 1 : isCount(value) && value < (record.shape as unknown[]).length),
+  ],
+  inputs: ['an object of file fingerprints by flag', (value) => isPlainObject(value) && Object.values(value).every(isPlainObject)],
+};
+
+/** Reads and checks the record of `piece`; a missing or malformed one is a `FormatError` naming it. */
+export function readShardRecord(piece: string): ShardRecord {
+  const path = shardRecordPath(piece);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const expected = `the shard record tfjs-rnn run --shard writes beside ${piece}`;
+    throw new FormatError(path, expected, code === 'ENOENT' ? 'no such file' : (error as Error).message);
+  }
+  if (!isPlainObject(parsed) || parsed[VERSION_KEY] !== VERSION) {
+    throw new FormatError(path, `a shard record ({"${VERSION_KEY}": ${VERSION}, …})`, isPlainObject(parsed) ? `"${VERSION_KEY}": ${JSON.stringify(parsed[VERSION_KEY]) ?? 'nothing'}` : 'another JSON value');
+  }
+  for (const [field, [expected, check]] of Object.entries(FIELDS)) {
+    if (!check(parsed[field], parsed)) throw new FormatError(`${path}: ${field}`, expected, JSON.stringify(parsed[field]) ?? 'nothing');
+  }
+  return parsed as unknown as ShardRecord;
+}
