@@ -50,6 +50,27 @@ function bytes(path: string): Promise<Buffer> {
   return fs.readFile(path);
 }
 
+it("an LSTM split 3 ways: run writes c_n's pieces with their records, merge puts output, h_n and c_n together byte for byte", async () => {
+  const config: RNNConfig = { mode: 'LSTM', inputSize: 3, hiddenSize: 5, projSize: 2, numLayers: 2, batchFirst: true };
+  const model = await writeModel(dir, config);
+  const inputs = [
+    '--input', await writeNpy(dir, 'x.npy', sequenceArray([7, 4, 3])),
+    '--h0', await writeNpy(dir, 'h0.npy', sequenceArray([2, 7, 2], 3)),
+    '--c0', await writeNpy(dir, 'c0.npy', sequenceArray([2, 7, 5], 4)),
+  ];
+  const flags = ['--workers', '1', '--weights', model.weights, '--config', model.config, ...inputs];
+  const names = ['output', 'hn', 'cn'];
+  expect((await runCli(['run', ...flags, ...names.flatMap((flag) => [`--${flag}`, join(dir, `single-${flag}.npy`)])])).code).toBe(0);
+  const pieces = join(dir, 'pieces');
+  await fs.mkdir(pieces);
+  await runTasks(3, [...flags, ...names.flatMap((flag) => [`--${flag}`, join(pieces, `${flag}.npy`)])]);
+  expect(await listDir(pieces)).toHaveLength(3 * 3 * 2);
+  const merged = (await piecesIn(pieces));
+  const result = await runCli(['merge', ...names.flatMap((flag) => [`--${flag}`, join(dir, `merged-${flag}.npy`)]), ...merged]);
+  expect(result.code).toBe(0);
+  for (const flag of names) expect(await bytes(join(dir, `merged-${flag}.npy`))).toEqual(await bytes(join(dir, `single-${flag}.npy`)));
+});
+
 describe.each<[string, RNNConfig, number[]]>([
   ['time-major, 2 layers, bidirectional, h0 and lengths (batch axis 1)', { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true }, [6, 37, 3]],
   ['batch_first, fewer sequences than shards: empty pieces (batch axis 0)', { inputSize: 3, hiddenSize: 4, batchFirst: true }, [10, 6, 3]],
