@@ -181,7 +181,7 @@ describe('corrupt archives', () => {
 
   it('rejects deflate data that does not inflate', async () => {
     const archive = zipOf([['x.npy', npyBytes]], 8);
-    archive.fill(0xff, 31, 40);
+    archive.fill(0xff, 35, 44); // the deflate data, after the 30-byte local header and the name 'x.npy'
     const file = bufferSource(archive);
     await expect(openNpzMember(file, listNpzMembers(file, 'a.npz')[0], 'a.npz')).rejects.toThrow(/^a\.npz\[x\]: expected valid deflate data, got /);
   });
@@ -248,8 +248,10 @@ describe('sizes and checksums', () => {
     );
   });
 
-  it('rejects two members of the same name', () => {
+  it('rejects two members of the same name, or of the same array', () => {
     const archive = zipOf([['x.npy', npyBytes], ['x.npy', serializeNpy([1], [4])]], 0);
-    expect(() => listNpzMembers(bufferSource(archive), 'a.npz')).toThrow("a.npz: expected each array once, got two members named 'x.npy'");
+    expect(() => listNpzMembers(bufferSource(archive), 'a.npz')).toThrow("a.npz: expected each member once, got two members named 'x.npy'");
+    const sameArray = zipOf([['x.npy', npyBytes], ['x', serializeNpy([1], [4])]], 0);
+    expect(() => listNpzMembers(bufferSource(sameArray), 'a.npz')).toThrow("a.npz: expected each array once, got two members for array 'x' (the second 'x')");
   });
 });
