@@ -218,3 +218,75 @@ export function readStoredEntry(file: ByteSource, entry: ZipEntry, where: string
   checkZipCrc(entry, crc32(bytes), where);
   return bytes;
 }
+
+/** A member to write: its path in the archive and its bytes. */
+export interface ZipMember {
+  name: string;
+  data: Uint8Array;
+}
+
+/** The extra field id PyTorch's writer pads local headers with ('FB'), so that data starts aligned. */
+const PADDING_EXTRA_ID = 0x4246;
+
+/** A stored member's CRC-32, sizes and name length, laid out alike in a local header (from its byte 14) and a directory entry (from 16). */
+function setEntryFields(view: DataView, at: number, crc: number, size: number, nameLength: number): void {
+  view.setUint32(at, crc, true);
+  view.setUint32(at + 4, size, true);
+  view.setUint32(at + 8, size, true);
+  view.setUint16(at + 12, nameLength, true);
+}
+
+/**
+ * A zip archive of stored (uncompressed) members, each one's data starting at a multiple of
+ * `alignment` bytes (a padding extra field in its local header, as PyTorch writes them), sizes
+ * and CRC-32 in the local headers (no data descriptors), no timestamps. Archives needing zip64
+ * (over 4 GiB or 65,535 members) are a `FormatError`.
+ */
+export function serializeZip(members: ZipMember[], alignment = 1): Uint8Array {
+  const encoded = members.map(({ name, data }) => ({ name: new TextEncoder().encode(name), data, crc: crc32(data) }));
+  const locals: { offset: number; padding: number }[] = [];
+  let offset = 0;
+  for (const { name, data } of encoded) {
+    const headerEnd = offset + LOCAL_HEADER.bytes + name.length;
+    const padding = (alignment - ((headerEnd + 4) % alignment)) % alignment;
+    locals.push({ offset, padding: alignment > 1 ? 4 + padding : 0 });
+    offset = headerEnd + locals[locals.length - 1].padding + data.length;
+  }
+  const directoryOffset = offset;
+  const directorySize = encoded.reduce((total, { name }) => total + DIRECTORY_ENTRY.bytes + name.length, 0);
+  const total = directoryOffset + directorySize + END_OF_DIRECTORY.bytes;
+  if (members.length > 0xffff || total > ZIP64_MARKER) {
+    throw new FormatError('zip', 'an archive of at most 65535 members and 4 GiB (no zip64)', `${members.length} members, ${total} bytes`);
+  }
+  const bytes = new Uint8Array(total);
+  const view = viewOf(bytes);
+  let directoryAt = directoryOffset;
+  encoded.forEach(({ name, data, crc }, i) => {
+    const { offset: at, padding } = locals[i];
+    view.setUint32(at, LOCAL_HEADER.signature, true);
+    view.setUint16(at + 4, 20, true);
+    setEntryFields(view, at + 14, crc, data.length, name.length);
+    view.setUint16(at + 28, padding, true);
+    bytes.set(name, at + LOCAL_HEADER.bytes);
+    const extraAt = at + LOCAL_HEADER.bytes + name.length;
+    if (padding > 0) {
+      view.setUint16(extraAt, PADDING_EXTRA_ID, true);
+      view.setUint16(extraAt + 2, padding - 4, true);
+      bytes.fill(0x5a, extraAt + 4, extraAt + padding);
+    }
+    bytes.set(data, extraAt + padding);
+    view.setUint32(directoryAt, DIRECTORY_ENTRY.signature, true);
+    view.setUint16(directoryAt + 4, 20, true);
+    view.setUint16(directoryAt + 6, 20, true);
+    setEntryFields(view, directoryAt + 16, crc, data.length, name.length);
+    view.setUint32(directoryAt + 42, at, true);
+    bytes.set(name, directoryAt + DIRECTORY_ENTRY.bytes);
+    directoryAt += DIRECTORY_ENTRY.bytes + name.length;
+  });
+  view.setUint32(directoryAt, END_OF_DIRECTORY.signature, true);
+  view.setUint16(directoryAt + 8, members.length, true);
+  view.setUint16(directoryAt + 10, members.length, true);
+  view.setUint32(directoryAt + 12, directorySize, true);
+  view.setUint32(directoryAt + 16, directoryOffset, true);
+  return bytes;
+}
