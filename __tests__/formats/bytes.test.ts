@@ -1,5 +1,5 @@
 import { ArgumentError, FormatError } from '../../src/errors';
-import { HostArray, hostArray, parseNpy, parseStateDict, parseStateDictJson, serializeNpy, serializeSafetensors, serializeStateDict } from '../../src/formats';
+import { HostArray, hostArray, parseNpy, parseStateDict, parseStateDictJson, serializeNpy, serializeSafetensors, serializeStateDict, serializeTorchFile } from '../../src/formats';
 
 /** Bytes of a hex string, e.g. from Python's `bytes.hex()`. */
 function hex(text: string): Uint8Array {
@@ -24,7 +24,7 @@ const TENSORS: Record<string, HostArray> = {
 };
 
 describe('parseStateDict and serializeStateDict: state_dicts from bytes', () => {
-  it.each(['safetensors', 'json'] as const)('round-trip %s from a Uint8Array, an ArrayBuffer and a view at an offset', (format) => {
+  it.each(['pt', 'safetensors', 'json'] as const)('round-trip %s from a Uint8Array, an ArrayBuffer and a view at an offset', (format) => {
     const bytes = serializeStateDict(TENSORS, format);
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(parseStateDict(bytes, format)).toEqual(TENSORS);
@@ -32,7 +32,8 @@ describe('parseStateDict and serializeStateDict: state_dicts from bytes', () => 
     expect(parseStateDict(atOffset(bytes), format)).toEqual(TENSORS);
   });
 
-  it('write the bytes of each format: safetensors of F32, JSON of nested lists', () => {
+  it("write the bytes of each format: torch.save's archive, safetensors of F32, JSON of nested lists", () => {
+    expect(serializeStateDict(TENSORS, 'pt')).toEqual(serializeTorchFile(TENSORS));
     expect(serializeStateDict(TENSORS, 'safetensors')).toEqual(serializeSafetensors(TENSORS));
     const json = JSON.parse(new TextDecoder().decode(serializeStateDict(TENSORS, 'json')));
     expect(json.weight_ih_l0).toEqual([
@@ -56,9 +57,9 @@ describe('parseStateDict and serializeStateDict: state_dicts from bytes', () => 
 
   it('reject a format it does not know, naming the argument', () => {
     const bytes = serializeStateDict(TENSORS, 'json');
-    expect(() => parseStateDict(bytes, 'pt' as never)).toThrow(ArgumentError);
-    expect(() => parseStateDict(bytes, 'pt' as never)).toThrow(/^format: expected 'safetensors' or 'json', got 'pt'$/);
-    expect(() => serializeStateDict(TENSORS, 'npz' as never)).toThrow(/^format: expected 'safetensors' or 'json', got 'npz'$/);
+    expect(() => parseStateDict(bytes, 'h5' as never)).toThrow(ArgumentError);
+    expect(() => parseStateDict(bytes, 'h5' as never)).toThrow(/^format: expected 'pt' or 'safetensors' or 'json', got 'h5'$/);
+    expect(() => serializeStateDict(TENSORS, 'npz' as never)).toThrow(/^format: expected 'pt' or 'safetensors' or 'json', got 'npz'$/);
   });
 
   it.each([

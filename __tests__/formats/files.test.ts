@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { FormatError } from '../../src/errors';
-import { HostArray, hostArray, loadStateDict, saveStateDict, serializeSafetensors, writeFileAtomic } from '../../src/formats';
+import { HostArray, hostArray, loadStateDict, saveStateDict, serializeSafetensors, serializeTorchFile, writeFileAtomic } from '../../src/formats';
 
 const TENSORS: Record<string, HostArray> = {
   weight_ih_l0: hostArray([2, 3], Float32Array.of(0.1, -0.2, 0.3, 0.4, -0.5, 0.6)),
@@ -20,18 +20,20 @@ afterEach(async () => {
 });
 
 describe('saveStateDict and loadStateDict', () => {
-  it.each(['model.safetensors', 'model.json', 'MODEL.JSON'])('round-trip %s, leaving no temp file', async (name) => {
+  it.each(['model.safetensors', 'model.json', 'MODEL.JSON', 'model.pt', 'model.pth', 'pytorch_model.bin'])('round-trip %s, leaving no temp file', async (name) => {
     const path = join(dir, name);
     await saveStateDict(path, TENSORS);
     expect(await loadStateDict(path)).toEqual(TENSORS);
     expect(await fs.readdir(dir)).toEqual([name]);
   });
 
-  it('write .json as nested lists and .safetensors as F32', async () => {
+  it("write .json as nested lists, .safetensors as F32 and .pt as torch.save's archive", async () => {
     await saveStateDict(join(dir, 'model.json'), TENSORS);
     await saveStateDict(join(dir, 'model.safetensors'), TENSORS);
+    await saveStateDict(join(dir, 'model.pt'), TENSORS);
     expect(JSON.parse(await fs.readFile(join(dir, 'model.json'), 'utf8')).weight_hh_l0).toEqual([[1, 2], [3, 4]]);
     expect(new Uint8Array(await fs.readFile(join(dir, 'model.safetensors')))).toEqual(serializeSafetensors(TENSORS));
+    expect(new Uint8Array(await fs.readFile(join(dir, 'model.pt')))).toEqual(serializeTorchFile(TENSORS));
   });
 
   it('replace an existing file', async () => {
@@ -41,18 +43,47 @@ describe('saveStateDict and loadStateDict', () => {
     expect(await loadStateDict(path)).toEqual(TENSORS);
   });
 
-  it.each(['model.pt', 'model', 'model.safetensors.bak'])('reject the extension of %s, naming the file', async (name) => {
+  it.each(['model', 'model.safetensors.bak', 'model.npz'])('save: reject the extension of %s, naming the file', async (name) => {
     const path = join(dir, name);
-    const message = new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: expected a file ending in \\.safetensors or \\.json, got `);
-    await expect(loadStateDict(path)).rejects.toThrow(FormatError);
-    await expect(loadStateDict(path)).rejects.toThrow(message);
+    const message = new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: expected a file ending in \\.pt, \\.pth, \\.bin, \\.safetensors or \\.json, got `);
+    await expect(saveStateDict(path, TENSORS)).rejects.toThrow(FormatError);
     await expect(saveStateDict(path, TENSORS)).rejects.toThrow(message);
     expect(await fs.readdir(dir)).toEqual([]);
   });
 
-  it('name the extension it rejects', async () => {
-    await expect(loadStateDict(join(dir, 'model.pt'))).rejects.toThrow(/got '\.pt'$/);
-    await expect(loadStateDict(join(dir, 'model'))).rejects.toThrow(/got no extension$/);
+  it('save: name the extension it rejects', async () => {
+    await expect(saveStateDict(join(dir, 'model.txt'), TENSORS)).rejects.toThrow(/got '\.txt'$/);
+    await expect(saveStateDict(join(dir, 'model'), TENSORS)).rejects.toThrow(/got no extension$/);
+  });
+
+  it('load: tell the format by the content, whatever the name', async () => {
+    const pt = serializeTorchFile(TENSORS);
+    const safetensors = serializeSafetensors(TENSORS);
+    const json = JSON.stringify({ weight_ih_l0: [[0.1, -0.2, 0.3], [0.4, -0.5, 0.6]], weight_hh_l0: [[1, 2], [3, 4]] });
+    for (const [name, bytes] of [['a.safetensors', pt], ['a.json', pt], ['a', pt], ['b.bin', safetensors], ['b', safetensors], ['c.txt', json]] as const) {
+      await fs.writeFile(join(dir, name), bytes);
+      expect([name, await loadStateDict(join(dir, name))]).toEqual([name, TENSORS]);
+    }
+  });
+
+  it('load: reject content of no state_dict format, showing how it starts', async () => {
+    await fs.writeFile(join(dir, 'model.txt'), 'hello, world');
+    await fs.writeFile(join(dir, 'empty.pt'), '');
+    await expect(loadStateDict(join(dir, 'model.txt'))).rejects.toThrow(FormatError);
+    await expect(loadStateDict(join(dir, 'model.txt'))).rejects.toThrow(`${join(dir, 'model.txt')}: expected a state_dict file: PyTorch (torch.save), safetensors or JSON, got a file starting with "hello, world"`);
+    await expect(loadStateDict(join(dir, 'empty.pt'))).rejects.toThrow(`${join(dir, 'empty.pt')}: expected a state_dict file: PyTorch (torch.save), safetensors or JSON, got an empty file`);
+  });
+
+  it("load: a PyTorch checkpoint's state_dict, found or named by key; a key only for PyTorch files", async () => {
+    const checkpoint = join(__dirname, '..', '..', 'fixtures', 'pt', 'checkpoint.pt');
+    const found = await loadStateDict(checkpoint);
+    expect(Object.keys(found)).toContain('weight_hr_l0');
+    expect(await loadStateDict(checkpoint, { key: 'model' })).toEqual(found);
+    await expect(loadStateDict(checkpoint, { key: 'optimizer' })).rejects.toThrow(`${checkpoint}['optimizer']: expected a state_dict: a dict of parameter names to tensors, got a dict of keys 'state', 'param_groups'`);
+    await saveStateDict(join(dir, 'model.safetensors'), TENSORS);
+    await expect(loadStateDict(join(dir, 'model.safetensors'), { key: 'model' })).rejects.toThrow(
+      `key: expected a PyTorch file, whose checkpoint entry it names, got ${join(dir, 'model.safetensors')}, a safetensors file`,
+    );
   });
 
   it('reject a missing file, naming it', async () => {
@@ -68,6 +99,9 @@ describe('saveStateDict and loadStateDict', () => {
     const jsonPath = join(dir, 'broken.json');
     await fs.writeFile(jsonPath, '{"w": [[1, 2], [3]]}');
     await expect(loadStateDict(jsonPath)).rejects.toThrow(`${jsonPath}: expected w[1] to be a list of length 2 like w[0], got a list of length 1`);
+    const ptPath = join(dir, 'legacy.pth');
+    await fs.copyFile(join(__dirname, '..', '..', 'fixtures', 'pt', 'legacy.pt'), ptPath);
+    await expect(loadStateDict(ptPath)).rejects.toThrow(`${ptPath}: expected a PyTorch file (the zip archive torch.save writes), got the legacy torch.save format`);
   });
 });
 

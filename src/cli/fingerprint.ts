@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { openFile } from './sequenceFile';
+import { openFile } from '../formats/regularFile';
 
 /**
  * A file's fingerprint, to tell whether two tasks of a sharded run read the same file: its

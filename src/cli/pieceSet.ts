@@ -1,8 +1,9 @@
 import { basename, dirname, join } from 'path';
 import { ArgumentError, FormatError, formatShape } from '../errors';
 import { NpyHeader, readNpyHeader } from '../formats';
+import { OpenFile, openFile } from '../formats/regularFile';
 import { withBatch } from './batchRows';
-import { OpenFile, extensionOf, openFile } from './sequenceFile';
+import { extensionOf } from './sequenceFile';
 import { shardRange, shardToken } from './shard';
 import { InputIdentity, ShardArray, ShardRecord, readShardRecord, shardRecordPath } from './shardRecord';
 

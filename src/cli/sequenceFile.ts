@@ -1,4 +1,3 @@
-import { closeSync, readSync } from 'fs';
 import { extname } from 'path';
 import { FormatError, formatShape } from '../errors';
 import {
@@ -16,7 +15,7 @@ import {
   unravelIndex,
 } from '../formats';
 import { parseJson } from '../formats/json';
-import { MAX_JSON_BYTES, openRegularFile, readRegularFile } from '../formats/regularFile';
+import { MAX_JSON_BYTES, openFile, readRegularFile } from '../formats/regularFile';
 import { batchGeometry, forEachRun, sliceRows } from './batchRows';
 
 /**
@@ -43,34 +42,6 @@ export function extensionOf(path: string, accepted: string[]): string {
     throw new FormatError(path, `a file ending in ${accepted.join(', ')}`, extension === '' ? 'no extension' : `'${extension}'`);
   }
   return extension;
-}
-
-/** A file open for random access: `readInto` fills `target` from byte `offset` (no allocation); `close` releases it. */
-export interface OpenFile extends ByteSource {
-  readInto(target: Uint8Array, offset: number): void;
-  close(): void;
-}
-
-/** Random access to a regular file through one descriptor. */
-export function openFile(path: string): OpenFile {
-  const { fd, size } = openRegularFile(path);
-  const readInto = (target: Uint8Array, offset: number): void => {
-    for (let done = 0; done < target.length; ) {
-      const read = readSync(fd, target, done, target.length - done, offset + done);
-      if (read === 0) throw new FormatError(path, `${target.length} bytes at byte ${offset}`, 'the end of the file');
-      done += read;
-    }
-  };
-  return {
-    length: size,
-    read(offset, count) {
-      const bytes = new Uint8Array(count);
-      readInto(bytes, offset);
-      return bytes;
-    },
-    readInto,
-    close: () => closeSync(fd),
-  };
 }
 
 /** Index of the first value of `values` that is finite but beyond float32's range, or −1. */

@@ -6,3 +6,6 @@ export * from './stateDictJson';
 export * from './stateDict';
 export * from './tensors';
 export * from './npy';
+export * from './torchFile';
+export * from './torchWriter';
+export * from './detect';

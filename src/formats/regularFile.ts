@@ -1,5 +1,6 @@
 import { Stats, closeSync, constants, fstatSync, openSync, readSync } from 'fs';
 import { FormatError } from '../errors';
+import { ByteSource } from './npy';
 
 /**
  * Files are read only when they are regular files, and read whole only up to a cap: a
@@ -46,6 +47,34 @@ export function openRegularFile(path: string): { fd: number; size: number } {
     throw new FormatError(path, 'a regular file', kindOf(stats));
   }
   return { fd, size: stats.size };
+}
+
+/** A file open for random access: `readInto` fills `target` from byte `offset` (no allocation); `close` releases it. */
+export interface OpenFile extends ByteSource {
+  readInto(target: Uint8Array, offset: number): void;
+  close(): void;
+}
+
+/** Random access to the regular file `path` through one descriptor (a large file is never read whole). */
+export function openFile(path: string): OpenFile {
+  const { fd, size } = openRegularFile(path);
+  const readInto = (target: Uint8Array, offset: number): void => {
+    for (let done = 0; done < target.length; ) {
+      const read = readSync(fd, target, done, target.length - done, offset + done);
+      if (read === 0) throw new FormatError(path, `${target.length} bytes at byte ${offset}`, 'the end of the file');
+      done += read;
+    }
+  };
+  return {
+    length: size,
+    read(offset, count) {
+      const bytes = new Uint8Array(count);
+      readInto(bytes, offset);
+      return bytes;
+    },
+    readInto,
+    close: () => closeSync(fd),
+  };
 }
 
 /**

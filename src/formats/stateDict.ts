@@ -4,6 +4,8 @@ import { asBytes } from './bytes';
 import { HostArray, hostArray } from './hostArray';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { parseStateDictJson, serializeStateDictJson } from './stateDictJson';
+import { parseTorchFile } from './torchFile';
+import { serializeTorchFile } from './torchWriter';
 
 /** The part of a configuration a `state_dict`'s keys and shapes determine. */
 export type InferredConfig = Pick<FullRNNConfig, 'mode' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'bias' | 'projSize'>;
@@ -76,8 +78,11 @@ export function inferConfig(tensors: Record<string, HostArray>): InferredConfig 
   return inferred;
 }
 
-/** The byte formats of a `state_dict`: safetensors, and JSON of nested lists (or `{shape, data}`). */
-export type StateDictFormat = 'safetensors' | 'json';
+/**
+ * The byte formats of a `state_dict`: PyTorch's `torch.save` (`pt`: a state_dict, or the one a
+ * checkpoint holds; see `parseTorchFile`), safetensors, and JSON of nested lists (or `{shape, data}`).
+ */
+export type StateDictFormat = 'pt' | 'safetensors' | 'json';
 
 /** How one format reads and writes a `state_dict`; `source` names the bytes in errors. */
 interface StateDictCodec {
@@ -86,6 +91,7 @@ interface StateDictCodec {
 }
 
 const CODECS: Record<StateDictFormat, StateDictCodec> = {
+  pt: { parse: (bytes, source) => parseTorchFile(bytes, { source }).tensors, serialize: serializeTorchFile },
   safetensors: { parse: (bytes, source) => parseSafetensors(bytes, source).tensors, serialize: (tensors) => serializeSafetensors(tensors) },
   json: {
     parse: (bytes, source) => parseStateDictJson(new TextDecoder().decode(bytes), source),
@@ -112,7 +118,7 @@ export function parseStateDict(bytes: Uint8Array | ArrayBuffer, format: StateDic
   return codecOf(format).parse(asBytes(bytes, 'bytes'), source);
 }
 
-/** The bytes of `tensors` as a `state_dict` file in `format`: safetensors of F32, or JSON of nested lists. */
+/** The bytes of `tensors` as a `state_dict` file in `format`: torch.save's archive or safetensors of float32, or JSON of nested lists. */
 export function serializeStateDict(tensors: Record<string, HostArray>, format: StateDictFormat): Uint8Array {
   return codecOf(format).serialize(tensors);
 }

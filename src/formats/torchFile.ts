@@ -1,4 +1,5 @@
-import { ArgumentError, FormatError, formatShape } from '../errors';
+import { FormatError, formatShape } from '../errors';
+import { asBytes } from './bytes';
 import { decodeBfloat16, decodeFloat16 } from './floatBits';
 import { HostArray, hostArray } from './hostArray';
 import { ByteSource, bufferSource } from './npy';
@@ -269,7 +270,6 @@ export function readTorchFile(file: ByteSource, source: string, options: TorchFi
  * `readTorchFile`. `options.source` names the bytes in errors (default `pt`).
  */
 export function parseTorchFile(bytes: Uint8Array | ArrayBuffer, options: TorchFileOptions & { source?: string } = {}): TorchStateDict {
-  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) throw new ArgumentError('bytes', 'a Uint8Array or an ArrayBuffer', describeKind(bytes));
   const { source = 'pt', ...rest } = options;
-  return readTorchFile(bufferSource(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)), source, rest);
+  return readTorchFile(bufferSource(asBytes(bytes, 'bytes')), source, rest);
 }
