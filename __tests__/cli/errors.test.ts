@@ -56,9 +56,10 @@ describe('missing files and unknown extensions', () => {
     await expectRejected(runArgs({ [flag]: missing }), `tfjs-rnn run: ${missing}: expected a readable file, got no such file`);
   });
 
-  it('names an input, weights or output file of an unknown extension', async () => {
+  it('names an input or output file of an unknown extension, and weights of no known content', async () => {
     await expectRejected(runArgs({ input: path('x.csv') }), `tfjs-rnn run: ${path('x.csv')}: expected a file ending in .npy, .npz, .json, got '.csv'`);
-    await expectRejected(runArgs({ weights: path('w.pt') }), new RegExp(`^tfjs-rnn run: ${path('w.pt')}: expected a weights file ending in \\.safetensors or \\.json .*, got '\\.pt'$`));
+    await fs.writeFile(path('w.csv'), 'a,b\n1,2\n');
+    await expectRejected(runArgs({ weights: path('w.csv') }), `tfjs-rnn run: ${path('w.csv')}: expected a state_dict file: PyTorch (torch.save), safetensors or JSON, got a file starting with "a,b\\n1,2\\n"`);
     await expectRejected(runArgs({ output: path('out.txt') }), `tfjs-rnn run: ${path('out.txt')}: expected a file ending in .npy, .json, got '.txt'`);
   });
 });

@@ -1,19 +1,32 @@
-import { extname } from 'path';
 import { FullRNNConfig, TorchRNNArgs, checkConfig, fromTorchArgs, toTorchArgs } from '../config';
 import { ArgumentError, FormatError, WeightsError, formatShape } from '../errors';
-import { HostArray, InferredConfig, firstNonFinite, inferConfig, jsonStateDict, parseSafetensors, unravelIndex } from '../formats';
+import {
+  ByteSource,
+  HostArray,
+  InferredConfig,
+  StateDictFormat,
+  firstNonFinite,
+  inferConfig,
+  jsonStateDict,
+  openStateDictFile,
+  parseSafetensors,
+  readTorchFile,
+  unravelIndex,
+} from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
+import { FlagValues, UsageError, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
 /**
- * The weights file of a command (`--weights`): a PyTorch state dict as `.safetensors` or `.json`,
- * or a tfjs `model.json`; and the `nn.RNN` configuration that goes with it, from `--config` or
+ * The weights file of a command (`--weights`): a PyTorch state dict as `torch.save` writes it
+ * (`.pt`, `.pth`, `.bin`, or a checkpoint holding one), `.safetensors` or `.json`, or a tfjs
+ * `model.json`; and the `nn.RNN` configuration that goes with it, from `--config` or
  * recorded in the file, checked against what the weights' keys and shapes say.
  */
 
-export type WeightsFormat = 'safetensors' | 'json' | 'tfjs';
+export type WeightsFormat = 'pt' | 'safetensors' | 'json' | 'tfjs';
 
 /** A weights file as read: PyTorch's parameters, and the `nn.RNN` arguments it records, if any. */
 export interface WeightsFile {
@@ -22,6 +35,8 @@ export interface WeightsFile {
   sources: string[];
   format: WeightsFormat;
   tensors: Record<string, HostArray>;
+  /** The checkpoint entry a PyTorch file's state_dict was under (`model`), if it was one. */
+  entry?: string;
   recordedArgs?: unknown;
 }
 
@@ -73,11 +88,15 @@ function readStateDictJson(parsed: Record<string, unknown>, path: string): Weigh
   };
 }
 
-/** Reads the parameters of `path`: safetensors, a JSON state dict or a tfjs model.json. */
-async function readWeights(path: string, extension: string): Promise<WeightsFile> {
-  if (extension === '.safetensors') {
+/** Reads the parameters of `path` in `format`: a PyTorch file (the checkpoint entry `key`), safetensors, a JSON state dict or a tfjs model.json. */
+async function readWeights(path: string, format: StateDictFormat, file: ByteSource, key: string | undefined): Promise<WeightsFile> {
+  if (format === 'pt') {
+    const { tensors, key: entry } = readTorchFile(file, path, { key });
+    return { path, sources: [path], format, tensors, entry };
+  }
+  if (format === 'safetensors') {
     const { tensors, metadata } = parseSafetensors(readRegularFile(path, MAX_WEIGHTS_BYTES), path);
-    return { path, sources: [path], format: 'safetensors', tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
+    return { path, sources: [path], format, tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
   }
   const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (a state dict or a tfjs model.json)');
   if (isPlainObject(parsed) && 'modelTopology' in parsed) {
@@ -87,6 +106,17 @@ async function readWeights(path: string, extension: string): Promise<WeightsFile
   }
   if (!isPlainObject(parsed)) throw new FormatError(path, 'a JSON object mapping parameter names to values', JSON.stringify(parsed).slice(0, 40));
   return readStateDictJson(parsed, path);
+}
+
+/** The flags naming the weights, in every command: the file, and the entry of a PyTorch checkpoint. */
+export const WEIGHTS_FLAGS = {
+  weights: { type: 'string', file: 'input' },
+  'weights-key': { type: 'string' },
+} as const;
+
+/** Reads the file `--weights` names (a PyTorch checkpoint's entry `--weights-key`); see `readWeightsFile`. */
+export function readWeightsFlags(values: FlagValues, { allowNonfinite = false } = {}): Promise<WeightsFile> {
+  return readWeightsFile(requiredString(values, 'weights'), { allowNonfinite, key: optionalString(values, 'weights-key') });
 }
 
 /** Throws when a tensor of `weights` holds NaN or ±Infinity, naming the first. */
@@ -100,17 +130,21 @@ function checkFiniteWeights(weights: WeightsFile): void {
 }
 
 /**
- * Reads `--weights`: `.safetensors` (at most `MAX_WEIGHTS_BYTES`), or `.json` (at most
- * `MAX_JSON_BYTES`) holding a state dict or, with `modelTopology`, a tfjs model (its config is
- * parsed with `parseTorchArgs` as it is needed to read the layers). NaN and ±Infinity in the
- * weights are refused unless `allowNonfinite`.
+ * Reads `--weights`, told by its content whatever its name: a PyTorch file (`torch.save`'s
+ * state_dict, or the entry `key` of a checkpoint, or the one it holds), safetensors (at most
+ * `MAX_WEIGHTS_BYTES`), or JSON (at most `MAX_JSON_BYTES`) holding a state dict or, with
+ * `modelTopology`, a tfjs model (its config is parsed with `parseTorchArgs` as it is needed to
+ * read the layers). NaN and ±Infinity in the weights are refused unless `allowNonfinite`.
  */
-export async function readWeightsFile(path: string, { allowNonfinite = false } = {}): Promise<WeightsFile> {
-  const extension = extname(path).toLowerCase();
-  if (extension !== '.safetensors' && extension !== '.json') {
-    throw new FormatError(path, 'a weights file ending in .safetensors or .json (state dict or tfjs model.json)', extension === '' ? 'no extension' : `'${extension}'`);
+export async function readWeightsFile(path: string, { allowNonfinite = false, key }: { allowNonfinite?: boolean; key?: string } = {}): Promise<WeightsFile> {
+  const { format, file } = openStateDictFile(path);
+  let weights: WeightsFile;
+  try {
+    if (key !== undefined && format !== 'pt') throw new UsageError('--weights-key', 'a PyTorch file as --weights (it names a checkpoint entry)', `${path}, a ${format} file`);
+    weights = await readWeights(path, format, file, key);
+  } finally {
+    file.close();
   }
-  const weights = await readWeights(path, extension);
   if (!allowNonfinite) checkFiniteWeights(weights);
   return weights;
 }

@@ -7,7 +7,7 @@ import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
-import { ModelSpec, readWeightsFile, resolveModel } from './modelFile';
+import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
@@ -25,7 +25,7 @@ export const DEFAULT_BATCH_SIZE = 256;
 
 /** The flags of every command that runs sequences. */
 export const SEQUENCE_FLAGS: FlagSpec = {
-  weights: { type: 'string', file: 'input' },
+  ...WEIGHTS_FLAGS,
   config: { type: 'string', file: 'input' },
   input: { type: 'string', file: 'input' },
   'input-key': { type: 'string' },
@@ -118,7 +118,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const backend = await initBackend(backendFlag(values));
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
-  const weights = await readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true });
+  const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
   checkStateFlags(values, config);
   const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));

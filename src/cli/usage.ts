@@ -1,8 +1,11 @@
 /** The help text of each command, and of the whole tool. */
 
 const SEQUENCE_OPTIONS = `
-  --weights W          state_dict of an nn.RNN, nn.LSTM or nn.GRU (.safetensors or .json), or a tfjs
+  --weights W          state_dict of an nn.RNN, nn.LSTM or nn.GRU: torch.save's file (.pt, .pth, .bin,
+                       told by content; or a checkpoint holding one), .safetensors or .json; or a tfjs
                        model.json (convert --to tfjs)
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict (default: the file
+                       itself, or the one of 'state_dict', 'model_state_dict', 'model', 'net' that is one)
   --config C           JSON of the module's arguments (input_size, hidden_size, num_layers, nonlinearity,
                        bias, batch_first, bidirectional, dropout, proj_size) and mode (RNN_TANH, RNN_RELU,
                        LSTM, GRU; from the weights when absent, but an RNN's nonlinearity only from here);
@@ -62,12 +65,14 @@ ${SEQUENCE_OPTIONS}
   --expected-hn E2     expected h_n; --expected-hn-key K for an .npz
   --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
-  convert: `Usage: tfjs-rnn convert --weights W [--config C] --to safetensors|json|tfjs OUT
+  convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--config C] --to pt|safetensors|json|tfjs OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
 model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU, recording the module's
-arguments and mode so that later commands need no --config. A tfjs RNN or LSTM keeps b_ih + b_hh
-as one bias: converted back, b_hh is zero and the outputs are the same (a GRU keeps both).
+arguments and mode so that later commands need no --config (but in a .pt, which holds the
+state_dict alone, as torch.load(OUT, weights_only=True) gives it to load_state_dict). A tfjs RNN
+or LSTM keeps b_ih + b_hh as one bias: converted back, b_hh is zero and the outputs are the same
+(a GRU keeps both).
   --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
@@ -81,7 +86,7 @@ result is byte for byte what one run over the whole input writes (on the same ba
   --output OUT         the output, from the pieces of output (.npy)
   --hn HN              h_n, from the pieces of h_n (.npy)
   --cn CN              c_n, from the pieces of c_n (.npy)`,
-  info: `Usage: tfjs-rnn info --weights W [--config C] [--backend B]
+  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--config C] [--backend B]
 
 Prints the module (nn.RNN, nn.LSTM or nn.GRU) and configuration inferred from the weights, the
 full one when given or recorded, parameter names and shapes, parameter count, and the backend
@@ -95,7 +100,7 @@ PyTorch's nn.RNN, nn.LSTM and nn.GRU on TensorFlow.js, over files of sequences.
 Commands:
   run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
-  convert  convert weights between safetensors, JSON and a tfjs LayersModel
+  convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
   info     show the configuration and parameters of a weights file
   merge    put the pieces of a sharded run back together
 

@@ -2,12 +2,12 @@ import { availableBackends, initBackend } from '../../backend';
 import { checkConfig, parameterSpecs } from '../../config';
 import { formatShape } from '../../errors';
 import { shapeSize } from '../../formats';
-import { backendFlag, optionalString, parseFlags, requiredString } from '../flags';
+import { backendFlag, optionalString, parseFlags } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
-import { describeInferred, describeTorchArgs, inferWeightsConfig, readWeightsFile, resolveModel } from '../modelFile';
+import { WEIGHTS_FLAGS, describeInferred, describeTorchArgs, inferWeightsConfig, readWeightsFlags, resolveModel } from '../modelFile';
 
 const INFO_FLAGS = {
-  weights: { type: 'string', file: 'input' },
+  ...WEIGHTS_FLAGS,
   config: { type: 'string', file: 'input' },
   backend: { type: 'string' },
 } as const;
@@ -20,10 +20,11 @@ const INFO_FLAGS = {
 export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, INFO_FLAGS);
   const backend = await initBackend(backendFlag(values));
-  const weights = await readWeightsFile(requiredString(values, 'weights'));
+  const weights = await readWeightsFlags(values);
   const inferred = inferWeightsConfig(weights);
   const configPath = optionalString(values, 'config');
-  const lines = [`weights: ${weights.path} (${weights.format})`, `inferred from the weights: ${describeInferred(inferred)}`];
+  const entry = weights.entry === undefined ? '' : `, checkpoint['${weights.entry}']`;
+  const lines = [`weights: ${weights.path} (${weights.format}${entry})`, `inferred from the weights: ${describeInferred(inferred)}`];
   if (configPath !== undefined || weights.recordedArgs !== undefined) {
     const { config, configSource } = await resolveModel(weights, configPath);
     lines.push(`config: ${describeTorchArgs(config)} from ${configSource}`);
