@@ -48,7 +48,8 @@ Refused files: ``legacy.pt`` (``_use_new_zipfile_serialization=False``), ``torch
 of plain values, and that ``value`` tagged (``{"int": "5"}``, ``{"tuple": [...]}``,
 ``{"dict": [[k, v], ...]}``, ...).
 
-Deterministic (``torch.manual_seed``, one thread, zip timestamps fixed): two runs give
+Deterministic (``torch.manual_seed``, one thread, zip timestamps fixed, OpenBLAS's Haswell
+kernels pinned as ``make_fixtures.py`` does unless ``OPENBLAS_CORETYPE`` is set): two runs give
 byte-identical files, but for ``legacy.pt`` (its storage keys are object ids) and
 ``torchscript.pt``. Usage, from the repository root:
 
@@ -71,9 +72,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
-import torch
-from torch import nn
+# Before numpy / torch load OpenBLAS, which reads it once (see make_fixtures.py).
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "fixtures" / "pt"
