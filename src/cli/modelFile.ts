@@ -8,7 +8,6 @@ import {
   firstNonFinite,
   inferConfig,
   jsonStateDict,
-  openStateDictFile,
   parseSafetensors,
   readTorchFile,
   unravelIndex,
@@ -16,6 +15,7 @@ import {
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
+import { openStateDictFile } from '../formats/stateDictFile';
 import { FlagValues, UsageError, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 

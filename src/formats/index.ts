@@ -1,4 +1,4 @@
 export * from './browser';
-export * from './stateDictFile';
+export { loadStateDict, saveStateDict } from './stateDictFile';
 export * from './atomicWrite';
 export * from './npz';
