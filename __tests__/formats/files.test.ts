@@ -66,6 +66,15 @@ describe('saveStateDict and loadStateDict', () => {
     }
   });
 
+  it('load: take safetensors whose header length starts with the byte a pickle starts with (0x80) for safetensors', async () => {
+    let note = '';
+    let bytes = serializeSafetensors(TENSORS, { note });
+    while (new DataView(bytes.buffer).getUint32(0, true) !== 0x180) bytes = serializeSafetensors(TENSORS, { note: (note += 'x') });
+    expect([bytes[0], bytes[1]]).toEqual([0x80, 0x01]);
+    await fs.writeFile(join(dir, 'model.bin'), bytes);
+    expect(await loadStateDict(join(dir, 'model.bin'))).toEqual(TENSORS);
+  });
+
   it('load: reject content of no state_dict format, showing how it starts', async () => {
     await fs.writeFile(join(dir, 'model.txt'), 'hello, world');
     await fs.writeFile(join(dir, 'empty.pt'), '');

@@ -7,7 +7,8 @@ import { TORCH_SNIFF_BYTES, sniffTorchFile } from './torchFile';
  * or the legacy formats, which its reader refuses with advice) whatever the file's name; else
  * what its extension says (`.safetensors`, `.json`: their readers then say what is wrong with a
  * damaged one); else safetensors (a u64 header length that fits the file, then `{`) or JSON
- * (`{` after any whitespace).
+ * (`{` after any whitespace); else a bare Python pickle (`pt`, refused with advice). A pickle is
+ * tried last: its first byte, 0x80, may begin a safetensors header length too.
  */
 
 /** Bytes `detectStateDictFormat` needs from the start of a file. */
@@ -34,11 +35,13 @@ function isJsonObject(head: Uint8Array): boolean {
  * lower-case `extension` (`.json`), or a `FormatError` naming `source` that shows what it starts with.
  */
 export function detectStateDictFormat(head: Uint8Array, size: number, extension: string, source: string): StateDictFormat {
-  if (sniffTorchFile(head) !== undefined) return 'pt';
+  const torch = sniffTorchFile(head);
+  if (torch === 'zip' || torch === 'legacy') return 'pt';
   if (extension === '.safetensors') return 'safetensors';
   if (extension === '.json') return 'json';
   if (isSafetensors(head, size)) return 'safetensors';
   if (isJsonObject(head)) return 'json';
+  if (torch === 'pickle') return 'pt';
   const start = String.fromCharCode(...head.subarray(0, 12));
   throw new FormatError(source, 'a state_dict file: PyTorch (torch.save), safetensors or JSON', size === 0 ? 'an empty file' : `a file starting with ${JSON.stringify(start)}`);
 }
