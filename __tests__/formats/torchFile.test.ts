@@ -4,9 +4,9 @@ import { dirname, join, resolve } from 'path';
 import { FormatError } from '../../src/errors';
 import { HostArray, bufferSource } from '../../src/formats';
 import { unpickle } from '../../src/formats/pickle';
-import { CHECKPOINT_KEYS, MAX_TORCH_PICKLE_BYTES, parseTorchFile, sniffTorchFile } from '../../src/formats/torchFile';
-import { torchPickle } from '../../src/formats/torchPickle';
-import { listZipEntries, readStoredEntry, serializeZip } from '../../src/formats/zip';
+import { CHECKPOINT_KEYS, MAX_TORCH_PICKLE_BYTES, parseTorchFile, readTorchFile, sniffTorchFile } from '../../src/formats/torchFile';
+import { TorchTensor, torchPickle } from '../../src/formats/torchPickle';
+import { listZipEntries, readStoredEntry, serializeZip, zipDataOffset } from '../../src/formats/zip';
 
 /** Files written by real PyTorch 1.13: scripts/make_pt_fixtures.py. */
 const PT = join(__dirname, '..', '..', 'fixtures', 'pt');
@@ -100,6 +100,25 @@ describe('checkpoints', () => {
     const { tensors, key } = parseTorchFile(bytesOf('checkpoint.pt'), { source: 'checkpoint.pt' });
     expect(key).toBe('model');
     expect(tensors).toEqual(expected('checkpoint.pt'));
+  });
+
+  it("reads only the pickle and the state_dict's storages through random access, not the optimizer's", () => {
+    const archive = bytesOf('checkpoint.pt');
+    const reads: [number, number][] = [];
+    const file = { length: archive.length, read: (offset: number, length: number) => (reads.push([offset, offset + length]), archive.subarray(offset, offset + length)) };
+    expect(readTorchFile(file, 'checkpoint.pt').tensors).toEqual(expected('checkpoint.pt'));
+    const root = unpickle(pickleOf(archive), torchPickle('c').hooks, 'c') as Map<string, Map<string, TorchTensor>>;
+    const modelKeys = new Set([...(root.get('model') as Map<string, TorchTensor>).values()].map((tensor) => tensor.storage.key));
+    const zip = bufferSource(archive);
+    const others = listZipEntries(zip, 'c').filter((entry) => /\/data\/\d+$/.test(entry.name) && !modelKeys.has(entry.name.split('/').pop() as string));
+    expect(others.length).toBeGreaterThan(2 * modelKeys.size); // exp_avg, exp_avg_sq and step of every parameter, and 'steps'
+    for (const entry of others) {
+      const start = zipDataOffset(zip, entry, entry.name);
+      const end = start + entry.uncompressedSize;
+      // The search for the end-of-directory record reads the last 64 KiB: here the whole small file.
+      const overlapping = reads.filter(([from, to]) => from < end && to > start && to !== archive.length);
+      expect([entry.name, overlapping]).toEqual([entry.name, []]);
+    }
   });
 
   it('reads the entry a key names', () => {
