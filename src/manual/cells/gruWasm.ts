@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import { StepWeights } from './cell';
+import { FLOAT32, WasmKernels, copyGates, elementwise, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
+
+/**
+ * The GRU's forward steps on wasm's kernels (see `gru.ts` for the maths, `wasmSteps.ts` for
+ * the engine). Per step, with the n block of `W_hhᵀ` and `b_hn` doubled once (exact):
+ *
+ *     [a_r a_z 2a_n] = h_{t−1} [W_hr W_hz 2W_hn]ᵀ    one matMul, [N, 3H] rows
+ *     p_t + a over the rows; its r, z blocks, 2a_n and p_n copied apart ([·, N, H] each)
+ *     r, z = σ(…);  2ñ = addN([p_n, p_n, r ⊙ (2a_n + 2b_hn)])   = 2(p_n + r ⊙ (a_n + b_hn)) to the bit
+ *     n = 2σ(2ñ) − 1;  h_t = (h_{t−1} − n) ⊙ z + n
+ *
+ * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop). With `lengths`,
+ * row b keeps its state at steps `t ≥ lengths[b]`.
+ * @returns h `[L, N, H]`, in time order.
+ */
+export function gruStepsOnWasm(
+  kernels: WasmKernels,
+  projection: tf.Tensor3D,
+  initial: tf.Tensor2D[],
+  { recurrentT, hiddenBias }: StepWeights,
+  options: { reverse: boolean; lengths?: Int32Array },
+): tf.Tensor3D[] {
+  const [, batchSize, gateSize] = projection.shape;
+  const hiddenSize = gateSize / 3;
+  const stepSize = batchSize * hiddenSize;
+  const layout = (gates: number[]) => ({ batchSize, hiddenSize, gateCount: 3, gates });
+  return recurOnWasm(kernels, projection, initial, options, (buffers, projectionStep) => {
+    const weights = buffers.keep(tf.tidy(() => tf.mul(recurrentT, tf.concat([tf.ones([2 * hiddenSize]), tf.fill([hiddenSize], 2)]))));
+    const doubledBias = hiddenBias && buffers.keep(tf.mul(hiddenBias, 2));
+    const [product, preActivation] = [buffers.filled(batchSize * gateSize), buffers.filled(batchSize * gateSize)];
+    const gates = buffers.filled(2 * stepSize);
+    const [reset, update] = buffers.blocks(gates.offset, 2, stepSize);
+    const [recurrentNew, projectedNew, first, second] = [0, 1, 2, 3].map(() => buffers.filled(stepSize));
+    const minusOne = buffers.filled(stepSize, -1);
+    const recurrentProduct = matMulBy(kernels, weights.id, [batchSize, hiddenSize, gateSize]);
+    const [rows, blocks] = [elementwise(kernels, batchSize * gateSize), elementwise(kernels, stepSize)];
+    const stepShape = int32Bytes([batchSize, hiddenSize]);
+    const biasShape = int32Bytes([hiddenSize]);
+    const doubledCandidate = int32Bytes([projectedNew.id, projectedNew.id, first.id]);
+    const candidate = int32Bytes([first.id, first.id, minusOne.id]);
+    return ([previous], [next]) => {
+      recurrentProduct(previous, product.id);
+      rows.add(projectionStep.id, product.id, preActivation.id);
+      copyGates(kernels.backend, preActivation.offset, gates.offset, layout([0, 1]));
+      copyGates(kernels.backend, product.offset, recurrentNew.offset, layout([2]));
+      copyGates(kernels.backend, projectionStep.offset, projectedNew.offset, layout([2]));
+      if (doubledBias) kernels.add(recurrentNew.id, stepShape, 2, doubledBias.id, biasShape, 1, FLOAT32, recurrentNew.id);
+      blocks.sigmoid(gates.id, gates.id);
+      blocks.multiply(reset.id, recurrentNew.id, first.id);
+      blocks.addN(doubledCandidate, second.id);
+      blocks.sigmoid(second.id, first.id);
+      blocks.addN(candidate, second.id);
+      blocks.sub(previous, second.id, first.id);
+      blocks.multiply(first.id, update.id, first.id);
+      blocks.add(first.id, second.id, next);
+    };
+  });
+}
