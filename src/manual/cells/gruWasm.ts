@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { StepWeights } from './cell';
-import { FLOAT32, WasmKernels, copyGates, elementwise, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
+import { FLOAT32, WasmKernels, copyGates, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
 
 /**
  * The GRU's forward steps on wasm's kernels (see `gru.ts` for the maths, `wasmSteps.ts` for
  * the engine). Per step, with the n block of `W_hhᵀ` and `b_hn` doubled once (exact):
  *
  *     [a_r a_z 2a_n] = h_{t−1} [W_hr W_hz 2W_hn]ᵀ    one matMul, [N, 3H] rows
- *     p_t + a over the rows; its r, z blocks, 2a_n and p_n copied apart ([·, N, H] each)
- *     r, z = σ(…);  2ñ = addN([p_n, p_n, r ⊙ (2a_n + 2b_hn)])   = 2(p_n + r ⊙ (a_n + b_hn)) to the bit
+ *     2a_n, p_n, and the r, z blocks of p_t + a copied apart ([·, N, H] each)
+ *     r, z = σ(…);  2ñ = p_n + p_n + r ⊙ (2a_n + 2b_hn)   = 2(p_n + r ⊙ (a_n + b_hn)) to the bit
  *     n = 2σ(2ñ) − 1;  h_t = (h_{t−1} − n) ⊙ z + n
  *
- * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop). With `lengths`,
- * row b keeps its state at steps `t ≥ lengths[b]`.
+ * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop). Buffers are
+ * written in place wherever the value read is not needed again. With `lengths`, row b keeps
+ * its state at steps `t ≥ lengths[b]`.
  * @returns h `[L, N, H]`, in time order.
  */
 export function gruStepsOnWasm(
@@ -29,32 +30,28 @@ export function gruStepsOnWasm(
   return recurOnWasm(kernels, projection, initial, options, (buffers, projectionStep) => {
     const weights = buffers.keep(tf.tidy(() => tf.mul(recurrentT, tf.concat([tf.ones([2 * hiddenSize]), tf.fill([hiddenSize], 2)]))));
     const doubledBias = hiddenBias && buffers.keep(tf.mul(hiddenBias, 2));
-    const [product, preActivation] = [buffers.filled(batchSize * gateSize), buffers.filled(batchSize * gateSize)];
-    const gates = buffers.filled(2 * stepSize);
+    const product = buffers.scratch(batchSize * gateSize);
+    const gates = buffers.scratch(2 * stepSize);
     const [reset, update] = buffers.blocks(gates.offset, 2, stepSize);
-    const [recurrentNew, projectedNew, first, second] = [0, 1, 2, 3].map(() => buffers.filled(stepSize));
-    const minusOne = buffers.filled(stepSize, -1);
+    const [recurrentNew, projectedNew] = [buffers.scratch(stepSize), buffers.scratch(stepSize)];
     const recurrentProduct = matMulBy(kernels, weights.id, [batchSize, hiddenSize, gateSize]);
-    const [rows, blocks] = [elementwise(kernels, batchSize * gateSize), elementwise(kernels, stepSize)];
-    const stepShape = int32Bytes([batchSize, hiddenSize]);
-    const biasShape = int32Bytes([hiddenSize]);
-    const doubledCandidate = int32Bytes([projectedNew.id, projectedNew.id, first.id]);
-    const candidate = int32Bytes([first.id, first.id, minusOne.id]);
+    const [rows, blocks] = [buffers.elementwise(batchSize * gateSize), buffers.elementwise(stepSize)];
+    const [stepShape, biasShape] = [int32Bytes([batchSize, hiddenSize]), int32Bytes([hiddenSize])];
     return ([previous], [next]) => {
       recurrentProduct(previous, product.id);
-      rows.add(projectionStep.id, product.id, preActivation.id);
-      copyGates(kernels.backend, preActivation.offset, gates.offset, layout([0, 1]));
       copyGates(kernels.backend, product.offset, recurrentNew.offset, layout([2]));
       copyGates(kernels.backend, projectionStep.offset, projectedNew.offset, layout([2]));
+      rows.add(projectionStep.id, product.id, product.id);
+      copyGates(kernels.backend, product.offset, gates.offset, layout([0, 1]));
       if (doubledBias) kernels.add(recurrentNew.id, stepShape, 2, doubledBias.id, biasShape, 1, FLOAT32, recurrentNew.id);
       blocks.sigmoid(gates.id, gates.id);
-      blocks.multiply(reset.id, recurrentNew.id, first.id);
-      blocks.addN(doubledCandidate, second.id);
-      blocks.sigmoid(second.id, first.id);
-      blocks.addN(candidate, second.id);
-      blocks.sub(previous, second.id, first.id);
-      blocks.multiply(first.id, update.id, first.id);
-      blocks.add(first.id, second.id, next);
+      blocks.multiply(reset.id, recurrentNew.id, recurrentNew.id);
+      blocks.doubledPlus(projectedNew.id, recurrentNew.id, projectedNew.id);
+      blocks.sigmoid(projectedNew.id, projectedNew.id);
+      blocks.twiceMinusOne(projectedNew.id, projectedNew.id);
+      blocks.sub(previous, projectedNew.id, recurrentNew.id);
+      blocks.multiply(recurrentNew.id, update.id, recurrentNew.id);
+      blocks.add(recurrentNew.id, projectedNew.id, next);
     };
   });
 }

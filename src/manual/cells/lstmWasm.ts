@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { StepWeights } from './cell';
-import { WasmKernels, copyGates, elementwise, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
+import { WasmKernels, copyGates, matMulBy, recurOnWasm } from '../wasmSteps';
 
 /**
  * The LSTM's forward steps on wasm's kernels (see `lstm.ts` for the maths, `wasmSteps.ts` for
@@ -13,8 +13,8 @@ import { WasmKernels, copyGates, elementwise, int32Bytes, matMulBy, recurOnWasm 
  *     h_t = o′ ⊙ (2σ(2c_t) − 1)                    (· W_hrᵀ with projSize, a second matMul)
  *
  * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop): `2z` by one exact
- * doubling, `2s − 1` by `addN([s, s, −1])`, rounding once. With `lengths`, row b keeps both
- * states at steps `t ≥ lengths[b]`.
+ * doubling, `2s − 1` rounding once. Buffers are written in place wherever the value read is
+ * not needed again. With `lengths`, row b keeps both states at steps `t ≥ lengths[b]`.
  * @returns h `[L, N, H_out]` and c `[L, N, H]`, in time order.
  */
 export function lstmStepsOnWasm(
@@ -30,33 +30,31 @@ export function lstmStepsOnWasm(
   const stepSize = batchSize * hiddenSize;
   const layout = { batchSize, hiddenSize, gateCount: 4, gates: [0, 1, 2, 3] };
   return recurOnWasm(kernels, projection, initial, options, (buffers, projectionStep) => {
-    const [product, preActivation, gates] = [0, 1, 2].map(() => buffers.filled(batchSize * gateSize));
+    const [product, gates] = [buffers.scratch(batchSize * gateSize), buffers.scratch(batchSize * gateSize)];
     const [input, forget, candidate, output] = buffers.blocks(gates.offset, 4, stepSize);
-    const [first, second, minusOne] = [buffers.filled(stepSize), buffers.filled(stepSize), buffers.filled(stepSize, -1)];
-    const unprojected = projectionT && buffers.filled(stepSize);
+    const cellTanh = buffers.scratch(stepSize);
+    const unprojected = projectionT && buffers.scratch(stepSize);
     const recurrentProduct = matMulBy(kernels, buffers.borrow(recurrentT).id, [batchSize, outSize, gateSize]);
     const project = projectionT && matMulBy(kernels, buffers.borrow(projectionT).id, [batchSize, hiddenSize, outSize]);
-    const [rows, blocks] = [elementwise(kernels, batchSize * gateSize), elementwise(kernels, stepSize)];
-    const tanhOfCandidate = int32Bytes([candidate.id, candidate.id, minusOne.id]);
-    const tanhOfCell = int32Bytes([second.id, second.id, minusOne.id]);
+    const [rows, blocks] = [buffers.elementwise(batchSize * gateSize), buffers.elementwise(stepSize)];
     return ([previousHidden, previousCell], [hidden, cell]) => {
       recurrentProduct(previousHidden, product.id);
-      rows.add(projectionStep.id, product.id, preActivation.id);
-      copyGates(kernels.backend, preActivation.offset, gates.offset, layout);
+      rows.add(projectionStep.id, product.id, product.id);
+      copyGates(kernels.backend, product.offset, gates.offset, layout);
       blocks.add(candidate.id, candidate.id, candidate.id);
       rows.sigmoid(gates.id, gates.id);
-      blocks.addN(tanhOfCandidate, first.id);
-      blocks.multiply(input.id, first.id, first.id);
-      blocks.multiply(forget.id, previousCell, second.id);
-      blocks.add(second.id, first.id, cell);
-      blocks.add(cell, cell, first.id);
-      blocks.sigmoid(first.id, second.id);
-      blocks.addN(tanhOfCell, first.id);
+      blocks.twiceMinusOne(candidate.id, candidate.id);
+      blocks.multiply(input.id, candidate.id, candidate.id);
+      blocks.multiply(forget.id, previousCell, forget.id);
+      blocks.add(forget.id, candidate.id, cell);
+      blocks.add(cell, cell, cellTanh.id);
+      blocks.sigmoid(cellTanh.id, cellTanh.id);
+      blocks.twiceMinusOne(cellTanh.id, cellTanh.id);
       if (project && unprojected) {
-        blocks.multiply(output.id, first.id, unprojected.id);
+        blocks.multiply(output.id, cellTanh.id, unprojected.id);
         project(unprojected.id, hidden);
       } else {
-        blocks.multiply(output.id, first.id, hidden);
+        blocks.multiply(output.id, cellTanh.id, hidden);
       }
     };
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Nonlinearity } from '../../config';
-import { FLOAT32, WasmKernels, elementwise, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
+import { FLOAT32, WasmKernels, matMulBy, recurOnWasm } from '../wasmSteps';
 
 /**
  * The RNN's forward steps on wasm's kernels (see `rnn.ts` for the maths, `wasmSteps.ts` for
@@ -8,8 +8,8 @@ import { FLOAT32, WasmKernels, elementwise, int32Bytes, matMulBy, recurOnWasm } 
  * → `[L, N, H]`, in time order.
  *
  * tanh is `2σ(2z) − 1` (wasm's tanh is a scalar loop, its sigmoid XNNPACK's vector kernel):
- * `2z` is `addN([p, p, h·2W_hhᵀ])` (doubling is exact, so this is `2·(p + h·W_hhᵀ)` to the
- * bit) and `2s − 1` is `addN([s, s, −1])`, each rounding once. relu is `relu(p + h·W_hhᵀ)`.
+ * `2z` is `p + p + h·2W_hhᵀ` (doubling is exact, so this is `2·(p + h·W_hhᵀ)` to the
+ * bit) and `2s − 1` is `s + s − 1`, each rounding once (`Elementwise`). relu is `relu(p + h·W_hhᵀ)`.
  * With `lengths`, row b keeps its previous state at steps `t ≥ lengths[b]`.
  */
 export function rnnStepsOnWasm(
@@ -25,17 +25,15 @@ export function rnnStepsOnWasm(
   const [states] = recurOnWasm(kernels, projection, [initial], { reverse, lengths }, (buffers, projectionStep) => {
     // W_hhᵀ as the step multiplies by it: doubled for tanh's 2z.
     const weights = tanh ? buffers.keep(tf.mul(recurrentT, 2)) : buffers.borrow(recurrentT);
-    const [product, preActivation, minusOne] = [buffers.filled(stepSize), buffers.filled(stepSize), buffers.filled(stepSize, -1)];
+    const [product, preActivation] = [buffers.scratch(stepSize), buffers.scratch(stepSize)];
     const recurrentProduct = matMulBy(kernels, weights.id, [batchSize, hiddenSize, hiddenSize]);
-    const ops = elementwise(kernels, stepSize);
-    const doubledSum = int32Bytes([projectionStep.id, projectionStep.id, product.id]);
-    const twiceMinusOne = int32Bytes([product.id, product.id, minusOne.id]);
+    const ops = buffers.elementwise(stepSize);
     return ([previous], [next]) => {
       recurrentProduct(previous, product.id);
       if (tanh) {
-        ops.addN(doubledSum, preActivation.id);
-        ops.sigmoid(preActivation.id, product.id);
-        ops.addN(twiceMinusOne, next);
+        ops.doubledPlus(projectionStep.id, product.id, preActivation.id);
+        ops.sigmoid(preActivation.id, preActivation.id);
+        ops.twiceMinusOne(preActivation.id, next);
       } else {
         ops.add(projectionStep.id, product.id, preActivation.id);
         kernels.relu(preActivation.id, FLOAT32, next);
