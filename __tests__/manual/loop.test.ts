@@ -1,5 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, BackendName, FORWARD_TOLERANCE, HOST_LOOP_MAX_MULTIPLY_ADDS, ManualRNN, RNNConfig } from '../../src';
+import {
+  ArgumentError,
+  BackendName,
+  FORWARD_TOLERANCE,
+  GATE_COUNTS,
+  HOST_LOOP_MAX_MULTIPLY_ADDS,
+  ManualModel,
+  ManualRNN,
+  Mode,
+  RNNConfig,
+  WASM_HOST_MAX_MULTIPLY_ADDS,
+  createManualModel,
+} from '../../src';
 import { wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
@@ -9,7 +21,7 @@ import { expectClose } from '../helpers/expectClose';
  * calls of the wasm matMul kernel on wasm, where the steps call it directly, else
  * BatchMatMul kernels in a profile.
  */
-async function stepMatMuls(model: ManualRNN, input: tf.Tensor): Promise<number> {
+async function stepMatMuls(model: ManualModel, input: tf.Tensor): Promise<number> {
   const kernels = wasmKernels();
   if (kernels !== undefined) {
     const matMul = jest.spyOn(kernels, 'batchMatMul');
@@ -55,6 +67,27 @@ describeEachBackend((backend) => {
       input.dispose();
     });
   });
+
+  if (backend === 'wasm') {
+    describe("on wasm 'auto' runs the host loop below WASM_HOST_MAX_MULTIPLY_ADDS per step (N·H·G·H), its kernels from there", () => {
+      // N = 1: LSTM H = 22, 23 (4·22² = 1936, 4·23² = 2116), GRU H = 26, 27 (2028, 2187), RNN H = 45, 46 (2025, 2116).
+      test.each<[Mode, number, number]>([
+        ['LSTM', 22, 0],
+        ['LSTM', 23, 7],
+        ['GRU', 26, 0],
+        ['GRU', 27, 7],
+        ['RNN', 45, 0],
+        ['RNN', 46, 7],
+      ])('%s, hidden size %i: %i per-step matMuls', async (mode, hiddenSize, expected) => {
+        expect(GATE_COUNTS[mode] * hiddenSize * hiddenSize < WASM_HOST_MAX_MULTIPLY_ADDS).toBe(expected === 0);
+        const model = createManualModel({ mode, inputSize: 3, hiddenSize, batchFirst: true }, { seed: 1 });
+        const input = tf.randomNormal([1, 7, 3], 0, 1, 'float32', 2);
+        expect(await stepMatMuls(model, input)).toBe(expected);
+        model.dispose();
+        input.dispose();
+      });
+    });
+  }
 
   describe('host and tensor loops agree', () => {
     test.each<RNNConfig>([
