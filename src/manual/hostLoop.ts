@@ -13,33 +13,25 @@ export type StepLoop = (typeof STEP_LOOPS)[number];
  */
 export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
 
-/**
- * Multiply-adds per step below which the host loop beats wasm's kernels called directly
- * (`wasmSteps.ts`): there a step's arithmetic costs less than its 4 (RNN) to 15 (LSTM)
- * kernel calls. CPU time of a forward pass, host loop ÷ kernels, on wasm (N×H, multiply-adds):
- * below, RNN 1×16 (256) 0.45, 2×16 (512) 0.76; LSTM 1×12 (576) 0.30, 1×16 (1024) 0.70,
- * 1×20 (1600) 0.82; GRU 1×16 (768) 0.52, 1×24 (1728) 0.82; at and above, LSTM 2×16 (2048)
- * 1.16, 1×24 (2304) 1.05, 1×32 (4096) 1.45; GRU 1×32 (3072) 1.16, 2×24 (3456) 1.38. The RNN
- * crosses over lower, near 1024 (1×32: 0.97, 2×24 (1152): 1.06): between the two its loops
- * are within 6%.
- */
-export const WASM_HOST_MAX_MULTIPLY_ADDS = 2048;
-
 /** What runs a direction's steps when the host loop does not. */
 export type BackendSteps = 'wasm kernels' | 'cpu ops' | 'tf ops';
 
 /**
  * Whether `loop` runs steps of `multiplyAdds` (`N·H_out·G·H`) on the host: always for
- * `'host'`; for `'auto'` where that is faster: instead of wasm's kernels called directly
- * below `WASM_HOST_MAX_MULTIPLY_ADDS`, always instead of the cpu backend's ops (which are
- * JavaScript loops too: RNN 1.25× slower at N = H = 256, 4× at N = 1, H = 32; LSTM and GRU
- * 2.4–3.2× at N = H = 256, 2.8–6× at N = 1, H = 32), and instead of other backends' tf ops
- * below `HOST_LOOP_MAX_MULTIPLY_ADDS`.
+ * `'host'`; for `'auto'` where that is faster: always instead of the cpu backend's ops (which
+ * are JavaScript loops too: the RNN 1.25× slower at N = H = 256, 4× at N = 1, H = 32; the
+ * LSTM and GRU 2.4–3.2× and 2.8–6×), instead of other backends' tf ops below
+ * `HOST_LOOP_MAX_MULTIPLY_ADDS`, and never instead of wasm's kernels called directly
+ * (`wasmSteps.ts`). Those win from a few thousand multiply-adds a step (CPU time, host ÷
+ * kernels: RNN 2×24 1.06, LSTM 2×16 1.16, GRU 1×32 1.16; 2.8–4.9 at 8×32, 7.8–9.5 at
+ * 16×64) and lose below (1×16: RNN 0.45, LSTM 0.70, GRU 0.52), but a threshold on N·… would
+ * give a sequence different bits alone and in a batch (the host loop sums in double
+ * precision), and a file's outputs would then depend on the CLI's --batch-size.
  */
 export function runsOnHost(loop: StepLoop, multiplyAdds: number, backendSteps: BackendSteps): boolean {
   if (loop !== 'auto') return loop === 'host';
-  if (backendSteps === 'cpu ops') return true;
-  return multiplyAdds < (backendSteps === 'wasm kernels' ? WASM_HOST_MAX_MULTIPLY_ADDS : HOST_LOOP_MAX_MULTIPLY_ADDS);
+  if (backendSteps !== 'tf ops') return backendSteps === 'cpu ops';
+  return multiplyAdds < HOST_LOOP_MAX_MULTIPLY_ADDS;
 }
 
 /** Sizes of one direction's sequence. */

@@ -1,2 +1,2 @@
 export { ManualModel, ManualRNN, ManualLSTM, ManualGRU, ManualOptions, createManualModel } from './model';
-export { HOST_LOOP_MAX_MULTIPLY_ADDS, StepLoop, WASM_HOST_MAX_MULTIPLY_ADDS } from './hostLoop';
+export { HOST_LOOP_MAX_MULTIPLY_ADDS, StepLoop } from './hostLoop';

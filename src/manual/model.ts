@@ -27,9 +27,9 @@ export interface ManualOptions {
   /**
    * How the forward recurrence runs its steps: `'host'` on typed arrays, `'tensor'` on the
    * backend (as tf ops, or wasm's kernels called directly), `'auto'` whichever is faster:
-   * the host on cpu; for steps of fewer multiply-adds (`N·H_out·G·H`) than
-   * `WASM_HOST_MAX_MULTIPLY_ADDS` on wasm, `HOST_LOOP_MAX_MULTIPLY_ADDS` elsewhere, the host;
-   * else the backend. Both give PyTorch's numbers; the gradient is the same either way.
+   * the backend on wasm, the host on cpu, elsewhere the host for steps smaller than
+   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`). Both give PyTorch's numbers; the gradient is the
+   * same either way.
    * @default 'auto'
    */
   loop?: StepLoop;
