@@ -33,25 +33,26 @@ export function gruStepsOnWasm(
     const product = buffers.scratch(batchSize * gateSize);
     const gates = buffers.scratch(2 * stepSize);
     const [reset, update] = buffers.blocks(gates.offset, 2, stepSize);
-    const [recurrentNew, projectedNew] = [buffers.scratch(stepSize), buffers.scratch(stepSize)];
+    const [recurrentNew, candidate] = [buffers.scratch(stepSize), buffers.scratch(stepSize)];
     const recurrentProduct = matMulBy(kernels, weights.id, [batchSize, hiddenSize, gateSize]);
     const [rows, blocks] = [buffers.elementwise(batchSize * gateSize), buffers.elementwise(stepSize)];
     const [stepShape, biasShape] = [int32Bytes([batchSize, hiddenSize]), int32Bytes([hiddenSize])];
     return ([previous], [next]) => {
       recurrentProduct(previous, product.id);
       copyGates(kernels.backend, product.offset, recurrentNew.offset, layout([2]));
-      copyGates(kernels.backend, projectionStep.offset, projectedNew.offset, layout([2]));
+      copyGates(kernels.backend, projectionStep.offset, candidate.offset, layout([2]));
       rows.add(projectionStep.id, product.id, product.id);
       copyGates(kernels.backend, product.offset, gates.offset, layout([0, 1]));
       if (doubledBias) kernels.add(recurrentNew.id, stepShape, 2, doubledBias.id, biasShape, 1, FLOAT32, recurrentNew.id);
       blocks.sigmoid(gates.id, gates.id);
       blocks.multiply(reset.id, recurrentNew.id, recurrentNew.id);
-      blocks.doubledPlus(projectedNew.id, recurrentNew.id, projectedNew.id);
-      blocks.sigmoid(projectedNew.id, projectedNew.id);
-      blocks.twiceMinusOne(projectedNew.id, projectedNew.id);
-      blocks.sub(previous, projectedNew.id, recurrentNew.id);
+      blocks.doubledPlus(candidate.id, recurrentNew.id, candidate.id);
+      blocks.sigmoid(candidate.id, candidate.id);
+      blocks.twiceMinusOne(candidate.id, candidate.id);
+      // (h_{t−1} − n) ⊙ z + n, through recurrentNew's buffer, free again.
+      blocks.sub(previous, candidate.id, recurrentNew.id);
       blocks.multiply(recurrentNew.id, update.id, recurrentNew.id);
-      blocks.add(recurrentNew.id, projectedNew.id, next);
+      blocks.add(recurrentNew.id, candidate.id, next);
     };
   });
 }
