@@ -1,8 +1,9 @@
 import { ArgumentError } from '../src/errors';
 import { BACKEND_NAMES, BackendName } from '../src/backend';
-import { SHAPES } from './shapes';
+import { Mode as Cell } from '../src/config';
+import { CELLS, SHAPES } from './shapes';
 
-/** A (shape, backend, mode) whose round of calls is predicted longer than this is left out unless --slow. */
+/** Off the target backend, a (cell, shape, backend, mode) whose round of calls is predicted longer than this is left out unless --slow. */
 export const SLOW_ROUND_MS = 40_000;
 
 /** What `npm run bench -- [flags]` asked for. */
@@ -13,6 +14,8 @@ export interface BenchArgs {
   micro: boolean;
   /** Indices into `SHAPES` (0-based; the command line counts from 1). */
   shapes: number[];
+  /** Cells (modes) to measure, in `CELLS` order. */
+  cells: Cell[];
   /** Backends to measure; all available when absent. */
   backends?: BackendName[];
   /** Timed calls per measurement; chosen from the time budget when absent. */
@@ -29,13 +32,14 @@ export interface BenchArgs {
 export const USAGE = `npm run bench -- [flags]
   --json            one JSON array of measurements on stdout, nothing else
   --shapes 1,3      only these shapes (numbered from 1, as in the table; default all ${SHAPES.length})
+  --cells LSTM,GRU  only these cells (default ${CELLS.join(',')})
   --backend wasm    only these backends (comma-separated; default every available one)
   --runs N          N timed calls per measurement (default: as many as fit a time budget, at most 9)
   --no-torch        leave out the PyTorch column
   --no-cli          leave out the throughput of 'tfjs-rnn run' and the memory of 'tfjs-rnn merge'
-                    (measured when shape 1 is, on the first backend other than cpu; needs dist/ from
-                    npm run build)
-  --slow            also measure rounds predicted over ${SLOW_ROUND_MS / 1000} s (the cpu backend's big shapes; adds ~3 min)
+                    (measured when the RNN's shape 1 is, on the first backend other than cpu; needs
+                    dist/ from npm run build)
+  --slow            also measure rounds predicted over ${SLOW_ROUND_MS / 1000} s off wasm (the cpu backend's big shapes; adds many minutes)
   --micro           run the micro-benchmarks (bench/micro.ts) instead
   --help            this text`;
 
@@ -54,6 +58,14 @@ function shapeIndices(value: string | undefined): number[] {
     }
     return number - 1;
   });
+}
+
+function cellNames(value: string | undefined): Cell[] {
+  const items = list('--cells', value);
+  for (const item of items) {
+    if (!(CELLS as readonly string[]).includes(item)) throw new ArgumentError('--cells', `one of ${CELLS.join(', ')}`, `'${item}'`);
+  }
+  return CELLS.filter((cell) => items.includes(cell));
 }
 
 function backendNames(value: string | undefined): BackendName[] {
@@ -79,6 +91,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     json: false,
     micro: false,
     shapes: SHAPES.map((_, index) => index),
+    cells: [...CELLS],
     skipTorch: false,
     skipCli: false,
     slow: false,
@@ -108,6 +121,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--shapes':
         args.shapes = shapeIndices(argv[++i]);
         break;
+      case '--cells':
+        args.cells = cellNames(argv[++i]);
+        break;
       case '--backend':
         args.backends = backendNames(argv[++i]);
         break;
@@ -115,7 +131,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.runs = runCount(argv[++i]);
         break;
       default:
-        throw new ArgumentError('flag', `one of --json, --shapes, --backend, --runs, --no-torch, --no-cli, --slow, --micro, --help`, `'${flag}'`);
+        throw new ArgumentError('flag', `one of --json, --shapes, --cells, --backend, --runs, --no-torch, --no-cli, --slow, --micro, --help`, `'${flag}'`);
     }
   }
   return args;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [flags]`: times the hand-written recurrence against its tf.layers twin
- * (and PyTorch when /usr/bin/python3 has torch) on every shape and backend; see args.ts.
+ * (and PyTorch when /usr/bin/python3 has torch) for every cell, shape and backend; see args.ts.
  * Progress goes to stderr; stdout holds the report, or with --json one JSON array
  * (`npm run -s bench -- --json`, as npm itself prints a banner on stdout without -s).
  */
@@ -8,6 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { availableBackends } from '../src/backend';
+import { Mode as Cell } from '../src/config';
 import { ArgumentError } from '../src/errors';
 import { BenchArgs, USAGE, parseArgs } from './args';
 import { CLI_MAIN, CliRecord, measureCli } from './cliThroughput';
@@ -16,7 +17,7 @@ import { runMicro } from './micro';
 import { BenchRecord, ShapeResult } from './record';
 import { formatReport, formatTargets } from './report';
 import { SHAPES, describeShape } from './shapes';
-import { DEFAULT_POLICY } from './timing';
+import { TARGET_POLICY } from './timing';
 import { runTorchBench } from './torch';
 
 const MEASURE_SCRIPT = path.join(__dirname, 'measureShape.ts');
@@ -25,11 +26,12 @@ function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-/** Measures one shape on one backend in a fresh process; its stdout goes to our stderr. */
-function measureInChild(backend: string, shapeIndex: number, args: BenchArgs): ShapeResult {
+/** Measures one shape of one cell on one backend in a fresh process; its stdout goes to our stderr. */
+function measureInChild(backend: string, shapeIndex: number, cell: Cell, args: BenchArgs): ShapeResult {
   const flags = [
     '--backend', backend,
     '--shapes', String(shapeIndex + 1),
+    '--cells', cell,
     ...(args.runs ? ['--runs', String(args.runs)] : []),
     ...(args.slow ? ['--slow'] : []),
   ];
@@ -40,7 +42,7 @@ function measureInChild(backend: string, shapeIndex: number, args: BenchArgs): S
   );
   const output = result.output?.[3];
   if (result.status !== 0 || !output) {
-    throw new Error(`measuring ${describeShape(SHAPES[shapeIndex])} on ${backend} failed (exit ${result.status})`);
+    throw new Error(`measuring ${cell} ${describeShape(SHAPES[shapeIndex])} on ${backend} failed (exit ${result.status})`);
   }
   return JSON.parse(output) as ShapeResult;
 }
@@ -56,11 +58,11 @@ function chooseBackends(args: BenchArgs): string[] {
 }
 
 /**
- * `tfjs-rnn run` with 1 and 2 workers, when shape 1 is measured, dist/ is built and a backend
- * other than cpu is; then the memory of `tfjs-rnn merge`.
+ * `tfjs-rnn run` with 1 and 2 workers, when the RNN's shape 1 is measured, dist/ is built and a
+ * backend other than cpu is; then the memory of `tfjs-rnn merge`.
  */
 async function runCli(args: BenchArgs, backends: string[]): Promise<{ records: CliRecord[]; merges: MergeRecord[]; notes: string[] }> {
-  if (args.skipCli || !args.shapes.includes(0)) return { records: [], merges: [], notes: [] };
+  if (args.skipCli || !args.shapes.includes(0) || !args.cells.includes('RNN')) return { records: [], merges: [], notes: [] };
   if (!fs.existsSync(CLI_MAIN)) return { records: [], merges: [], notes: [`CLI throughput skipped: ${CLI_MAIN} not built (npm run build)`] };
   const backend = backends.find((name) => name !== 'cpu');
   if (backend === undefined) return { records: [], merges: [], notes: ['CLI throughput skipped: only the cpu backend was asked for'] };
@@ -77,13 +79,15 @@ async function runShapes(args: BenchArgs): Promise<{ records: BenchRecord[]; mer
   const records: BenchRecord[] = [];
   const notes: string[] = [];
   const backends = chooseBackends(args);
-  for (const backend of backends) {
-    for (const shapeIndex of args.shapes) {
-      const start = performance.now();
-      const result = measureInChild(backend, shapeIndex, args);
-      records.push(...result.records);
-      notes.push(...result.notes);
-      progress(`${backend} ${describeShape(SHAPES[shapeIndex])} ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  for (const cell of args.cells) {
+    for (const backend of backends) {
+      for (const shapeIndex of args.shapes) {
+        const start = performance.now();
+        const result = measureInChild(backend, shapeIndex, cell, args);
+        records.push(...result.records);
+        notes.push(...result.notes);
+        progress(`${cell} ${backend} ${describeShape(SHAPES[shapeIndex])} ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      }
     }
   }
   if (args.skipTorch) {
@@ -92,7 +96,8 @@ async function runShapes(args: BenchArgs): Promise<{ records: BenchRecord[]; mer
     const start = performance.now();
     const torch = runTorchBench(
       args.shapes.map((index) => SHAPES[index]),
-      { ...DEFAULT_POLICY, runs: args.runs },
+      args.cells,
+      { ...TARGET_POLICY, runs: args.runs },
     );
     records.push(...torch.records);
     if (torch.note) notes.push(torch.note);

@@ -1,22 +1,31 @@
 /**
- * Measures one shape on one backend, both implementations, both modes, in a process of
- * its own (so peak RSS belongs to that shape). Run by main.ts with the same flags, one
- * backend and one shape; writes `ShapeResult` as JSON to file descriptor 3.
+ * Measures one shape of one cell on one backend, both implementations, both modes (and
+ * the manual call's matMuls alone, on wasm), in a process of its own (so peak RSS belongs
+ * to that shape). Run by main.ts with the same flags, one backend, one shape and one cell;
+ * writes `ShapeResult` as JSON to file descriptor 3.
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { Mode as Cell } from '../src/config';
 import { initBackend } from '../src/backend';
 import { BenchArgs, SLOW_ROUND_MS, parseArgs } from './args';
-import { BenchRecord, Impl, Mode, ShapeResult } from './record';
+import { matMulsAlone } from './matMuls';
+import { BenchRecord, Impl, Mode, ShapeResult, TARGET_BACKEND } from './record';
 import { BenchShape, SHAPES, describeShape, forwardFlops, trainFlops } from './shapes';
-import { DEFAULT_POLICY, TimingPolicy, median, memoryMB, timeRounds } from './timing';
-import { Twins, makeTwins, workload } from './workloads';
+import { DEFAULT_POLICY, TARGET_POLICY, TimingPolicy, median, memoryMB, timeRounds } from './timing';
+import { TfjsImpl, Twins, makeTwins, workload } from './workloads';
 
 /** Steps of the short sequence every call is first run on (kernels, JIT). */
 const WARM_UP_STEPS = 8;
 
-const IMPLS: Exclude<Impl, 'torch'>[] = ['manual', 'layers'];
+const IMPLS: TfjsImpl[] = ['manual', 'layers'];
 const MODES: Mode[] = ['inference', 'train'];
+
+/** One implementation's call in one mode. */
+interface Measured {
+  impl: Impl;
+  call: (input: tf.Tensor) => void;
+}
 
 /** Tensor counts around every call of one implementation. */
 interface TensorCounts {
@@ -50,16 +59,24 @@ function warmUp(calls: Array<(input: tf.Tensor) => void>, input: tf.Tensor3D, po
   return predictedMs;
 }
 
-/** Both implementations in one mode, or none when a round is predicted too slow (see `SLOW_ROUND_MS`). */
-function measureMode(twins: Twins, shape: BenchShape, mode: Mode, input: tf.Tensor3D, args: BenchArgs): ShapeResult {
-  const policy: TimingPolicy = { ...DEFAULT_POLICY, runs: args.runs };
-  const calls = IMPLS.map((impl) => workload(twins, impl, mode));
-  const predictedMs = warmUp(calls, input, policy);
-  if (predictedMs > SLOW_ROUND_MS && !args.slow && args.runs === undefined) {
+/**
+ * Both implementations in one mode (with inference, their matMuls alone where measured), or
+ * none when a round off the target backend is predicted too slow (see `SLOW_ROUND_MS`).
+ */
+function measureMode(twins: Twins, cell: Cell, shape: BenchShape, mode: Mode, input: tf.Tensor3D, args: BenchArgs, matMuls?: () => void): ShapeResult {
+  const target = tf.getBackend() === TARGET_BACKEND;
+  const policy: TimingPolicy = { ...(target ? TARGET_POLICY : DEFAULT_POLICY), runs: args.runs };
+  const models: Measured[] = IMPLS.map((impl) => ({ impl, call: workload(twins, impl, mode) }));
+  // The matMuls alone run at full length whatever the input: warmed by one call, not predicted from a prefix.
+  const alone: Measured[] = mode === 'inference' && matMuls ? [{ impl: 'matmuls', call: matMuls }] : [];
+  const predictedMs = warmUp(models.map(({ call }) => call), input, policy) + alone.reduce((total, { call }) => total + elapsedMs(() => call(input)), 0);
+  const measured = [...models, ...alone];
+  const calls = measured.map(({ call }) => call);
+  if (predictedMs > SLOW_ROUND_MS && !target && !args.slow && args.runs === undefined) {
     const seconds = Math.round(predictedMs / 1000);
-    return { records: [], notes: [`${mode} ${describeShape(shape)} on ${tf.getBackend()} left out: ~${seconds} s per round (--slow measures it)`] };
+    return { records: [], notes: [`${cell} ${mode} ${describeShape(shape)} on ${tf.getBackend()} left out: ~${seconds} s per round (--slow measures it)`] };
   }
-  const counts: TensorCounts[] = IMPLS.map(() => ({ leaked: 0, calls: 0 }));
+  const counts: TensorCounts[] = measured.map(() => ({ leaked: 0, calls: 0 }));
   const timedCalls = calls.map((call, index) => () => {
     const count = counts[index];
     const before = tf.memory().numTensors;
@@ -71,14 +88,15 @@ function measureMode(twins: Twins, shape: BenchShape, mode: Mode, input: tf.Tens
     return ms;
   });
   const samples = timeRounds(timedCalls, policy);
-  const flops = mode === 'inference' ? forwardFlops(shape) : trainFlops(shape);
+  const flops = mode === 'inference' ? forwardFlops(shape, cell) : trainFlops(shape, cell);
   const memory = memoryMB();
-  const records = IMPLS.map((impl, index): BenchRecord => {
+  const records = measured.map(({ impl }, index): BenchRecord => {
     const msMedian = median(samples[index]);
     return {
       ...shape,
       backend: tf.getBackend(),
       impl,
+      cell,
       mode,
       msMedian,
       gflops: flops / (msMedian * 1e6),
@@ -95,12 +113,15 @@ function measureMode(twins: Twins, shape: BenchShape, mode: Mode, input: tf.Tens
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const [backend] = args.backends ?? [];
+  const [cell] = args.cells;
   const shape = SHAPES[args.shapes[0]];
   await initBackend(backend);
-  const twins = makeTwins(shape, 1);
+  const twins = makeTwins(shape, cell, 1);
+  const matMuls = matMulsAlone(shape, cell);
   const input = tf.randomNormal([shape.batch, shape.seq, shape.input], 0, 1, 'float32', 2) as tf.Tensor3D;
-  const results = MODES.map((mode) => measureMode(twins, shape, mode, input, args));
+  const results = MODES.map((mode) => measureMode(twins, cell, shape, mode, input, args, matMuls?.call));
   input.dispose();
+  matMuls?.dispose();
   twins.manual.dispose();
   twins.layers.dispose();
   const result: ShapeResult = {

@@ -46,7 +46,7 @@ function timeOp(op: () => tf.TensorContainer): number {
 
 type Case = [name: string, op: () => tf.TensorContainer];
 
-/** `2s − 1` as one op, `addN([s, s, −1])`, as the wasm step loop computes it (src/manual/wasmSteps.ts). */
+/** `2s − 1` as one op, `addN([s, s, −1])`: the bits the wasm steps get from two adds (`Elementwise.twiceMinusOne`). */
 function addNTwiceMinusOne(s: tf.Tensor, minusOne: tf.Tensor): tf.Tensor {
   return tf.addN([s, s, minusOne]);
 }

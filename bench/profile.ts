@@ -54,7 +54,7 @@ export async function profileManual(): Promise<ProfileRecord[]> {
   const records: ProfileRecord[] = [];
   for (const index of PROFILED_SHAPES) {
     const shape = SHAPES[index];
-    const twins = makeTwins(shape, 1);
+    const twins = makeTwins(shape, 'RNN', 1);
     const input = tf.randomNormal([shape.batch, shape.seq, shape.input], 0, 1, 'float32', 2);
     for (const mode of ['inference', 'train'] as const) {
       const call = () => workload(twins, 'manual', mode)(input);

@@ -1,13 +1,20 @@
+import { Mode as Cell } from '../src/config';
 import { BenchShape } from './shapes';
 
-export type Impl = 'manual' | 'layers' | 'torch';
+/** `matmuls`: the matrix products of a `manual` inference call alone (matMuls.ts). */
+export type Impl = 'manual' | 'layers' | 'torch' | 'matmuls';
 export type Mode = 'inference' | 'train';
 
-/** One measurement: one implementation, one mode, one shape, one backend. */
+/** The backend whose ratios the issue's targets are checked on. */
+export const TARGET_BACKEND = 'wasm';
+
+/** One measurement: one implementation, one cell, one mode, one shape, one backend. */
 export interface BenchRecord extends BenchShape {
   /** tfjs backend name, or `torch` for the PyTorch reference. */
   backend: string;
   impl: Impl;
+  /** The recurrent cell: the config's mode, RNN, LSTM or GRU. */
+  cell: Cell;
   mode: Mode;
   /** Median wall time of one call, in milliseconds. */
   msMedian: number;

@@ -1,7 +1,13 @@
+import { GATE_COUNTS, MODES, Mode } from '../src/config';
+
 /**
  * The benchmark's problem sizes and their arithmetic cost. Symbols: B batch, T sequence
- * length, I input size, H hidden size, L stacked layers, D directions.
+ * length, I input size, H hidden size, L stacked layers, D directions, G gates of the
+ * cell (RNN 1, LSTM 4, GRU 3).
  */
+
+/** The cells (modes) benchmarked, in the order printed. */
+export const CELLS: readonly Mode[] = MODES;
 
 export interface BenchShape {
   batch: number;
@@ -27,15 +33,16 @@ export function describeShape(shape: BenchShape): string {
 }
 
 /**
- * Floating-point operations of one forward pass: `2·B·T·(I_l·H + H·H)` per layer and
- * direction, where `I_l` is I for layer 0 and D·H above.
+ * Floating-point operations of one forward pass's matrix products: `2·B·T·(I_l·G·H + H·G·H)`
+ * per layer and direction, where `I_l` is I for layer 0 and D·H above.
  */
-export function forwardFlops(shape: BenchShape): number {
+export function forwardFlops(shape: BenchShape, cell: Mode): number {
   const { batch, seq, input, hidden, layers, directions } = shape;
+  const gateSize = GATE_COUNTS[cell] * hidden;
   let flops = 0;
   for (let layer = 0; layer < layers; layer++) {
     const layerInput = layer === 0 ? input : directions * hidden;
-    flops += directions * 2 * batch * seq * (layerInput * hidden + hidden * hidden);
+    flops += directions * 2 * batch * seq * (layerInput * gateSize + hidden * gateSize);
   }
   return flops;
 }
@@ -44,6 +51,6 @@ export function forwardFlops(shape: BenchShape): number {
  * Floating-point operations of one training step, counted as 3× the forward pass
  * (the backward pass does two matrix products for each one of the forward).
  */
-export function trainFlops(shape: BenchShape): number {
-  return 3 * forwardFlops(shape);
+export function trainFlops(shape: BenchShape, cell: Mode): number {
+  return 3 * forwardFlops(shape, cell);
 }

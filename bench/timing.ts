@@ -2,19 +2,26 @@
 export interface TimingPolicy {
   /** Exactly this many rounds when given. */
   runs?: number;
-  /** Otherwise: start another round only while the rounds so far plus one more fit this. */
+  /** Otherwise at least this many, then another only while the rounds so far plus one more fit this. */
+  minRuns: number;
   budgetMs: number;
   /** And never more than this many. */
   maxRuns: number;
 }
 
-/** About 5 s per (shape, backend, mode) for both implementations together. */
-export const DEFAULT_POLICY: TimingPolicy = { budgetMs: 5000, maxRuns: 9 };
+/** About 5 s per (cell, shape, backend, mode) for the calls compared together. */
+export const DEFAULT_POLICY: TimingPolicy = { minRuns: 1, budgetMs: 5000, maxRuns: 9 };
+
+/**
+ * On the target backend: at least 3 rounds, so that a median never rests on one call (the
+ * first full-length call of a big shape also grows the wasm heap).
+ */
+export const TARGET_POLICY: TimingPolicy = { ...DEFAULT_POLICY, minRuns: 3 };
 
 /**
  * Runs each timed call once per round, in turn, so the implementations compared see the
  * same machine load. Each call returns its own duration in ms (so bookkeeping around the
- * work stays out of the timing). At least one round runs.
+ * work stays out of the timing). At least `minRuns` rounds run.
  * @returns the durations of each call, one array per call, in round order.
  */
 export function timeRounds(calls: ReadonlyArray<() => number>, policy: TimingPolicy): number[][] {
@@ -25,7 +32,7 @@ export function timeRounds(calls: ReadonlyArray<() => number>, policy: TimingPol
     const more =
       policy.runs !== undefined
         ? round < policy.runs
-        : round === 0 || (round < policy.maxRuns && elapsedMs + lastRoundMs <= policy.budgetMs);
+        : round < policy.minRuns || (round < policy.maxRuns && elapsedMs + lastRoundMs <= policy.budgetMs);
     if (!more) break;
     lastRoundMs = 0;
     calls.forEach((call, index) => {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
+import { Mode as Cell } from '../src/config';
 import { BenchRecord } from './record';
 import { BenchShape } from './shapes';
 import { TimingPolicy } from './timing';
@@ -11,11 +12,11 @@ export const PYTHON = '/usr/bin/python3';
 export type TorchResult = { records: BenchRecord[]; note?: undefined } | { records: []; note: string };
 
 /**
- * Runs bench/torch_bench.py on `shapes` with one thread. Its budget is half the
+ * Runs bench/torch_bench.py on `shapes` of `cells` with one thread. Its budget is half the
  * policy's, as it times one implementation where the tfjs measurements time two.
  */
-export function runTorchBench(shapes: readonly BenchShape[], policy: TimingPolicy): TorchResult {
-  const request = { shapes, runs: policy.runs ?? null, budgetMs: policy.budgetMs / 2, maxRuns: policy.maxRuns };
+export function runTorchBench(shapes: readonly BenchShape[], cells: readonly Cell[], policy: TimingPolicy): TorchResult {
+  const request = { shapes, cells, runs: policy.runs ?? null, minRuns: policy.minRuns, budgetMs: policy.budgetMs / 2, maxRuns: policy.maxRuns };
   const result = spawnSync(PYTHON, [path.join(__dirname, 'torch_bench.py'), JSON.stringify(request)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -2,12 +2,12 @@
 
 Usage: python3 torch_bench.py '<JSON>' where JSON is
 {"shapes": [{"batch", "seq", "input", "hidden", "layers", "directions"}, ...],
- "runs": N or null, "budgetMs": ms, "maxRuns": n}.
+ "cells": ["RNN", "LSTM", "GRU"], "runs": N or null, "minRuns": n, "budgetMs": ms, "maxRuns": n}.
 
 Prints one JSON object on stdout: {"available": true, "torchVersion", "records": [...]}
 with records shaped as bench/record.ts's BenchRecord (impl "torch", backend "torch"),
 or {"available": false, "reason"} when torch cannot be imported.
-Timing rules follow bench/timing.ts: one warm-up call, then rounds while they fit the budget.
+Timing rules follow bench/timing.ts: one warm-up call, then at least minRuns calls and more while they fit the budget.
 """
 import json
 import resource
@@ -17,24 +17,28 @@ import time
 
 WARM_UP_CALLS = 1
 
+# Gates per cell, as src/config's GATE_COUNTS.
+GATE_COUNTS = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
-def forward_flops(shape):
+
+def forward_flops(shape, cell):
     flops = 0
+    hidden = shape["hidden"]
+    gate_size = GATE_COUNTS[cell] * hidden
     for layer in range(shape["layers"]):
-        layer_input = shape["input"] if layer == 0 else shape["directions"] * shape["hidden"]
-        hidden = shape["hidden"]
-        flops += shape["directions"] * 2 * shape["batch"] * shape["seq"] * (layer_input * hidden + hidden * hidden)
+        layer_input = shape["input"] if layer == 0 else shape["directions"] * hidden
+        flops += shape["directions"] * 2 * shape["batch"] * shape["seq"] * (layer_input * gate_size + hidden * gate_size)
     return flops
 
 
-def time_calls(call, runs, budget_ms, max_runs):
+def time_calls(call, runs, min_runs, budget_ms, max_runs):
     samples = []
     elapsed_ms = 0.0
     while True:
         if runs is not None:
             more = len(samples) < runs
         else:
-            more = not samples or (len(samples) < max_runs and elapsed_ms + samples[-1] <= budget_ms)
+            more = len(samples) < min_runs or (len(samples) < max_runs and elapsed_ms + samples[-1] <= budget_ms)
         if not more:
             return samples
         start = time.perf_counter()
@@ -44,9 +48,9 @@ def time_calls(call, runs, budget_ms, max_runs):
         elapsed_ms += ms
 
 
-def measure(torch, shape, mode, runs, budget_ms, max_runs):
+def measure(torch, shape, cell, mode, runs, min_runs, budget_ms, max_runs):
     torch.manual_seed(1)
-    model = torch.nn.RNN(
+    model = getattr(torch.nn, cell)(
         shape["input"],
         shape["hidden"],
         num_layers=shape["layers"],
@@ -72,14 +76,15 @@ def measure(torch, shape, mode, runs, budget_ms, max_runs):
         call = train_step
     for _ in range(WARM_UP_CALLS):
         call()
-    samples = time_calls(call, runs, budget_ms, max_runs)
+    samples = time_calls(call, runs, min_runs, budget_ms, max_runs)
     ms_median = statistics.median(samples)
-    flops = forward_flops(shape) * (1 if mode == "inference" else 3)
+    flops = forward_flops(shape, cell) * (1 if mode == "inference" else 3)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(
         shape,
         backend="torch",
         impl="torch",
+        cell=cell,
         mode=mode,
         msMedian=ms_median,
         gflops=flops / (ms_median * 1e6),
@@ -98,7 +103,8 @@ def main():
         return
     torch.set_num_threads(1)
     records = [
-        measure(torch, shape, mode, request.get("runs"), request["budgetMs"], request["maxRuns"])
+        measure(torch, shape, cell, mode, request.get("runs"), request["minRuns"], request["budgetMs"], request["maxRuns"])
+        for cell in request["cells"]
         for shape in request["shapes"]
         for mode in ("inference", "train")
     ]

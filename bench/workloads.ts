@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayersRNN } from '../src/layers';
-import { ManualRNN } from '../src/manual';
+import { Mode as Cell } from '../src/config';
+import { LayersModel, createLayersModel } from '../src/layers';
+import { ManualModel, createManualModel } from '../src/manual';
 import { copyManualToLayers } from '../src/mapping';
 import { RecurrentModel } from '../src/shapes';
 import { Impl, Mode } from './record';
@@ -8,26 +9,30 @@ import { BenchShape } from './shapes';
 
 /** The hand-written model and its tf.layers twin holding the same weights, batchFirst. */
 export interface Twins {
-  manual: ManualRNN;
-  layers: LayersRNN;
+  manual: ManualModel;
+  layers: LayersModel;
 }
 
-export function makeTwins(shape: BenchShape, seed: number): Twins {
+export function makeTwins(shape: BenchShape, cell: Cell, seed: number): Twins {
   const config = {
+    mode: cell,
     inputSize: shape.input,
     hiddenSize: shape.hidden,
     numLayers: shape.layers,
     bidirectional: shape.directions === 2,
     batchFirst: true,
   };
-  const manual = new ManualRNN(config, { seed });
-  const layers = new LayersRNN(config, { seed });
+  const manual = createManualModel(config, { seed });
+  const layers = createLayersModel(config, { seed });
   copyManualToLayers(manual, layers);
   return { manual, layers };
 }
 
+/** The two models compared. */
+export type TfjsImpl = Extract<Impl, 'manual' | 'layers'>;
+
 /** The trainable variables of either implementation, in a fixed order. */
-function trainableVariables(twins: Twins, impl: Exclude<Impl, 'torch'>): tf.Variable[] {
+function trainableVariables(twins: Twins, impl: TfjsImpl): tf.Variable[] {
   if (impl === 'manual') return [...twins.manual.namedParameters().values()];
   return twins.layers.layers.flatMap((layer) => layer.trainableWeights.map((weight) => weight.read() as tf.Variable));
 }
@@ -36,9 +41,9 @@ function trainableVariables(twins: Twins, impl: Exclude<Impl, 'torch'>): tf.Vari
 function inference(model: RecurrentModel): (input: tf.Tensor) => void {
   return (input) => {
     model.training = false;
-    const { output, hN } = model.forward(input);
-    output.dataSync();
-    tf.dispose([output, hN]);
+    const result = model.forward(input);
+    result.output.dataSync();
+    tf.dispose(Object.values(result));
   };
 }
 
@@ -53,7 +58,7 @@ function trainStep(model: RecurrentModel, variables: tf.Variable[]): (input: tf.
 }
 
 /** The call measured for one implementation in one mode; it leaves no tensor behind. */
-export function workload(twins: Twins, impl: Exclude<Impl, 'torch'>, mode: Mode): (input: tf.Tensor) => void {
+export function workload(twins: Twins, impl: TfjsImpl, mode: Mode): (input: tf.Tensor) => void {
   const model = twins[impl];
   return mode === 'inference' ? inference(model) : trainStep(model, trainableVariables(twins, impl));
 }

@@ -7,6 +7,7 @@ import {
   HOST_LOOP_MAX_MULTIPLY_ADDS,
   ManualModel,
   ManualRNN,
+  Mode,
   RNNConfig,
   createManualModel,
 } from '../../src';
@@ -85,6 +86,32 @@ describeEachBackend((backend) => {
     [auto, tensor].forEach((model) => model.dispose());
     input.dispose();
   });
+
+  test.each<Mode>(['RNN', 'LSTM', 'GRU'])("%s: a sequence gets the same bits alone and in a batch of 512: the host path is chosen per sequence, not per call", (mode) => {
+    const model = createManualModel({ mode, inputSize: 3, hiddenSize: 16 }, { seed: 7 });
+    const batch = tf.randomNormal([5, 512, 3], 0, 1, 'float32', 8);
+    const alone = tf.slice(batch, [0, 0, 0], [-1, 1, -1]);
+    const [batched, single] = [model.forward(batch), model.forward(alone)];
+    const firstRow = tf.slice(batched.output, [0, 0, 0], [-1, 1, -1]);
+    expect(Array.from(single.output.dataSync())).toEqual(Array.from(firstRow.dataSync()));
+    tf.dispose([batch, alone, firstRow, ...Object.values(batched), ...Object.values(single)]);
+    model.dispose();
+  });
+
+  if (backend === 'wasm') {
+    // The host loop would be faster for the single sequence (N·H·G·H below 2048) and the
+    // kernels for the batch: 'auto' keeps the kernels, whose bits do not depend on N.
+    test.each<Mode>(['RNN', 'LSTM', 'GRU'])("%s: 'auto' gives a sequence the same bits alone and in a batch of 16", (mode) => {
+      const model = createManualModel({ mode, inputSize: 3, hiddenSize: 16, batchFirst: true }, { seed: 5 });
+      const batch = tf.randomNormal([16, 7, 3], 0, 1, 'float32', 6);
+      const alone = tf.slice(batch, [0, 0, 0], [1, -1, -1]);
+      const [batched, single] = [model.forward(batch), model.forward(alone)];
+      const firstRow = tf.slice(batched.output, [0, 0, 0], [1, -1, -1]);
+      expect(Array.from(single.output.dataSync())).toEqual(Array.from(firstRow.dataSync()));
+      tf.dispose([batch, alone, firstRow, ...Object.values(batched), ...Object.values(single)]);
+      model.dispose();
+    });
+  }
 
   describe('host and tensor loops agree', () => {
     test.each<RNNConfig>([

@@ -10,7 +10,8 @@ import {
   lossGradients,
 } from '../../src';
 import { readingOrder } from '../../src/manual/hostSteps';
-import { copyStep, statesOnWasm, wasmKernels } from '../../src/manual/wasmSteps';
+import { rnnStepsOnWasm } from '../../src/manual/cells/rnnWasm';
+import { copyStep, wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 
@@ -26,7 +27,7 @@ interface StepCase {
 }
 
 /**
- * What `statesOnWasm` computes, written as tf ops: tanh as `2σ(2z) − 1` with `2z` =
+ * What `rnnStepsOnWasm` computes, written as tf ops: tanh as `2σ(2z) − 1` with `2z` =
  * `addN([p, p, h·2W_hhᵀ])` and `2s − 1` = `addN([s, s, −1])`; rows past their length keep
  * their previous state.
  */
@@ -71,7 +72,7 @@ describeEachBackend((backend) => {
   });
 
   if (backend === 'wasm') {
-    describe('statesOnWasm', () => {
+    describe('rnnStepsOnWasm', () => {
       let projection: tf.Tensor3D;
       let initial: tf.Tensor2D;
       let recurrentT: tf.Tensor2D;
@@ -85,7 +86,7 @@ describeEachBackend((backend) => {
       const label = ({ nonlinearity, reverse, lengths }: StepCase) =>
         `${nonlinearity}${reverse ? ', reverse' : ''}${lengths ? `, lengths [${lengths.join(', ')}]` : ''}`;
       test.each(STEP_CASES.map((stepCase) => [label(stepCase), stepCase] as const))('gives the bits of the same steps as tf ops: %s', (_, stepCase) => {
-        const mine = statesOnWasm(wasmKernels()!, projection, initial, recurrentT, stepCase);
+        const mine = rnnStepsOnWasm(wasmKernels()!, projection, initial, recurrentT, stepCase);
         const reference = referenceStates(projection, initial, recurrentT, stepCase);
         expect(Array.from(mine.dataSync())).toEqual(Array.from(reference.dataSync()));
         tf.dispose([mine, reference]);
@@ -99,7 +100,7 @@ describeEachBackend((backend) => {
       });
 
       test('leaves no tensor and no backend buffer behind', () => {
-        const call = () => tf.dispose(statesOnWasm(wasmKernels()!, projection, initial, recurrentT, STEP_CASES[4]));
+        const call = () => tf.dispose(rnnStepsOnWasm(wasmKernels()!, projection, initial, recurrentT, STEP_CASES[4]));
         call();
         const [tensors, buffers] = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
         for (let i = 0; i < 3; i++) call();

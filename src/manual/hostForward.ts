@@ -6,12 +6,14 @@ import { directionWeights } from './parameters';
 import { stepWeightsOf } from './stack';
 
 /**
- * Multiply-adds of a call (`L·N` times `multiplyAddsPerStep`) up to which a unidirectional
- * hand-written model runs on host arrays under `loop: 'auto'` on backends with vectorised
- * kernels: measured on wasm (2 cores, one thread), the host wins ×3.7–8 at one step of
- * (1,16,32) and (1,64,128), about even at 10 steps of (1,64,128) (245k) and loses ×1.5 at 100
- * steps of (1,16,32) (154k) to the RNN's direct kernels. On the cpu backend, whose ops are
- * JavaScript loops too, the host wins at every size measured (×1.05–48).
+ * Multiply-adds of one sequence's call (`L` times `multiplyAddsPerStep`) up to which a
+ * unidirectional hand-written model runs on host arrays under `loop: 'auto'` on backends
+ * with vectorised kernels. Per sequence, not per call, so that a sequence gets the same bits
+ * alone and in any batch (the CLI's outputs do not depend on `--batch-size`, shards or
+ * workers). Measured on wasm at batch 1 (2 cores, one thread): the host wins ×3.7–8 at one
+ * step of (1,16,32) and (1,64,128), about even at 10 steps of (1,64,128) (245k) and loses ×1.5
+ * at 100 steps of (1,16,32) (154k) to the RNN's direct kernels. On the cpu backend, whose ops
+ * are JavaScript loops too, the host wins at every size measured (×1.05–48).
  */
 export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
 
@@ -25,16 +27,16 @@ export function multiplyAddsPerStep(config: FullRNNConfig): number {
 }
 
 /**
- * Whether a call of `seqLen` steps of `batchSize` sequences runs on host arrays: never for a
+ * Whether a call over sequences of `seqLen` steps runs on host arrays: never for a
  * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
  * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, or up to
- * `HOST_FORWARD_MAX_MULTIPLY_ADDS`.
+ * `HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence.
  */
-export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number, batchSize: number): boolean {
+export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number): boolean {
   if (config.bidirectional || loop === 'tensor') return false;
   if (training && config.dropout > 0 && config.numLayers > 1) return false;
   if (loop === 'host' || tf.getBackend() === 'cpu') return true;
-  return seqLen * batchSize * multiplyAddsPerStep(config) <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
+  return seqLen * multiplyAddsPerStep(config) <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
 }
 
 /** `[A, B, F]` flat as `[B, A, F]` flat: batch-major ⇄ time-major on the host. */

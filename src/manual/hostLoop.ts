@@ -16,11 +16,16 @@ export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
 export type BackendSteps = 'wasm kernels' | 'cpu ops' | 'tf ops';
 
 /**
- * Whether `loop` runs steps of `multiplyAdds` (`N·H_out·G·H`) on the host: always for `'host'`; for `'auto'` where
- * that is faster: never instead of wasm's kernels called directly (`wasmSteps.ts`: faster
- * than the host loop down to N = 1, H = 32), always instead of the cpu backend's ops (which
- * are JavaScript loops too: 1.25× slower at N = H = 256, 4× at N = 1, H = 32), and instead
- * of other backends' tf ops below `HOST_LOOP_MAX_MULTIPLY_ADDS`.
+ * Whether `loop` runs steps of `multiplyAdds` (`N·H_out·G·H`) on the host: always for
+ * `'host'`; for `'auto'` where that is faster: always instead of the cpu backend's ops (which
+ * are JavaScript loops too: the RNN 1.25× slower at N = H = 256, 4× at N = 1, H = 32; the
+ * LSTM and GRU 2.4–3.2× and 2.8–6×), instead of other backends' tf ops below
+ * `HOST_LOOP_MAX_MULTIPLY_ADDS`, and never instead of wasm's kernels called directly
+ * (`wasmSteps.ts`). Those win from a few thousand multiply-adds a step (CPU time, host ÷
+ * kernels: RNN 2×24 1.06, LSTM 2×16 1.16, GRU 1×32 1.16; 2.8–4.9 at 8×32, 7.8–9.5 at
+ * 16×64) and lose below (1×16: RNN 0.45, LSTM 0.70, GRU 0.52), but a threshold on N·… would
+ * give a sequence different bits alone and in a batch (the host loop sums in double
+ * precision), and a file's outputs would then depend on the CLI's --batch-size.
  */
 export function runsOnHost(loop: StepLoop, multiplyAdds: number, backendSteps: BackendSteps): boolean {
   if (loop !== 'auto') return loop === 'host';

@@ -119,7 +119,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
-    if (!lengths && !tf.engine().isTapeOn() && forwardRunsOnHost(this.config, this.training, this.loop, layout.seqLen, layout.batchSize)) {
+    if (!lengths && !tf.engine().isTapeOn() && forwardRunsOnHost(this.config, this.training, this.loop, layout.seqLen)) {
       return this.forwardThroughHost(input, layout, initialStates);
     }
     return tf.tidy(() => {

@@ -158,9 +158,9 @@ export class StreamingRNN {
   }
 
   /** Whether a chunk of `layout` runs on host arrays (see `forwardRunsOnHost`): hand-written models only. */
-  private runsOnHost({ seqLen, batchSize }: SequenceLayout): boolean {
+  private runsOnHost({ seqLen }: SequenceLayout): boolean {
     const { model } = this;
-    return hasHostForward(model) && forwardRunsOnHost(model.config, model.training, model.loop, seqLen, batchSize);
+    return hasHostForward(model) && forwardRunsOnHost(model.config, model.training, model.loop, seqLen);
   }
 
   /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Cell, gateBlocks } from './cell';
 import { gruStepsOnHost } from './gruHost';
+import { gruStepsOnWasm } from './gruWasm';
 
 /**
  * PyTorch's `nn.GRU` cell, Keras's `reset_after=True` GRU. Gate rows r, z, n (Keras: z, r, h):
@@ -31,6 +32,7 @@ export function gruCell(): Cell {
       return [tf.add<tf.Tensor2D>(tf.mul(tf.sub(hidden, candidate), update), candidate)];
     },
     stepsOnHost: gruStepsOnHost,
+    stepsOnWasm: gruStepsOnWasm,
     backward: ({ projection, previous: [previousHidden], weights }) => {
       const [seqLen, batchSize, gateSize] = projection.shape;
       const rows = seqLen * batchSize;

@@ -3,6 +3,7 @@ import { outputSize } from '../../config';
 import { transposedProduct } from '../transposedProduct';
 import { Cell, gateBlocks } from './cell';
 import { lstmStepsOnHost } from './lstmHost';
+import { lstmStepsOnWasm } from './lstmWasm';
 
 /**
  * PyTorch's `nn.LSTM` cell. Gate rows i, f, g, o (Keras's i, f, c, o):
@@ -28,6 +29,7 @@ export function lstmCell(): Cell {
       return [projectionT ? tf.matMul(unprojected, projectionT) : unprojected, nextCell];
     },
     stepsOnHost: lstmStepsOnHost,
+    stepsOnWasm: lstmStepsOnWasm,
     backward: ({ projection, states: [, cells], previous: [previousHidden, previousCells], weights }) => {
       const [seqLen, batchSize, gateSize] = projection.shape;
       const rows = seqLen * batchSize;

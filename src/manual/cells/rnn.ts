@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Nonlinearity } from '../../config';
 import { addRowTimesWeightsT, hostStepLoop } from '../hostLoop';
-import { statesOnWasm } from '../wasmSteps';
 import { Cell } from './cell';
+import { rnnStepsOnWasm } from './rnnWasm';
 
 /**
  * PyTorch's `nn.RNN` cell, one gate:
@@ -30,7 +30,7 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
       });
     },
     stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [
-      statesOnWasm(kernels, projection, initial, recurrentT, { nonlinearity, ...options }),
+      rnnStepsOnWasm(kernels, projection, initial, recurrentT, { nonlinearity, ...options }),
     ],
     backward: ({ states: [states] }) => ({
       tape: [activationSlope(nonlinearity, states)],
