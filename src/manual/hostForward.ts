@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
+import { SequenceLayout } from '../shapes';
 import { StepLoop } from './hostLoop';
 import { Cell } from './cells';
 import { directionWeights } from './parameters';
@@ -46,6 +47,25 @@ export function swapLeadingAxes(values: Float32Array, a: number, b: number, feat
     for (let j = 0; j < b; j++) swapped.set(values.subarray((i * b + j) * features, (i * b + j + 1) * features), (j * a + i) * features);
   }
   return swapped;
+}
+
+/**
+ * A host call on a tensor in the caller's layout (`[N, L, H_in]` batchFirst, `[L, N, H_in]`,
+ * or unbatched `[L, H_in]`): `run` gets its values time-major, and its output `[L, N, H_out]`
+ * comes back as a tensor in the same layout.
+ */
+export function hostCallInLayout(
+  config: FullRNNConfig,
+  { seqLen, batchSize, batched }: SequenceLayout,
+  input: tf.Tensor,
+  run: (timeMajor: Float32Array) => Float32Array,
+): tf.Tensor {
+  const batchFirst = batched && config.batchFirst;
+  const values = input.dataSync() as Float32Array;
+  const result = run(batchFirst ? swapLeadingAxes(values, batchSize, seqLen, config.inputSize) : values);
+  const features = outputSize(config);
+  const output = batchFirst ? swapLeadingAxes(result, seqLen, batchSize, features) : result;
+  return tf.tensor(output, !batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features]);
 }
 
 /** One layer's weights on the host, as `HostForward` reads them. */

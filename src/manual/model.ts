@@ -18,7 +18,7 @@ import {
   toTimeMajor,
 } from '../shapes';
 import { Cell, cellFor } from './cells';
-import { HostForward, forwardRunsOnHost, swapLeadingAxes } from './hostForward';
+import { HostForward, forwardRunsOnHost, hostCallInLayout } from './hostForward';
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
@@ -138,17 +138,16 @@ export class ManualModel<State extends InitialState = InitialState> implements R
 
   /** `forward` of a small call with no gradient recorded, on host arrays (see `forwardRunsOnHost`). */
   private forwardThroughHost(input: tf.Tensor, layout: SequenceLayout, initialStates?: tf.Tensor[]): RNNOutput {
-    const { seqLen, batchSize, batched } = layout;
-    const batchFirst = batched && this.config.batchFirst;
-    const values = input.dataSync() as Float32Array;
     const states = initialStates?.map((state) => state.dataSync() as Float32Array);
-    const result = this.host.run(batchFirst ? swapLeadingAxes(values, batchSize, seqLen, this.config.inputSize) : values, seqLen, batchSize, states);
-    const features = result.output.length / (seqLen * batchSize);
-    const output = batchFirst ? swapLeadingAxes(result.output, seqLen, batchSize, features) : result.output;
-    const shape = !batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features];
+    let finalStates: Float32Array[] = [];
+    const output = hostCallInLayout(this.config, layout, input, (timeMajor) => {
+      const result = this.host.run(timeMajor, layout.seqLen, layout.batchSize, states);
+      finalStates = result.states;
+      return result.output;
+    });
     const shapes = stateShapes(this.config, layout);
-    const [hN, cN] = result.states.map((state, i) => tf.tensor(state, shapes[i]));
-    return { output: tf.tensor(output, shape), hN, ...(cN && { cN }) };
+    const [hN, cN] = finalStates.map((state, i) => tf.tensor(state, shapes[i]));
+    return { output, hN, ...(cN && { cN }) };
   }
 
   /**

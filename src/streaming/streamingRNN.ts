@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { outputSize } from '../config';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
 import { StepLoop } from '../manual';
-import { forwardRunsOnHost, swapLeadingAxes } from '../manual/hostForward';
+import { forwardRunsOnHost, hostCallInLayout } from '../manual/hostForward';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
 
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
@@ -85,20 +84,11 @@ export class StreamingRNN {
       this.keepStates(layout, [hN, ...(cN ? [cN] : [])].map((state) => readAndDispose(state)));
       return output;
     }
-    const { seqLen, batchSize } = layout;
-    const batchFirst = layout.batched && config.batchFirst;
-    const input = chunk.dataSync() as Float32Array;
-    const result = (this.model as HostModel).forwardOnHost(
-      batchFirst ? swapLeadingAxes(input, batchSize, seqLen, config.inputSize) : input,
-      seqLen,
-      batchSize,
-      this.states?.values,
-    );
-    this.keepStates(layout, result.states);
-    const features = outputSize(config);
-    const output = batchFirst ? swapLeadingAxes(result.output, seqLen, batchSize, features) : result.output;
-    const shape = !layout.batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features];
-    return tf.tensor(output, shape);
+    return hostCallInLayout(config, layout, chunk, (timeMajor) => {
+      const result = (this.model as HostModel).forwardOnHost(timeMajor, layout.seqLen, layout.batchSize, this.states?.values);
+      this.keepStates(layout, result.states);
+      return result.output;
+    });
   }
 
   /**
