@@ -4,6 +4,8 @@ import { SequenceLayout } from '../shapes';
 import { StepLoop } from './hostLoop';
 import { Cell } from './cells';
 import { directionWeights } from './parameters';
+import { HostProduct } from './simd/hostProduct';
+import { productOfTransposed } from './simd/tensorProduct';
 import { stepWeightsOf } from './stack';
 
 /**
@@ -70,30 +72,22 @@ export function hostCallInLayout(
 
 /** One layer's weights on the host, as `HostForward` reads them. */
 interface HostLayer {
-  /** `W_ih` `[G·H, H_in]`, row-major. */
-  weightIh: Float32Array;
-  inputSize: number;
-  gateSize: number;
-  /** `[G·H]`: what the cell adds to every `x_t W_ihᵀ` (absent without biases). */
-  projectionBias?: Float32Array;
-  /** `W_hh` `[G·H, H_out]`. */
-  weightHh: Float32Array;
+  /** `x ↦ x W_ihᵀ + projection bias` `[·, H_in]` → `[·, G·H]`. */
+  input: HostProduct;
+  /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`. */
+  recurrent: HostProduct;
+  /** GRU with biases: `b_hn` `[H]`. */
   hiddenBias?: Float32Array;
-  /** `W_hr` `[H_out, H]`. */
-  weightHr?: Float32Array;
-}
-
-/** A tensor's values, copied off the backend. */
-function hostCopy(tensor: tf.Tensor | undefined): Float32Array | undefined {
-  return tensor && Float32Array.from(tensor.dataSync() as Float32Array);
+  /** LSTM with `projSize`: `u ↦ u W_hrᵀ`. */
+  outputProjection?: HostProduct;
 }
 
 /**
  * A unidirectional model's forward pass on host arrays, for calls too small to pay for tf ops
  * (a streamed step at batch 1 costs a few µs of arithmetic and far more in engine dispatch):
- * each layer projects its input `x_t W_ihᵀ + projection bias` (sums in double precision) and
- * runs its cell's host steps (`Cell.stepsOnHost`), the same steps the `'host'` loop runs. The
- * weights are read off the backend once, as the steps use them, and read again only when a
+ * each layer projects its input `x_t W_ihᵀ + projection bias` and runs its cell's host steps
+ * (`Cell.stepsOnHost`), the same steps the `'host'` loop runs, the products on `HostProduct`.
+ * The weights are read off the backend once, into the products, and read again only when a
  * parameter has changed: `assign` (which `loadStateDict` and every optimizer use) gives a
  * variable new data.
  */
@@ -120,17 +114,17 @@ export class HostForward {
       const slices = sizes.map((size) => [index * batchSize * size, (index + 1) * batchSize * size]);
       const sequences = this.cell.stepsOnHost!({
         dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-        projection: project(layerInput, seqLen * batchSize, layer),
+        projection: projectRows(layer.input, layerInput, seqLen * batchSize),
         initial: initial.map((state, i) => state.subarray(slices[i][0], slices[i][1])),
-        weightHh: layer.weightHh,
+        recurrent: layer.recurrent,
         hiddenBias: layer.hiddenBias,
-        weightHr: layer.weightHr,
+        outputProjection: layer.outputProjection,
         reverse: false,
       });
       sequences.forEach((sequence, i) => finalStates[i].set(sequence.subarray(sequence.length - batchSize * sizes[i]), slices[i][0]));
       layerInput = sequences[0];
     });
-    return { output: layerInput, states: finalStates };
+    return { output: layerInput.slice(), states: finalStates };
   }
 
   /** The layers' weights on the host, read again when a parameter's data has changed. */
@@ -142,15 +136,11 @@ export class HostForward {
       layers = Array.from({ length: this.config.numLayers }, (_, layer): HostLayer => {
         const weights = directionWeights(this.parameters, this.config, layer, 0);
         const { projectionBias, stepWeights } = stepWeightsOf(this.cell, weights);
-        const [gateSize, inputSize] = weights.weightIh.shape;
         return {
-          weightIh: hostCopy(weights.weightIh)!,
-          inputSize,
-          gateSize,
-          projectionBias: hostCopy(projectionBias),
-          weightHh: hostCopy(weights.weightHh)!,
-          hiddenBias: hostCopy(stepWeights.hiddenBias),
-          weightHr: hostCopy(weights.weightHr),
+          input: productOfTransposed(tf.transpose(weights.weightIh), projectionBias),
+          recurrent: productOfTransposed(stepWeights.recurrentT),
+          hiddenBias: stepWeights.hiddenBias && Float32Array.from(stepWeights.hiddenBias.dataSync() as Float32Array),
+          outputProjection: stepWeights.projectionT && productOfTransposed(stepWeights.projectionT),
         };
       });
     });
@@ -159,17 +149,16 @@ export class HostForward {
   }
 }
 
-/** `x W_ihᵀ + projection bias` for `rows` rows of `x` `[rows, H_in]` → `[rows, G·H]`, summed in double precision. */
-function project(x: Float32Array, rows: number, { weightIh, inputSize, gateSize, projectionBias }: HostLayer): Float32Array {
-  const projection = new Float32Array(rows * gateSize);
-  for (let r = 0; r < rows; r++) {
-    const row = r * inputSize;
-    for (let j = 0; j < gateSize; j++) {
-      const weights = j * inputSize;
-      let sum = projectionBias === undefined ? 0 : projectionBias[j];
-      for (let k = 0; k < inputSize; k++) sum += x[row + k] * weightIh[weights + k];
-      projection[r * gateSize + j] = sum;
-    }
+/** Floats of x and of the sums a projection holds per call: its buffers stay within a few MiB. */
+const PROJECTION_BLOCK_FLOATS = 1 << 20;
+
+/** `product` applied to each of the `count` rows of x `[count, columns]`: `[count, rows]`, in blocks of rows. */
+function projectRows(product: HostProduct, x: Float32Array, count: number): Float32Array {
+  const result = new Float32Array(count * product.rows);
+  const blockRows = Math.max(1, Math.floor(PROJECTION_BLOCK_FLOATS / (product.rows + product.columns)));
+  for (let start = 0; start < count; start += blockRows) {
+    const rows = Math.min(blockRows, count - start);
+    result.set(product.multiply(x, start * product.columns, rows), start * product.rows);
   }
-  return projection;
+  return result;
 }

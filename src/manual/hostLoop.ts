@@ -1,4 +1,4 @@
-import { readingOrder } from './hostSteps';
+import { HostProduct } from './simd/hostProduct';
 
 /** How the recurrence runs its steps: on host arrays, as tf ops, or whichever is faster. */
 export const STEP_LOOPS = ['auto', 'host', 'tensor'] as const;
@@ -40,20 +40,6 @@ export interface SequenceDims {
   hiddenSize: number;
 }
 
-/**
- * Adds one row of `h Wᵀ` to `sums`: `sums[j] += Σ_k h[row + k]·W[j, k]` for every row j of
- * `weights` `[rows, columns]` (row-major), summed in double precision in the order of k. A dot
- * product per j, so the running sum stays in a register.
- */
-export function addRowTimesWeightsT(sums: Float64Array, h: Float32Array, row: number, weights: Float32Array, rows: number, columns: number): void {
-  for (let j = 0; j < rows; j++) {
-    const start = j * columns;
-    let sum = sums[j];
-    for (let k = 0; k < columns; k++) sum += h[row + k] * weights[start + k];
-    sums[j] = sum;
-  }
-}
-
 /** `[rows, columns]` flat as `[columns, rows]` flat. */
 export function transposeOnHost(values: Float32Array, rows: number, columns: number): Float32Array {
   const transposed = new Float32Array(values.length);
@@ -62,40 +48,62 @@ export function transposeOnHost(values: Float32Array, rows: number, columns: num
 }
 
 /**
- * One row of one step on the host: reads the states of the step before (`previous`, each
- * `[N, F]`) at row b and `p_t` of that row at `projection[projectionRow …]`, writes row b of
- * `next`.
+ * One row of one step on the host. `states` holds each state for every step (`[L + 1, N, F]`,
+ * the initial state first); the row reads the step before at `states[i][previousRows[i] …]`,
+ * `p_t` at `projection[projectionRow …]` and `h_{t−1} W_hhᵀ` at `products[productRow …]`
+ * (both `G·H` long), and writes its states at `states[i][nextRows[i] …]`.
  */
-export type HostRowStep = (projectionRow: number, previous: Float32Array[], next: Float32Array[], b: number) => void;
+export type HostRowStep = (
+  projectionRow: number,
+  products: Float32Array,
+  productRow: number,
+  states: Float32Array[],
+  previousRows: number[],
+  nextRows: number[],
+) => void;
 
 /**
  * The loop every cell's host steps run in (`Cell.stepsOnHost`), for steps too small to pay for
- * tf ops: steps in reading order, each row computed by `step` from the states of the step
- * read before, except the rows whose sequence has ended (`lengths[b] ≤ t`), which keep their
- * states, as the tensor loop does.
- * @param initial one `[N, F]` per state, `sizes` their F. @param gateSize G·H, `p_t`'s row length.
+ * tf ops: steps in reading order; each step multiplies the h of the step read before by
+ * `W_hhᵀ` (`recurrent`, all rows at once), then `step` computes each row's states, except the
+ * rows whose sequence has ended (`lengths[b] ≤ t`), which keep their states, as the tensor
+ * loop does. Nothing is allocated per step.
+ * @param initial one `[N, F]` per state, h first; `sizes` their F. `p_t`'s rows are `recurrent.rows` (G·H) long.
  * @returns each state after every step, `[L, N, F]` flat, in time order.
  */
 export function hostStepLoop(
   { seqLen, batchSize }: SequenceDims,
-  gateSize: number,
   initial: Float32Array[],
   sizes: number[],
   { reverse, lengths }: { reverse: boolean; lengths?: Int32Array },
+  recurrent: HostProduct,
   step: HostRowStep,
 ): Float32Array[] {
-  const sequences = sizes.map((size) => new Float32Array(seqLen * batchSize * size));
-  let previous = initial;
-  for (const t of readingOrder(seqLen, reverse)) {
-    const next = sequences.map((sequence, i) => sequence.subarray(t * batchSize * sizes[i], (t + 1) * batchSize * sizes[i]));
+  const gateSize = recurrent.rows;
+  const states = sizes.map((size, i) => {
+    const sequence = new Float32Array((seqLen + 1) * batchSize * size);
+    sequence.set(initial[i].subarray(0, batchSize * size));
+    return sequence;
+  });
+  const previousRows = sizes.map(() => 0);
+  const nextRows = sizes.map(() => 0);
+  /** Where each step's states sit: the initial state in slot 0, step t in slot t + 1. */
+  let previousSlot = 0;
+  for (let i = 0; i < seqLen; i++) {
+    const t = reverse ? seqLen - 1 - i : i;
+    const products = recurrent.multiply(states[0], previousSlot * batchSize * sizes[0], batchSize);
     for (let b = 0; b < batchSize; b++) {
+      for (let s = 0; s < sizes.length; s++) {
+        previousRows[s] = (previousSlot * batchSize + b) * sizes[s];
+        nextRows[s] = ((t + 1) * batchSize + b) * sizes[s];
+      }
       if (lengths !== undefined && lengths[b] <= t) {
-        next.forEach((state, i) => state.set(previous[i].subarray(b * sizes[i], (b + 1) * sizes[i]), b * sizes[i]));
+        states.forEach((state, s) => state.copyWithin(nextRows[s], previousRows[s], previousRows[s] + sizes[s]));
       } else {
-        step((t * batchSize + b) * gateSize, previous, next, b);
+        step((t * batchSize + b) * gateSize, products, b * gateSize, states, previousRows, nextRows);
       }
     }
-    previous = next;
+    previousSlot = t + 1;
   }
-  return sequences;
+  return states.map((state, s) => state.subarray(batchSize * sizes[s]));
 }

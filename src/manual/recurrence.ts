@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Cell, StepWeights } from './cells/cell';
-import { StepLoop, runsOnHost, transposeOnHost } from './hostLoop';
+import { StepLoop, runsOnHost } from './hostLoop';
+import { productOfTransposed } from './simd/tensorProduct';
 import { readingOrder, splitSteps } from './hostSteps';
 import { transposedProduct } from './transposedProduct';
 import { wasmKernels } from './wasmSteps';
@@ -111,14 +112,13 @@ function forwardStates(
   const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
   if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
     const sizes = initial.map((state) => state.shape[1]);
-    const transposed = (tensor: tf.Tensor2D) => transposeOnHost(tensor.dataSync() as Float32Array, tensor.shape[0], tensor.shape[1]);
     const states = cell.stepsOnHost({
       dims: { seqLen, batchSize, hiddenSize: sizes[0] },
       projection: projection.dataSync() as Float32Array,
       initial: initial.map((state) => state.dataSync() as Float32Array),
-      weightHh: transposed(weights.recurrentT),
+      recurrent: productOfTransposed(weights.recurrentT),
       hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
-      weightHr: weights.projectionT && transposed(weights.projectionT),
+      outputProjection: weights.projectionT && productOfTransposed(weights.projectionT),
       reverse,
       lengths,
     });

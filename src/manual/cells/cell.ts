@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig } from '../../config';
 import { SequenceDims } from '../hostLoop';
+import { HostProduct } from '../simd/hostProduct';
 import { WasmKernels } from '../wasmSteps';
 
 /**
@@ -55,11 +56,11 @@ export interface HostSteps {
   projection: Float32Array;
   /** One `[N, F]` per state. */
   initial: Float32Array[];
-  /** `W_hh` `[G·H, H_out]` (not transposed: each gate's sum is a dot product with a row). */
-  weightHh: Float32Array;
+  /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`, no bias. */
+  recurrent: HostProduct;
   hiddenBias?: Float32Array;
-  /** `W_hr` `[H_out, H]` (LSTM with `projSize`). */
-  weightHr?: Float32Array;
+  /** LSTM with `projSize`: `u ↦ u W_hrᵀ` `[1, H]` → `[1, H_out]`. */
+  outputProjection?: HostProduct;
   reverse: boolean;
   lengths?: Int32Array;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Nonlinearity } from '../../config';
-import { addRowTimesWeightsT, hostStepLoop } from '../hostLoop';
+import { hostStepLoop } from '../hostLoop';
 import { Cell } from './cell';
 import { rnnStepsOnWasm } from './rnnWasm';
 
@@ -18,15 +18,11 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
     stateSizes: (config) => [config.hiddenSize],
     splitBias: (biasIh, biasHh) => ({ projectionBias: tf.add(biasIh, biasHh) }),
     step: (projection, [previous], { recurrentT }) => [activation(tf.add(projection, tf.matMul(previous, recurrentT)))],
-    stepsOnHost: ({ dims, projection, initial, weightHh, reverse, lengths }) => {
+    stepsOnHost: ({ dims, projection, initial, recurrent, reverse, lengths }) => {
       const { hiddenSize } = dims;
-      const sum = new Float64Array(hiddenSize);
       const act = nonlinearity === 'tanh' ? Math.tanh : (z: number) => Math.max(z, 0);
-      return hostStepLoop(dims, hiddenSize, initial, [hiddenSize], { reverse, lengths }, (projectionRow, [previous], [next], b) => {
-        const row = b * hiddenSize;
-        for (let j = 0; j < hiddenSize; j++) sum[j] = projection[projectionRow + j];
-        addRowTimesWeightsT(sum, previous, row, weightHh, hiddenSize, hiddenSize);
-        for (let j = 0; j < hiddenSize; j++) next[row + j] = act(sum[j]);
+      return hostStepLoop(dims, initial, [hiddenSize], { reverse, lengths }, recurrent, (projectionRow, products, productRow, [hidden], _, [row]) => {
+        for (let j = 0; j < hiddenSize; j++) hidden[row + j] = act(projection[projectionRow + j] + products[productRow + j]);
       });
     },
     stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [
