@@ -1,6 +1,6 @@
-import { compileProductKernel, productWasmSource } from '../../scripts/compile_kernel';
+import { compileKernels, kernelsWasmSource } from '../../scripts/compile_kernels';
 import { HostProduct, LoopProduct, ProductWeights, WasmProduct, hostProduct } from '../../src/manual/simd/hostProduct';
-import { PRODUCT_WASM } from '../../src/manual/simd/productWasm';
+import { KERNELS_WASM } from '../../src/manual/simd/kernelsWasm';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -52,11 +52,11 @@ const SHAPES: Array<[rows: number, columns: number, count: number]> = [
 ];
 
 describe('the committed kernel', () => {
-  test('productWasm.ts holds the bytes product.wat compiles to (npm run kernel)', async () => {
-    const bytes = await compileProductKernel();
-    expect(Array.from(PRODUCT_WASM)).toEqual(Array.from(bytes));
-    const committed = fs.readFileSync(path.join(__dirname, '../../src/manual/simd/productWasm.ts'), 'utf8');
-    expect(committed).toBe(productWasmSource(bytes));
+  test('kernelsWasm.ts holds the bytes kernels.wat compiles to (npm run kernels)', async () => {
+    const bytes = await compileKernels();
+    expect(Array.from(KERNELS_WASM)).toEqual(Array.from(bytes));
+    const committed = fs.readFileSync(path.join(__dirname, '../../src/manual/simd/kernelsWasm.ts'), 'utf8');
+    expect(committed).toBe(kernelsWasmSource(bytes));
   });
 
   test('this runtime runs it: hostProduct is the SIMD kernel here', () => {
@@ -112,6 +112,78 @@ describe.each([
     expect(sameBits(product.multiply(small, 0, 1), first)).toBe(true);
     expect(sameBits(first, float32Reference(weights, small, 0, 1))).toBe(true);
   });
+});
+
+test('a released product hands its buffers to the next one, which computes with its own weights and bias', () => {
+  const first = weightsOf(131, 70, 11);
+  const firstProduct = hostProduct(first);
+  const large = randomFloats(300 * 70, 12);
+  firstProduct.multiply(large, 0, 300);
+  firstProduct.release();
+  firstProduct.release();
+  // Smaller, without a bias: nothing of the first product's weights, bias or sums may show.
+  const [second, third] = [weightsOf(17, 9, 13, false), weightsOf(5, 3, 14)];
+  const [secondProduct, thirdProduct] = [hostProduct(second), hostProduct(third)];
+  const x = randomFloats(4 * 9, 15);
+  expect(sameBits(secondProduct.multiply(x, 0, 4), float32Reference(second, x, 0, 4))).toBe(true);
+  expect(sameBits(thirdProduct.multiply(x, 0, 2), float32Reference(third, x, 0, 2))).toBe(true);
+  expect(sameBits(secondProduct.multiply(x, 0, 4), float32Reference(second, x, 0, 4))).toBe(true);
+});
+
+describe.each([
+  ['SIMD kernel', (weights: ProductWeights): HostProduct => hostProduct(weights)],
+  ['plain loop', (weights: ProductWeights): HostProduct => new LoopProduct(weights)],
+])('%s: activations', (_, build) => {
+  /** σ and tanh at their interesting points and over a grid through every range they treat apart. */
+  const arguments_ = Float32Array.from([
+    NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40, 1e-8, -1e-8, 0.6249999, 0.625, -0.625, 9, 9.1, 20, -20, 86.9, 87, 87.1, -87.1, 88, 88.1, -88.1, 100, -100,
+    ...Array.from({ length: 4001 }, (_, i) => (i - 2000) / 100),
+    ...Array.from({ length: 2001 }, (_, i) => (i - 1000) / 1000),
+  ]);
+  const exact = { sigmoid: (x: number) => 1 / (1 + Math.exp(-x)), tanh: Math.tanh };
+
+  test.each(['sigmoid', 'tanh'] as const)('%s within two float32 ulps (or 1e-38 below the normal range); NaN stays NaN', (activation) => {
+    const count = arguments_.length;
+    // One column of weights 0: the sums are the initial values, in place of a bias per row.
+    const product = build({ weightsT: new Float32Array(count), rows: count, columns: 1 });
+    const values = product.multiply(new Float32Array(1), 0, 1, arguments_, 0);
+    product.activate(activation, 0, count);
+    arguments_.forEach((x, i) => {
+      const expected = exact[activation](x);
+      if (Number.isNaN(x)) return expect(values[i]).toBeNaN();
+      const ulp = Math.abs(Math.fround(expected)) * 2 ** -23;
+      expect(Math.abs(values[i] - expected)).toBeLessThanOrEqual(Math.max(2 * ulp, 1e-38));
+    });
+  });
+
+  test('only the named columns of every row change, in each of several rows', () => {
+    const rows = 11;
+    const initial = randomFloats(3 * rows, 21).map((value) => value * 4);
+    const product = build({ weightsT: new Float32Array(rows), rows, columns: 1 });
+    const values = product.multiply(new Float32Array(3), 0, 3, initial, 0);
+    product.activate('tanh', 2, 7);
+    for (let r = 0; r < 3; r++) {
+      for (let j = 0; j < rows; j++) {
+        const before = initial[r * rows + j];
+        if (j < 2 || j >= 9) expect(values[r * rows + j]).toBe(before);
+        else expect(Math.abs(values[r * rows + j] - Math.tanh(before))).toBeLessThanOrEqual(2 ** -22);
+      }
+    }
+  });
+});
+
+test('the SIMD kernel and the plain loop give the same bits for σ and tanh, in full vectors and in the last lanes', () => {
+  const count = 40003;
+  const initial = Float32Array.from({ length: count }, (_, i) => Math.fround(Math.sinh((i - count / 2) / 2000) * (i % 3 === 0 ? 1e-3 : 1)));
+  for (const activation of ['sigmoid', 'tanh'] as const) {
+    const [kernel, loop] = [hostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => {
+      const product = build({ weightsT: new Float32Array(count), rows: count, columns: 1 });
+      const values = product.multiply(new Float32Array(1), 0, 1, initial, 0);
+      product.activate(activation, 0, count);
+      return values.slice();
+    });
+    expect(sameBits(kernel, loop)).toBe(true);
+  }
 });
 
 test('where WebAssembly is missing, hostProduct falls back to the plain loop', () => {

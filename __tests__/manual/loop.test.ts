@@ -4,6 +4,7 @@ import {
   BackendName,
   FORWARD_TOLERANCE,
   HOST_FORWARD_MAX_MULTIPLY_ADDS,
+  HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS,
   HOST_LOOP_MAX_MULTIPLY_ADDS,
   ManualModel,
   ManualRNN,
@@ -87,6 +88,29 @@ describeEachBackend((backend) => {
     input.dispose();
   });
 
+  if (backend === 'wasm') {
+    // Per step G·H·(H_in + H): hidden size 32 is a small model for every mode, 83, 38 and 45
+    // just beyond HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS; 600 steps are a long call for both.
+    test.each<[Mode, number, number]>([
+      ['RNN', 32, 83],
+      ['LSTM', 32, 38],
+      ['GRU', 32, 45],
+    ])("%s: a long call of a small model (hidden size %i) runs on host arrays under 'auto'; one beyond (%i) on the kernels", async (mode, small, large) => {
+      const steps = 600;
+      const input = tf.randomNormal([1, steps, 16], 0, 1, 'float32', 3);
+      const gates = { RNN: 1, LSTM: 4, GRU: 3 }[mode];
+      for (const [hiddenSize, onHost] of [[small, true], [large, false]] as const) {
+        const perStep = gates * hiddenSize * (16 + hiddenSize);
+        expect(perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS).toBe(onHost);
+        expect(steps * perStep).toBeGreaterThan(HOST_FORWARD_MAX_MULTIPLY_ADDS);
+        const model = createManualModel({ mode, inputSize: 16, hiddenSize, batchFirst: true }, { seed: 1 });
+        expect(await stepMatMuls(model, input)).toBe(onHost ? 0 : steps);
+        model.dispose();
+      }
+      input.dispose();
+    });
+  }
+
   test.each<Mode>(['RNN', 'LSTM', 'GRU'])("%s: a sequence gets the same bits alone and in a batch of 512: the host path is chosen per sequence, not per call", (mode) => {
     const model = createManualModel({ mode, inputSize: 3, hiddenSize: 16 }, { seed: 7 });
     const batch = tf.randomNormal([5, 512, 3], 0, 1, 'float32', 8);
@@ -99,8 +123,9 @@ describeEachBackend((backend) => {
   });
 
   if (backend === 'wasm') {
-    // The host loop would be faster for the single sequence (N·H·G·H below 2048) and the
-    // kernels for the batch: 'auto' keeps the kernels, whose bits do not depend on N.
+    // The host would be faster for the single sequence and the kernels for the batch: 'auto'
+    // looks only at the model and the length, so both run on the host, whose bits do not
+    // depend on N.
     test.each<Mode>(['RNN', 'LSTM', 'GRU'])("%s: 'auto' gives a sequence the same bits alone and in a batch of 16", (mode) => {
       const model = createManualModel({ mode, inputSize: 3, hiddenSize: 16, batchFirst: true }, { seed: 5 });
       const batch = tf.randomNormal([16, 7, 3], 0, 1, 'float32', 6);

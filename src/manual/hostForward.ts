@@ -11,14 +11,24 @@ import { stepWeightsOf } from './stack';
 /**
  * Multiply-adds of one sequence's call (`L` times `multiplyAddsPerStep`) up to which a
  * unidirectional hand-written model runs on host arrays under `loop: 'auto'` on backends
- * with vectorised kernels. Per sequence, not per call, so that a sequence gets the same bits
- * alone and in any batch (the CLI's outputs do not depend on `--batch-size`, shards or
- * workers). Measured on wasm at batch 1 (2 cores, one thread): the host wins ×3.7–8 at one
- * step of (1,16,32) and (1,64,128), about even at 10 steps of (1,64,128) (245k) and loses ×1.5
- * at 100 steps of (1,16,32) (154k) to the RNN's direct kernels. On the cpu backend, whose ops
- * are JavaScript loops too, the host wins at every size measured (×1.05–48).
+ * with vectorised kernels, whatever its size: short calls, such as one streamed step, cost
+ * more in engine dispatch than in arithmetic. Per sequence, not per call, so that a sequence
+ * gets the same bits alone and in any batch (the CLI's outputs do not depend on
+ * `--batch-size`, shards or workers).
  */
 export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
+
+/**
+ * Multiply-adds of one step of one sequence (`multiplyAddsPerStep`) up to which a
+ * unidirectional model runs on host arrays under `loop: 'auto'` on backends with vectorised
+ * kernels, however long the call: a small model's step is a few µs of dispatch for under
+ * a µs of arithmetic (at `H_in` 16: the RNN to `H` 82, the LSTM to 37, the GRU to 44). Measured on
+ * wasm over (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at N = 1, 0.93–1.01 at
+ * N = 8, 1.60–1.77 at N = 64 (the kernels batch rows; the host computes each row alone).
+ * The choice cannot look at N without giving a sequence other bits in a batch than alone;
+ * `loop: 'tensor'` keeps large batches of small models on the kernels.
+ */
+export const HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS = 8192;
 
 /** Multiply-adds of one step of one sequence through every layer: `Σ G·H·(H_in + H_out)` (+ `H·H_out` projections). */
 export function multiplyAddsPerStep(config: FullRNNConfig): number {
@@ -32,29 +42,23 @@ export function multiplyAddsPerStep(config: FullRNNConfig): number {
 /**
  * Whether a call over sequences of `seqLen` steps runs on host arrays: never for a
  * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
- * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, or up to
- * `HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence.
+ * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, for small models
+ * (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step) and for short calls
+ * (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence). Nothing here depends on the batch size.
  */
 export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number): boolean {
   if (config.bidirectional || loop === 'tensor') return false;
   if (training && config.dropout > 0 && config.numLayers > 1) return false;
   if (loop === 'host' || tf.getBackend() === 'cpu') return true;
-  return seqLen * multiplyAddsPerStep(config) <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
-}
-
-/** `[A, B, F]` flat as `[B, A, F]` flat: batch-major ⇄ time-major on the host. */
-export function swapLeadingAxes(values: Float32Array, a: number, b: number, features: number): Float32Array {
-  const swapped = new Float32Array(values.length);
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < b; j++) swapped.set(values.subarray((i * b + j) * features, (i * b + j + 1) * features), (j * a + i) * features);
-  }
-  return swapped;
+  const perStep = multiplyAddsPerStep(config);
+  return perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS || seqLen * perStep <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
 }
 
 /**
  * A host call on a tensor in the caller's layout (`[N, L, H_in]` batchFirst, `[L, N, H_in]`,
  * or unbatched `[L, H_in]`): `run` gets its values time-major, and its output `[L, N, H_out]`
- * comes back as a tensor in the same layout.
+ * comes back as a tensor in the same layout. Batch-first calls of more than one sequence are
+ * transposed by the backend (at batch 1 the two layouts are the same values).
  */
 export function hostCallInLayout(
   config: FullRNNConfig,
@@ -62,12 +66,15 @@ export function hostCallInLayout(
   input: tf.Tensor,
   run: (timeMajor: Float32Array) => Float32Array,
 ): tf.Tensor {
-  const batchFirst = batched && config.batchFirst;
-  const values = input.dataSync() as Float32Array;
-  const result = run(batchFirst ? swapLeadingAxes(values, batchSize, seqLen, config.inputSize) : values);
+  const transposed = batched && config.batchFirst && batchSize > 1;
+  const timeMajor = transposed ? tf.transpose(input, [1, 0, 2]) : input;
+  const result = run(timeMajor.dataSync() as Float32Array);
+  if (transposed) timeMajor.dispose();
   const features = outputSize(config);
-  const output = batchFirst ? swapLeadingAxes(result, seqLen, batchSize, features) : result;
-  return tf.tensor(output, !batched ? [seqLen, features] : batchFirst ? [batchSize, seqLen, features] : [seqLen, batchSize, features]);
+  if (!batched) return tf.tensor(result, [seqLen, features]);
+  if (!config.batchFirst) return tf.tensor(result, [seqLen, batchSize, features]);
+  if (!transposed) return tf.tensor(result, [batchSize, seqLen, features]);
+  return tf.tidy(() => tf.transpose(tf.tensor3d(result, [seqLen, batchSize, features]), [1, 0, 2]));
 }
 
 /** One layer's weights on the host, as `HostForward` reads them. */
@@ -131,6 +138,7 @@ export class HostForward {
   private layers(): HostLayer[] {
     const dataIds = [...this.parameters.values()].map((variable) => variable.dataId);
     if (this.cached && this.cached.dataIds.every((dataId, i) => dataId === dataIds[i])) return this.cached.layers;
+    this.release();
     let layers: HostLayer[] = [];
     tf.tidy(() => {
       layers = Array.from({ length: this.config.numLayers }, (_, layer): HostLayer => {
@@ -147,15 +155,25 @@ export class HostForward {
     this.cached = { dataIds, layers };
     return layers;
   }
+
+  /** Hands the cached products' buffers back (`HostProduct.release`); the next call reads the weights again. */
+  release(): void {
+    this.cached?.layers.forEach(({ input, recurrent, outputProjection }) => [input, recurrent, outputProjection].forEach((product) => product?.release()));
+    this.cached = undefined;
+  }
 }
 
 /** Floats of x and of the sums a projection holds per call: its buffers stay within a few MiB. */
 const PROJECTION_BLOCK_FLOATS = 1 << 20;
 
-/** `product` applied to each of the `count` rows of x `[count, columns]`: `[count, rows]`, in blocks of rows. */
+/**
+ * `product` applied to each of the `count` rows of x `[count, columns]`: `[count, rows]`, in
+ * blocks of rows; in one block, the product's own view (valid until its next call).
+ */
 function projectRows(product: HostProduct, x: Float32Array, count: number): Float32Array {
-  const result = new Float32Array(count * product.rows);
   const blockRows = Math.max(1, Math.floor(PROJECTION_BLOCK_FLOATS / (product.rows + product.columns)));
+  if (count <= blockRows) return product.multiply(x, 0, count);
+  const result = new Float32Array(count * product.rows);
   for (let start = 0; start < count; start += blockRows) {
     const rows = Math.min(blockRows, count - start);
     result.set(product.multiply(x, start * product.columns, rows), start * product.rows);

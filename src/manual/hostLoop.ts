@@ -1,14 +1,11 @@
-import { HostProduct } from './simd/hostProduct';
-
 /** How the recurrence runs its steps: on host arrays, as tf ops, or whichever is faster. */
 export const STEP_LOOPS = ['auto', 'host', 'tensor'] as const;
 export type StepLoop = (typeof STEP_LOOPS)[number];
 
 /**
- * Multiply-adds per step (`N·H_out·G·H`: `N·H·H` for the RNN) below which the host loop beats steps of tf ops on
- * backends with native or vectorised kernels: there a step's arithmetic costs less than
- * dispatching its three ops (wasm through tf ops: 7× faster at N = 1, H = 32; 6× slower at
- * N = 32, H = 128).
+ * Multiply-adds per step (`N·H_out·G·H`: `N·H·H` for the RNN) below which the host loop
+ * beats steps of tf ops on backends with native kernels but no direct calls (tensorflow):
+ * there a step's arithmetic costs less than dispatching its ops.
  */
 export const HOST_LOOP_MAX_MULTIPLY_ADDS = 16384;
 
@@ -18,14 +15,15 @@ export type BackendSteps = 'wasm kernels' | 'cpu ops' | 'tf ops';
 /**
  * Whether `loop` runs steps of `multiplyAdds` (`N·H_out·G·H`) on the host: always for
  * `'host'`; for `'auto'` where that is faster: always instead of the cpu backend's ops (which
- * are JavaScript loops too: the RNN 1.25× slower at N = H = 256, 4× at N = 1, H = 32; the
- * LSTM and GRU 2.4–3.2× and 2.8–6×), instead of other backends' tf ops below
- * `HOST_LOOP_MAX_MULTIPLY_ADDS`, and never instead of wasm's kernels called directly
- * (`wasmSteps.ts`). Those win from a few thousand multiply-adds a step (CPU time, host ÷
- * kernels: RNN 2×24 1.06, LSTM 2×16 1.16, GRU 1×32 1.16; 2.8–4.9 at 8×32, 7.8–9.5 at
- * 16×64) and lose below (1×16: RNN 0.45, LSTM 0.70, GRU 0.52), but a threshold on N·… would
- * give a sequence different bits alone and in a batch (the host loop sums in double
- * precision), and a file's outputs would then depend on the CLI's --batch-size.
+ * are JavaScript loops too; host ÷ ops over 20 bidirectional steps, N×H: RNN 0.39–0.54 at
+ * 1×32, 0.2 at 32×128, 0.12 at 256×256; LSTM 0.30, 0.10, 0.09; GRU 0.48, 0.08, 0.07),
+ * instead of other backends' tf ops below `HOST_LOOP_MAX_MULTIPLY_ADDS`, and never instead
+ * of wasm's kernels called directly (`wasmSteps.ts`). Those lose to the host at small N
+ * (host ÷ kernels over 100 bidirectional steps, RNN/LSTM/GRU: 0.50/0.30/0.51 at 1×16,
+ * 0.40/0.51/0.47 at 1×32) and win from about N = 8 (1.14/0.87/1.12 at 8×32, 1.05/1.31/1.46
+ * at 16×64), but a threshold on N·… would give a sequence different bits alone and in a
+ * batch (the two round differently), and a file's outputs would then depend on the CLI's
+ * --batch-size.
  */
 export function runsOnHost(loop: StepLoop, multiplyAdds: number, backendSteps: BackendSteps): boolean {
   if (loop !== 'auto') return loop === 'host';
@@ -48,60 +46,48 @@ export function transposeOnHost(values: Float32Array, rows: number, columns: num
 }
 
 /**
- * One row of one step on the host. `states` holds each state for every step (`[L + 1, N, F]`,
- * the initial state first); the row reads the step before at `states[i][previousRows[i] …]`,
- * `p_t` at `projection[projectionRow …]` and `h_{t−1} W_hhᵀ` at `products[productRow …]`
- * (both `G·H` long), and writes its states at `states[i][nextRows[i] …]`.
+ * One step of every row on the host. `states` holds each state for every step
+ * (`[L + 1, N, F]`, the initial state first); the step reads the step before at
+ * `states[i][previous[i] …]` and `p_t` at `projection[projectionStart …]` (`[N, G·H]`), and
+ * writes its states `[N, F]` at `states[i][next[i] …]`.
  */
-export type HostRowStep = (
-  projectionRow: number,
-  products: Float32Array,
-  productRow: number,
-  states: Float32Array[],
-  previousRows: number[],
-  nextRows: number[],
-) => void;
+export type HostStep = (projectionStart: number, states: Float32Array[], previous: number[], next: number[]) => void;
 
 /**
  * The loop every cell's host steps run in (`Cell.stepsOnHost`), for steps too small to pay for
- * tf ops: steps in reading order; each step multiplies the h of the step read before by
- * `W_hhᵀ` (`recurrent`, all rows at once), then `step` computes each row's states, except the
- * rows whose sequence has ended (`lengths[b] ≤ t`), which keep their states, as the tensor
- * loop does. Nothing is allocated per step.
- * @param initial one `[N, F]` per state, h first; `sizes` their F. `p_t`'s rows are `recurrent.rows` (G·H) long.
+ * tf ops: steps in reading order, each computed by `step` for every row from the states of the
+ * step read before; then the rows whose sequence has ended (`lengths[b] ≤ t`) get their
+ * states back, as the tensor loop does. Nothing is allocated per step.
+ * @param initial one `[N, F]` per state, h first; `sizes` their F. @param gateSize G·H, `p_t`'s row length.
  * @returns each state after every step, `[L, N, F]` flat, in time order.
  */
 export function hostStepLoop(
   { seqLen, batchSize }: SequenceDims,
+  gateSize: number,
   initial: Float32Array[],
   sizes: number[],
   { reverse, lengths }: { reverse: boolean; lengths?: Int32Array },
-  recurrent: HostProduct,
-  step: HostRowStep,
+  step: HostStep,
 ): Float32Array[] {
-  const gateSize = recurrent.rows;
   const states = sizes.map((size, i) => {
     const sequence = new Float32Array((seqLen + 1) * batchSize * size);
     sequence.set(initial[i].subarray(0, batchSize * size));
     return sequence;
   });
-  const previousRows = sizes.map(() => 0);
-  const nextRows = sizes.map(() => 0);
+  const previous = sizes.map(() => 0);
+  const next = sizes.map(() => 0);
   /** Where each step's states sit: the initial state in slot 0, step t in slot t + 1. */
   let previousSlot = 0;
   for (let i = 0; i < seqLen; i++) {
     const t = reverse ? seqLen - 1 - i : i;
-    const products = recurrent.multiply(states[0], previousSlot * batchSize * sizes[0], batchSize);
-    for (let b = 0; b < batchSize; b++) {
-      for (let s = 0; s < sizes.length; s++) {
-        previousRows[s] = (previousSlot * batchSize + b) * sizes[s];
-        nextRows[s] = ((t + 1) * batchSize + b) * sizes[s];
-      }
-      if (lengths !== undefined && lengths[b] <= t) {
-        states.forEach((state, s) => state.copyWithin(nextRows[s], previousRows[s], previousRows[s] + sizes[s]));
-      } else {
-        step((t * batchSize + b) * gateSize, products, b * gateSize, states, previousRows, nextRows);
-      }
+    sizes.forEach((size, s) => {
+      previous[s] = previousSlot * batchSize * size;
+      next[s] = (t + 1) * batchSize * size;
+    });
+    step(t * batchSize * gateSize, states, previous, next);
+    for (let b = 0; lengths !== undefined && b < batchSize; b++) {
+      if (lengths[b] > t) continue;
+      sizes.forEach((size, s) => states[s].copyWithin(next[s] + b * size, previous[s] + b * size, previous[s] + (b + 1) * size));
     }
     previousSlot = t + 1;
   }

@@ -169,7 +169,10 @@ export class ManualModel<State extends InitialState = InitialState> implements R
 
   /** Frees the parameters; every other method throws afterwards, and `dispose()` again does nothing. */
   dispose(): void {
-    this.lifecycle.end(() => this.parameters.forEach((variable) => variable.dispose()));
+    this.lifecycle.end(() => {
+      this.host.release();
+      this.parameters.forEach((variable) => variable.dispose());
+    });
   }
 }
 

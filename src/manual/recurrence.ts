@@ -112,17 +112,24 @@ function forwardStates(
   const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
   if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
     const sizes = initial.map((state) => state.shape[1]);
-    const states = cell.stepsOnHost({
-      dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-      projection: projection.dataSync() as Float32Array,
-      initial: initial.map((state) => state.dataSync() as Float32Array),
-      recurrent: productOfTransposed(weights.recurrentT),
-      hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
-      outputProjection: weights.projectionT && productOfTransposed(weights.projectionT),
-      reverse,
-      lengths,
-    });
-    return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
+    const recurrent = productOfTransposed(weights.recurrentT);
+    const outputProjection = weights.projectionT && productOfTransposed(weights.projectionT);
+    try {
+      const states = cell.stepsOnHost({
+        dims: { seqLen, batchSize, hiddenSize: sizes[0] },
+        projection: projection.dataSync() as Float32Array,
+        initial: initial.map((state) => state.dataSync() as Float32Array),
+        recurrent,
+        hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
+        outputProjection,
+        reverse,
+        lengths,
+      });
+      return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
+    } finally {
+      recurrent.release();
+      outputProjection?.release();
+    }
   }
   if (kernels && loop !== 'host') return cell.stepsOnWasm!(kernels, projection, initial, weights, { reverse, lengths });
   return statesAsOps(cell, projection, initial, weights, options);

@@ -1,23 +1,36 @@
 import { hostStepLoop } from '../hostLoop';
 import { HostSteps } from './cell';
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 /**
  * The GRU's forward steps on host arrays (see `gru.ts` for the maths), in the shared host
- * loop: `h W_hhᵀ` summed in float32 (`HostProduct`), the gates in double precision, h stored
- * as float32.
+ * loop: `h W_hhᵀ`, σ and tanh on the host kernels (`HostProduct`), the rest in double
+ * precision, each gate and h stored as float32.
  * @returns h `[L, N, H]`, flat.
  */
 export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBias, reverse, lengths }: HostSteps): Float32Array[] {
-  const { hiddenSize } = dims;
-  return hostStepLoop(dims, initial, [hiddenSize], { reverse, lengths }, recurrent, (projectionRow, products, productRow, [hidden], [previousRow], [row]) => {
-    for (let j = 0; j < hiddenSize; j++) {
-      const reset = sigmoid(projection[projectionRow + j] + products[productRow + j]);
-      const update = sigmoid(projection[projectionRow + hiddenSize + j] + products[productRow + hiddenSize + j]);
-      const recurrentNew = products[productRow + 2 * hiddenSize + j] + (hiddenBias === undefined ? 0 : hiddenBias[j]);
-      const candidate = Math.tanh(projection[projectionRow + 2 * hiddenSize + j] + reset * recurrentNew);
-      hidden[row + j] = (hidden[previousRow + j] - candidate) * update + candidate;
+  const { hiddenSize, batchSize } = dims;
+  const gateSize = 3 * hiddenSize;
+  return hostStepLoop(dims, gateSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
+    const gates = recurrent.multiply(hidden, previous, batchSize);
+    for (let b = 0; b < batchSize; b++) {
+      const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
+      for (let j = 0; j < 2 * hiddenSize; j++) gates[row + j] += projection[projectionRow + j];
+    }
+    recurrent.activate('sigmoid', 0, 2 * hiddenSize);
+    for (let b = 0; b < batchSize; b++) {
+      const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
+      for (let j = 0; j < hiddenSize; j++) {
+        const recurrentNew = gates[row + 2 * hiddenSize + j] + (hiddenBias === undefined ? 0 : hiddenBias[j]);
+        gates[row + 2 * hiddenSize + j] = projection[projectionRow + 2 * hiddenSize + j] + gates[row + j] * recurrentNew;
+      }
+    }
+    recurrent.activate('tanh', 2 * hiddenSize, hiddenSize);
+    for (let b = 0; b < batchSize; b++) {
+      const [row, stateRow] = [b * gateSize, b * hiddenSize];
+      for (let j = 0; j < hiddenSize; j++) {
+        const candidate = gates[row + 2 * hiddenSize + j];
+        hidden[next + stateRow + j] = (hidden[previous + stateRow + j] - candidate) * gates[row + hiddenSize + j] + candidate;
+      }
     }
   });
 }

@@ -1,24 +1,38 @@
 import { hostStepLoop } from '../hostLoop';
 import { HostSteps } from './cell';
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
 /**
  * The LSTM's forward steps on host arrays (see `lstm.ts` for the maths), in the shared host
- * loop: `h W_hhᵀ` and `u W_hrᵀ` summed in float32 (`HostProduct`), the gates in double
- * precision, c, u and h stored as float32.
+ * loop: `p_t + h W_hhᵀ`, σ, tanh and `u W_hrᵀ` on the host kernels (`HostProduct`), c and u
+ * in double precision, each gate and state stored as float32.
  * @returns h `[L, N, H_out]` and c `[L, N, H]`, flat.
  */
 export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputProjection, reverse, lengths }: HostSteps): Float32Array[] {
-  const { hiddenSize: outSize } = dims;
-  const cellSize = recurrent.rows / 4;
-  const unprojected = new Float32Array(cellSize);
-  return hostStepLoop(dims, initial, [outSize, cellSize], { reverse, lengths }, recurrent, (projectionRow, products, productRow, [hidden, cells], [, previousCellRow], [hiddenRow, cellRow]) => {
-    const gate = (index: number, j: number) => projection[projectionRow + index * cellSize + j] + products[productRow + index * cellSize + j];
-    for (let j = 0; j < cellSize; j++) {
-      cells[cellRow + j] = sigmoid(gate(1, j)) * cells[previousCellRow + j] + sigmoid(gate(0, j)) * Math.tanh(gate(2, j));
-      unprojected[j] = sigmoid(gate(3, j)) * Math.tanh(cells[cellRow + j]);
+  const { hiddenSize: outSize, batchSize } = dims;
+  const gateSize = recurrent.rows;
+  const cellSize = gateSize / 4;
+  const unprojected = new Float32Array(batchSize * cellSize);
+  return hostStepLoop(dims, gateSize, initial, [outSize, cellSize], { reverse, lengths }, (projectionStart, [hidden, cells], [previousHidden, previousCells], [nextHidden, nextCells]) => {
+    const gates = recurrent.multiply(hidden, previousHidden, batchSize, projection, projectionStart);
+    recurrent.activate('sigmoid', 0, 2 * cellSize);
+    recurrent.activate('tanh', 2 * cellSize, cellSize);
+    recurrent.activate('sigmoid', 3 * cellSize, cellSize);
+    // c = f ⊙ c_{t−1} + i ⊙ g, kept in the g block for its tanh
+    for (let b = 0; b < batchSize; b++) {
+      const [row, cellRow] = [b * gateSize, b * cellSize];
+      for (let j = 0; j < cellSize; j++) {
+        const cell = gates[row + cellSize + j] * cells[previousCells + cellRow + j] + gates[row + j] * gates[row + 2 * cellSize + j];
+        cells[nextCells + cellRow + j] = cell;
+        gates[row + 2 * cellSize + j] = cell;
+      }
     }
-    hidden.set(outputProjection ? outputProjection.multiply(unprojected, 0, 1) : unprojected, hiddenRow);
+    recurrent.activate('tanh', 2 * cellSize, cellSize);
+    const output = outputProjection ? unprojected : hidden;
+    const outputStart = outputProjection ? 0 : nextHidden;
+    for (let b = 0; b < batchSize; b++) {
+      const [row, cellRow] = [b * gateSize, b * cellSize];
+      for (let j = 0; j < cellSize; j++) output[outputStart + cellRow + j] = gates[row + 3 * cellSize + j] * gates[row + 2 * cellSize + j];
+    }
+    if (outputProjection) hidden.set(outputProjection.multiply(unprojected, 0, batchSize), nextHidden);
   });
 }

@@ -19,10 +19,12 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
     splitBias: (biasIh, biasHh) => ({ projectionBias: tf.add(biasIh, biasHh) }),
     step: (projection, [previous], { recurrentT }) => [activation(tf.add(projection, tf.matMul(previous, recurrentT)))],
     stepsOnHost: ({ dims, projection, initial, recurrent, reverse, lengths }) => {
-      const { hiddenSize } = dims;
-      const act = nonlinearity === 'tanh' ? Math.tanh : (z: number) => Math.max(z, 0);
-      return hostStepLoop(dims, initial, [hiddenSize], { reverse, lengths }, recurrent, (projectionRow, products, productRow, [hidden], _, [row]) => {
-        for (let j = 0; j < hiddenSize; j++) hidden[row + j] = act(projection[projectionRow + j] + products[productRow + j]);
+      const { hiddenSize, batchSize } = dims;
+      return hostStepLoop(dims, hiddenSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
+        const sums = recurrent.multiply(hidden, previous, batchSize, projection, projectionStart);
+        if (nonlinearity === 'tanh') recurrent.activate('tanh', 0, hiddenSize);
+        else for (let i = 0; i < sums.length; i++) sums[i] = Math.max(sums[i], 0);
+        hidden.set(sums, next);
       });
     },
     stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [

@@ -1,12 +1,17 @@
-import { PRODUCT_WASM } from './productWasm';
+import { sigmoid32, tanh32 } from './float32Math';
+import { KERNELS_WASM } from './kernelsWasm';
+
+/** The activations a product applies to its sums in place. */
+export type Activation = 'sigmoid' | 'tanh';
 
 /**
- * `bias + x Wᵀ` for rows of x on the host, with W `[rows, columns]` read once: the matrix
- * products of the host path (each layer's `x_t W_ihᵀ + bias`, each step's `h W_hhᵀ`, an LSTM's
- * `W_hr`). Every sum starts at its bias and adds `x[r, k]·W[j, k]` in the order of k, each
- * product and sum rounded to float32 — the same bits from the SIMD kernel (`product.wat`) and
- * from the plain loop that stands in where WebAssembly SIMD is missing, for a row alone or in
- * any batch, on every machine.
+ * `bias + x Wᵀ` for rows of x on the host, with W `[rows, columns]` read once, and σ or tanh
+ * of those sums in place: the host path's arithmetic (each layer's `x_t W_ihᵀ + bias`, each
+ * step's `p_t + h W_hhᵀ` and its gates, an LSTM's `W_hr`). Every sum starts at its bias and
+ * adds `x[r, k]·W[j, k]` in the order of k, each product and sum rounded to float32; σ and
+ * tanh are float32 approximations within about two ulps (`kernels.wat`). The SIMD kernels and
+ * the plain loop that stands in where WebAssembly SIMD is missing give the same bits, for a
+ * row alone or in any batch, on every machine.
  */
 export interface HostProduct {
   /** Sums per row of x: W's rows. */
@@ -15,9 +20,14 @@ export interface HostProduct {
   readonly columns: number;
   /**
    * `bias + x Wᵀ` `[count, rows]` for the `count` rows of x `[·, columns]` that start at
-   * `x[xOffset]`. A view of the product's own buffer: valid until its next call.
+   * `x[xOffset]`; with `initial`, its `[count, rows]` from `initialOffset` stand in for the
+   * bias. A view of the product's own buffer: valid until its next call.
    */
-  multiply(x: Float32Array, xOffset: number, count: number): Float32Array;
+  multiply(x: Float32Array, xOffset: number, count: number, initial?: Float32Array, initialOffset?: number): Float32Array;
+  /** Applies `activation` in place to columns `[start, start + width)` of every row of the last `multiply`'s sums. */
+  activate(activation: Activation, start: number, width: number): void;
+  /** Hands the product's buffers to the next `hostProduct` (creating them costs tens of µs); the product is not used again. */
+  release(): void;
 }
 
 /** What `hostProduct` builds from: `Wᵀ` `[columns, rows]`, row-major, and the bias `[rows]` (zeros when absent). */
@@ -28,22 +38,32 @@ export interface ProductWeights {
   bias?: Float32Array;
 }
 
-/** A product on the SIMD kernel where this runtime has WebAssembly SIMD, else on the plain loop. */
+/** A product on the SIMD kernels where this runtime has WebAssembly SIMD, else on the plain loop. */
 export function hostProduct(weights: ProductWeights): HostProduct {
-  const module = productModule();
-  return module ? new WasmProduct(module, weights) : new LoopProduct(weights);
+  const module = kernelsModule();
+  if (!module) return new LoopProduct(weights);
+  return new WasmProduct(idleInstances.pop() ?? new (webAssembly() as WasmApi).Instance(module, {}), weights);
 }
 
-/** Rows of x and of the sums a product keeps room for (at least): its buffers grow on demand. */
-const INITIAL_ROWS = 1;
 const FLOAT_BYTES = 4;
 const PAGE_BYTES = 65536;
+const ACTIVATION_KINDS: Record<Activation, number> = { sigmoid: 0, tanh: 1 };
 
-/** The part of the WebAssembly API the product uses (declared here: neither build's lib has it). */
+/** Kernel instances released by their products, for the next ones. */
+const idleInstances: KernelsInstance[] = [];
+const MAX_IDLE_INSTANCES = 8;
+
+type ProductKernel = (out: number, bias: number, biasStride: number, x: number, weightsT: number, count: number, width: number, columns: number) => void;
+type ActivationKernel = (start: number, count: number, rows: number, rowStride: number, kind: number) => void;
+
+/** The part of the WebAssembly API the products use (declared here: neither build's lib has it). */
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { memory: WasmMemory; biasPlusProducts: ProductKernel } };
+  Instance: new (module: object, imports: object) => KernelsInstance;
+}
+interface KernelsInstance {
+  exports: { memory: WasmMemory; biasPlusProducts: ProductKernel; activate: ActivationKernel };
 }
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -57,12 +77,12 @@ function webAssembly(): WasmApi | undefined {
 
 let compiled: object | null | undefined;
 
-/** The kernel's compiled module, or null where WebAssembly or its SIMD is missing (or a page's CSP forbids compiling). */
-function productModule(): object | null {
+/** The kernels' compiled module, or null where WebAssembly or its SIMD is missing (or a page's CSP forbids compiling). */
+function kernelsModule(): object | null {
   if (compiled === undefined) {
     const wasm = webAssembly();
     try {
-      compiled = wasm && wasm.validate(PRODUCT_WASM) ? new wasm.Module(PRODUCT_WASM) : null;
+      compiled = wasm && wasm.validate(KERNELS_WASM) ? new wasm.Module(KERNELS_WASM) : null;
     } catch {
       compiled = null;
     }
@@ -70,47 +90,59 @@ function productModule(): object | null {
   return compiled;
 }
 
-type ProductKernel = (out: number, bias: number, x: number, weightsT: number, count: number, width: number, columns: number) => void;
-
 /**
- * The product on `product.wat`, in an instance of its own (its memory goes with the product).
+ * The product on `kernels.wat`, in an instance of its own until released (its memory goes with
+ * the product).
  * Memory, in floats: `Wᵀ` `[columns, rows]` at 0, the bias `[rows]`, then room for x
- * `[capacity, columns]` and the sums `[capacity, rows]`.
+ * `[capacity, columns]`, the initial sums and the sums (each `[capacity, rows]`).
  */
 export class WasmProduct implements HostProduct {
   readonly rows: number;
   readonly columns: number;
+  private readonly instance: KernelsInstance;
+  private released = false;
   private readonly memory: WasmMemory;
-  private readonly kernel: ProductKernel;
+  private readonly products: ProductKernel;
+  private readonly activation: ActivationKernel;
   private readonly biasStart: number;
   private readonly xStart: number;
   private capacity = 0;
+  private initialStart = 0;
   private sumsStart = 0;
   private heap = new Float32Array(0);
   /** The last view returned, and its row count. */
   private sums = new Float32Array(0);
-  private sumsCount = -1;
+  private sumsCount = 0;
 
-  /** @param module `productModule()`'s. */
-  constructor(module: object, { weightsT, rows, columns, bias }: ProductWeights) {
+  /** @param instance of `kernelsModule()`, new or released. */
+  constructor(instance: KernelsInstance, { weightsT, rows, columns, bias }: ProductWeights) {
     this.rows = rows;
     this.columns = columns;
-    const { exports } = new (webAssembly() as WasmApi).Instance(module, {});
+    this.instance = instance;
+    const { exports } = instance;
     this.memory = exports.memory;
-    this.kernel = exports.biasPlusProducts;
+    this.products = exports.biasPlusProducts;
+    this.activation = exports.activate;
     this.biasStart = rows * columns;
     this.xStart = this.biasStart + rows;
-    this.reserve(INITIAL_ROWS);
+    this.reserve(1);
     this.heap.set(weightsT.subarray(0, rows * columns));
     if (bias) this.heap.set(bias.subarray(0, rows), this.biasStart);
+    else this.heap.fill(0, this.biasStart, this.biasStart + rows);
   }
 
-  multiply(x: Float32Array, xOffset: number, count: number): Float32Array {
+  release(): void {
+    if (!this.released && idleInstances.length < MAX_IDLE_INSTANCES) idleInstances.push(this.instance);
+    this.released = true;
+  }
+
+  multiply(x: Float32Array, xOffset: number, count: number, initial?: Float32Array, initialOffset = 0): Float32Array {
     if (count > this.capacity) this.reserve(count);
     const { heap, rows, columns } = this;
-    const length = count * columns;
-    for (let i = 0; i < length; i++) heap[this.xStart + i] = x[xOffset + i];
-    this.kernel(this.sumsStart * FLOAT_BYTES, this.biasStart * FLOAT_BYTES, this.xStart * FLOAT_BYTES, 0, count, rows, columns);
+    copyInto(heap, this.xStart, x, xOffset, count * columns);
+    if (initial) copyInto(heap, this.initialStart, initial, initialOffset, count * rows);
+    const [bias, biasStride] = initial ? [this.initialStart, rows * FLOAT_BYTES] : [this.biasStart, 0];
+    this.products(this.sumsStart * FLOAT_BYTES, bias * FLOAT_BYTES, biasStride, this.xStart * FLOAT_BYTES, 0, count, rows, columns);
     if (count !== this.sumsCount) {
       this.sums = heap.subarray(this.sumsStart, this.sumsStart + count * rows);
       this.sumsCount = count;
@@ -118,20 +150,36 @@ export class WasmProduct implements HostProduct {
     return this.sums;
   }
 
+  activate(activation: Activation, start: number, width: number): void {
+    const { sumsStart, sumsCount, rows } = this;
+    this.activation((sumsStart + start) * FLOAT_BYTES, width, sumsCount, rows * FLOAT_BYTES, ACTIVATION_KINDS[activation]);
+  }
+
   /** Grows the memory to hold `count` rows of x and of the sums (the weights and bias stay where they are). */
   private reserve(count: number): void {
     const capacity = Math.max(count, 2 * this.capacity);
-    const floats = this.xStart + capacity * (this.columns + this.rows);
+    const floats = this.xStart + capacity * (this.columns + 2 * this.rows);
     const pages = Math.ceil((floats * FLOAT_BYTES) / PAGE_BYTES) - this.memory.buffer.byteLength / PAGE_BYTES;
     if (pages > 0) this.memory.grow(pages);
     this.capacity = capacity;
-    this.sumsStart = this.xStart + capacity * this.columns;
+    this.initialStart = this.xStart + capacity * this.columns;
+    this.sumsStart = this.initialStart + capacity * this.rows;
     this.heap = new Float32Array(this.memory.buffer);
-    this.sumsCount = -1;
+    this.sumsCount = 0;
+    this.sums = this.heap.subarray(this.sumsStart, this.sumsStart);
   }
 }
 
-/** The product as a plain loop with every product and sum rounded to float32: the kernel's bits, slower. */
+/** Floats below which a loop copies faster than `set` on a new view. */
+const LOOP_COPY_FLOATS = 256;
+
+/** `target[at …] = source[from …]` for `length` floats. */
+function copyInto(target: Float32Array, at: number, source: Float32Array, from: number, length: number): void {
+  if (length > LOOP_COPY_FLOATS) target.set(source.subarray(from, from + length), at);
+  else for (let i = 0; i < length; i++) target[at + i] = source[from + i];
+}
+
+/** The product as plain loops doing the kernels' float32 operations one by one: their bits, slower. */
 export class LoopProduct implements HostProduct {
   readonly rows: number;
   readonly columns: number;
@@ -146,17 +194,26 @@ export class LoopProduct implements HostProduct {
     this.bias = bias ? Float32Array.from(bias.subarray(0, rows)) : new Float32Array(rows);
   }
 
-  multiply(x: Float32Array, xOffset: number, count: number): Float32Array {
+  multiply(x: Float32Array, xOffset: number, count: number, initial?: Float32Array, initialOffset = 0): Float32Array {
     const { rows, columns, weightsT, bias } = this;
     if (this.sums.length !== count * rows) this.sums = new Float32Array(count * rows);
     for (let r = 0; r < count; r++) {
       const row = xOffset + r * columns;
       for (let j = 0; j < rows; j++) {
-        let sum = bias[j];
+        let sum = initial ? initial[initialOffset + r * rows + j] : bias[j];
         for (let k = 0; k < columns; k++) sum = Math.fround(sum + Math.fround(x[row + k] * weightsT[k * rows + j]));
         this.sums[r * rows + j] = sum;
       }
     }
     return this.sums;
+  }
+
+  release(): void {}
+
+  activate(activation: Activation, start: number, width: number): void {
+    const apply = activation === 'sigmoid' ? sigmoid32 : tanh32;
+    for (let row = 0; row < this.sums.length; row += this.rows) {
+      for (let j = start; j < start + width; j++) this.sums[row + j] = apply(this.sums[row + j]);
+    }
   }
 }

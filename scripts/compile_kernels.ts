@@ -1,17 +1,17 @@
 /**
- * `npm run kernel`: compiles `src/manual/simd/product.wat` with wabt and writes its bytes to
- * `src/manual/simd/productWasm.ts` (the package ships no compiler; a test checks that the
+ * `npm run kernels`: compiles `src/manual/simd/kernels.wat` with wabt and writes its bytes to
+ * `src/manual/simd/kernelsWasm.ts` (the package ships no compiler; a test checks that the
  * committed bytes are this source's).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import wabt from 'wabt';
 
-const SOURCE = path.join(__dirname, '..', 'src', 'manual', 'simd', 'product.wat');
-const TARGET = path.join(__dirname, '..', 'src', 'manual', 'simd', 'productWasm.ts');
+const SOURCE = path.join(__dirname, '..', 'src', 'manual', 'simd', 'kernels.wat');
+const TARGET = path.join(__dirname, '..', 'src', 'manual', 'simd', 'kernelsWasm.ts');
 
-/** The binary module `product.wat` compiles to. */
-export async function compileProductKernel(): Promise<Uint8Array> {
+/** The binary module `kernels.wat` compiles to. */
+export async function compileKernels(): Promise<Uint8Array> {
   const compiler = await wabt();
   const module = compiler.parseWat(path.basename(SOURCE), fs.readFileSync(SOURCE, 'utf8'), { simd: true });
   try {
@@ -22,13 +22,13 @@ export async function compileProductKernel(): Promise<Uint8Array> {
   }
 }
 
-/** `productWasm.ts` for those bytes, sixteen to a line. */
-export function productWasmSource(bytes: Uint8Array): string {
+/** `kernelsWasm.ts` for those bytes, sixteen to a line. */
+export function kernelsWasmSource(bytes: Uint8Array): string {
   const lines: string[] = [];
   for (let start = 0; start < bytes.length; start += 16) lines.push(`  ${Array.from(bytes.subarray(start, start + 16)).join(', ')},`);
   return [
-    '/** `product.wat` compiled by `npm run kernel` (wabt); a test checks these bytes against the source. */',
-    'export const PRODUCT_WASM = new Uint8Array([',
+    '/** `kernels.wat` compiled by `npm run kernels` (wabt); a test checks these bytes against the source. */',
+    'export const KERNELS_WASM = new Uint8Array([',
     ...lines,
     ']);',
     '',
@@ -36,7 +36,7 @@ export function productWasmSource(bytes: Uint8Array): string {
 }
 
 async function main(): Promise<void> {
-  const source = productWasmSource(await compileProductKernel());
+  const source = kernelsWasmSource(await compileKernels());
   const temporary = `${TARGET}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, source);
   fs.renameSync(temporary, TARGET);
