@@ -4,6 +4,7 @@
  * `StreamingRNN.push` of a `[1, 1, I]` tensor and by `StreamingRNN.step` of a `Float32Array`,
  * at (1,1,16,32) and (1,1,64,128); one forward over the whole (1,1000,16,32) sequence; and
  * PyTorch's single-step call `model(x_t, h)` and whole sequence beside them (one thread).
+ * Every case is measured after one untimed pass over all of them.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -126,6 +127,9 @@ async function main(): Promise<void> {
   for (const backend of availableBackends()) {
     await initBackend(backend);
     process.stderr.write(`bench: latency on ${backend}\n`);
+    // One pass untimed: V8 and the wasm engine compile the hot paths over the first thousands
+    // of calls, which the first case measured would otherwise pay alone.
+    measureBackend(backend);
     records.push(...measureBackend(backend));
   }
   const torch = torchLatency();

@@ -31,8 +31,9 @@ export interface ManualOptions {
    * How the forward recurrence runs its steps: `'host'` on typed arrays, `'tensor'` on the
    * backend (as tf ops, or wasm's kernels called directly), `'auto'` whichever is faster:
    * the backend on wasm, the host on cpu, elsewhere the host for steps smaller than
-   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`). Both give PyTorch's numbers; the gradient is the
-   * same either way.
+   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`); with no gradient recorded, small models and
+   * short calls run wholly on the host (`forwardRunsOnHost`). Both give PyTorch's numbers;
+   * the gradient is the same either way.
    * @default 'auto'
    */
   loop?: StepLoop;

@@ -32,8 +32,9 @@ interface HostStates {
  *     const y = stream.step(x);     // one step, Float32Array [N, H_in] → [N, H_out], no tensors
  *
  * The states are kept on the host, where a small step needs them: a hand-written model's
- * small chunks and steps run on host arrays (`forwardOnHost`, see `forwardRunsOnHost`: a few
- * µs at batch 1 where tf ops cost hundreds), larger ones through `forward`.
+ * steps and short chunks, and any chunk of a small model, run on host arrays
+ * (`forwardOnHost`, see `forwardRunsOnHost`: a few µs at batch 1 where tf ops cost
+ * hundreds), other chunks through `forward`.
  */
 export class StreamingRNN {
   private states: HostStates | undefined;
