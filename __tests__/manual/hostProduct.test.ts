@@ -147,7 +147,7 @@ describe.each([
     // One column of weights 0: the sums are the initial values, in place of a bias per row.
     const product = build({ weightsT: new Float32Array(count), rows: count, columns: 1 });
     const values = product.multiply(new Float32Array(1), 0, 1, arguments_, 0);
-    product.activate(activation, 0, count);
+    product.activate([activation], 0, count);
     arguments_.forEach((x, i) => {
       const expected = exact[activation](x);
       if (Number.isNaN(x)) return expect(values[i]).toBeNaN();
@@ -156,12 +156,28 @@ describe.each([
     });
   });
 
+  test('one call activates several blocks, each with its own activation', () => {
+    const rows = 17;
+    const initial = randomFloats(2 * rows, 22).map((value) => value * 3);
+    const product = build({ weightsT: new Float32Array(rows), rows, columns: 1 });
+    const values = product.multiply(new Float32Array(2), 0, 2, initial, 0);
+    product.activate(['sigmoid', 'tanh', 'sigmoid'], 1, 5);
+    for (let r = 0; r < 2; r++) {
+      for (let j = 0; j < rows; j++) {
+        const before = initial[r * rows + j];
+        const block = Math.floor((j - 1) / 5);
+        const expected = j < 1 || j >= 16 ? before : block === 1 ? Math.tanh(before) : exact.sigmoid(before);
+        expect(Math.abs(values[r * rows + j] - expected)).toBeLessThanOrEqual(2 ** -22);
+      }
+    }
+  });
+
   test('only the named columns of every row change, in each of several rows', () => {
     const rows = 11;
     const initial = randomFloats(3 * rows, 21).map((value) => value * 4);
     const product = build({ weightsT: new Float32Array(rows), rows, columns: 1 });
     const values = product.multiply(new Float32Array(3), 0, 3, initial, 0);
-    product.activate('tanh', 2, 7);
+    product.activate(['tanh'], 2, 7);
     for (let r = 0; r < 3; r++) {
       for (let j = 0; j < rows; j++) {
         const before = initial[r * rows + j];
@@ -179,7 +195,7 @@ test('the SIMD kernel and the plain loop give the same bits for σ and tanh, in 
     const [kernel, loop] = [hostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => {
       const product = build({ weightsT: new Float32Array(count), rows: count, columns: 1 });
       const values = product.multiply(new Float32Array(1), 0, 1, initial, 0);
-      product.activate(activation, 0, count);
+      product.activate([activation], 0, count);
       return values.slice();
     });
     expect(sameBits(kernel, loop)).toBe(true);

@@ -1,5 +1,10 @@
 import { hostStepLoop } from '../hostLoop';
+import { Activation } from '../simd/hostProduct';
 import { HostSteps } from './cell';
+
+/** σ(r), σ(z); then tanh(n). */
+const RESET_AND_UPDATE: readonly Activation[] = ['sigmoid', 'sigmoid'];
+const CANDIDATE: readonly Activation[] = ['tanh'];
 
 /**
  * The GRU's forward steps on host arrays (see `gru.ts` for the maths), in the shared host
@@ -16,7 +21,7 @@ export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBia
       const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
       for (let j = 0; j < 2 * hiddenSize; j++) gates[row + j] += projection[projectionRow + j];
     }
-    recurrent.activate('sigmoid', 0, 2 * hiddenSize);
+    recurrent.activate(RESET_AND_UPDATE, 0, hiddenSize);
     for (let b = 0; b < batchSize; b++) {
       const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
       for (let j = 0; j < hiddenSize; j++) {
@@ -24,7 +29,7 @@ export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBia
         gates[row + 2 * hiddenSize + j] = projection[projectionRow + 2 * hiddenSize + j] + gates[row + j] * recurrentNew;
       }
     }
-    recurrent.activate('tanh', 2 * hiddenSize, hiddenSize);
+    recurrent.activate(CANDIDATE, 2 * hiddenSize, hiddenSize);
     for (let b = 0; b < batchSize; b++) {
       const [row, stateRow] = [b * gateSize, b * hiddenSize];
       for (let j = 0; j < hiddenSize; j++) {

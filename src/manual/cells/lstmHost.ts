@@ -1,5 +1,10 @@
 import { hostStepLoop } from '../hostLoop';
+import { Activation } from '../simd/hostProduct';
 import { HostSteps } from './cell';
+
+/** σ(i), σ(f), tanh(g), σ(o). */
+const GATE_ACTIVATIONS: readonly Activation[] = ['sigmoid', 'sigmoid', 'tanh', 'sigmoid'];
+const TANH: readonly Activation[] = ['tanh'];
 
 /**
  * The LSTM's forward steps on host arrays (see `lstm.ts` for the maths), in the shared host
@@ -14,9 +19,7 @@ export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputPr
   const unprojected = new Float32Array(batchSize * cellSize);
   return hostStepLoop(dims, gateSize, initial, [outSize, cellSize], { reverse, lengths }, (projectionStart, [hidden, cells], [previousHidden, previousCells], [nextHidden, nextCells]) => {
     const gates = recurrent.multiply(hidden, previousHidden, batchSize, projection, projectionStart);
-    recurrent.activate('sigmoid', 0, 2 * cellSize);
-    recurrent.activate('tanh', 2 * cellSize, cellSize);
-    recurrent.activate('sigmoid', 3 * cellSize, cellSize);
+    recurrent.activate(GATE_ACTIVATIONS, 0, cellSize);
     // c = f ⊙ c_{t−1} + i ⊙ g, kept in the g block for its tanh
     for (let b = 0; b < batchSize; b++) {
       const [row, cellRow] = [b * gateSize, b * cellSize];
@@ -26,7 +29,7 @@ export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputPr
         gates[row + 2 * cellSize + j] = cell;
       }
     }
-    recurrent.activate('tanh', 2 * cellSize, cellSize);
+    recurrent.activate(TANH, 2 * cellSize, cellSize);
     const output = outputProjection ? unprojected : hidden;
     const outputStart = outputProjection ? 0 : nextHidden;
     for (let b = 0; b < batchSize; b++) {

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Nonlinearity } from '../../config';
 import { hostStepLoop } from '../hostLoop';
+import { Activation } from '../simd/hostProduct';
 import { Cell } from './cell';
 import { rnnStepsOnWasm } from './rnnWasm';
+
+const TANH: readonly Activation[] = ['tanh'];
 
 /**
  * PyTorch's `nn.RNN` cell, one gate:
@@ -22,7 +25,7 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
       const { hiddenSize, batchSize } = dims;
       return hostStepLoop(dims, hiddenSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
         const sums = recurrent.multiply(hidden, previous, batchSize, projection, projectionStart);
-        if (nonlinearity === 'tanh') recurrent.activate('tanh', 0, hiddenSize);
+        if (nonlinearity === 'tanh') recurrent.activate(TANH, 0, hiddenSize);
         else for (let i = 0; i < sums.length; i++) sums[i] = Math.max(sums[i], 0);
         hidden.set(sums, next);
       });

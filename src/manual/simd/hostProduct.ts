@@ -24,8 +24,11 @@ export interface HostProduct {
    * bias. A view of the product's own buffer: valid until its next call.
    */
   multiply(x: Float32Array, xOffset: number, count: number, initial?: Float32Array, initialOffset?: number): Float32Array;
-  /** Applies `activation` in place to columns `[start, start + width)` of every row of the last `multiply`'s sums. */
-  activate(activation: Activation, start: number, width: number): void;
+  /**
+   * In place on every row of the last `multiply`'s sums, from column `start`, one block of
+   * `width` columns per entry of `activations`, each taking that activation.
+   */
+  activate(activations: readonly Activation[], start: number, width: number): void;
   /** Hands the product's buffers to the next `hostProduct` (creating them costs tens of µs); the product is not used again. */
   release(): void;
 }
@@ -47,6 +50,7 @@ export function hostProduct(weights: ProductWeights): HostProduct {
 
 const FLOAT_BYTES = 4;
 const PAGE_BYTES = 65536;
+/** Which kernel takes a block: bit g of the kernel's `kinds`. */
 const ACTIVATION_KINDS: Record<Activation, number> = { sigmoid: 0, tanh: 1 };
 
 /** Kernel instances released by their products, for the next ones. */
@@ -54,7 +58,7 @@ const idleInstances: KernelsInstance[] = [];
 const MAX_IDLE_INSTANCES = 8;
 
 type ProductKernel = (out: number, bias: number, biasStride: number, x: number, weightsT: number, count: number, width: number, columns: number) => void;
-type ActivationKernel = (start: number, count: number, rows: number, rowStride: number, kind: number) => void;
+type ActivationKernel = (start: number, width: number, gates: number, kinds: number, rows: number, rowStride: number) => void;
 
 /** The part of the WebAssembly API the products use (declared here: neither build's lib has it). */
 interface WasmApi {
@@ -150,9 +154,10 @@ export class WasmProduct implements HostProduct {
     return this.sums;
   }
 
-  activate(activation: Activation, start: number, width: number): void {
+  activate(activations: readonly Activation[], start: number, width: number): void {
     const { sumsStart, sumsCount, rows } = this;
-    this.activation((sumsStart + start) * FLOAT_BYTES, width, sumsCount, rows * FLOAT_BYTES, ACTIVATION_KINDS[activation]);
+    const kinds = activations.reduce((bits, activation, gate) => bits | (ACTIVATION_KINDS[activation] << gate), 0);
+    this.activation((sumsStart + start) * FLOAT_BYTES, width, activations.length, kinds, sumsCount, rows * FLOAT_BYTES);
   }
 
   /** Grows the memory to hold `count` rows of x and of the sums (the weights and bias stay where they are). */
@@ -171,7 +176,7 @@ export class WasmProduct implements HostProduct {
 }
 
 /** Floats below which a loop copies faster than `set` on a new view. */
-const LOOP_COPY_FLOATS = 256;
+const LOOP_COPY_FLOATS = 32;
 
 /** `target[at …] = source[from …]` for `length` floats. */
 function copyInto(target: Float32Array, at: number, source: Float32Array, from: number, length: number): void {
@@ -210,10 +215,13 @@ export class LoopProduct implements HostProduct {
 
   release(): void {}
 
-  activate(activation: Activation, start: number, width: number): void {
-    const apply = activation === 'sigmoid' ? sigmoid32 : tanh32;
+  activate(activations: readonly Activation[], start: number, width: number): void {
     for (let row = 0; row < this.sums.length; row += this.rows) {
-      for (let j = start; j < start + width; j++) this.sums[row + j] = apply(this.sums[row + j]);
+      activations.forEach((activation, gate) => {
+        const apply = activation === 'sigmoid' ? sigmoid32 : tanh32;
+        const from = row + start + gate * width;
+        for (let j = from; j < from + width; j++) this.sums[j] = apply(this.sums[j]);
+      });
     }
   }
 }

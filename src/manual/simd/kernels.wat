@@ -140,29 +140,39 @@
       (v128.bitselect (local.get $p) (local.get $large) (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625)))
       (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
-  ;; In place, σ (kind 0) or tanh (kind 1) of `count` floats at `start`, in each of `rows`
-  ;; runs `rowStride` bytes apart: four lanes at a time, the last `count mod 4` one by one
-  ;; through lane 0 (the same bits as in a full vector).
-  (func (export "activate") (param $start i32) (param $count i32) (param $rows i32) (param $rowStride i32) (param $kind i32)
-    (local $at i32) (local $end i32) (local $vectorsEnd i32)
+;; In place, in each of `rows` rows `rowStride` bytes apart, `gates` blocks of `width` floats
+  ;; from `start`, one after another: σ on block g where bit g of `kinds` is 0, tanh where it
+  ;; is 1. Four lanes at a time, a block's last `width mod 4` one by one through lane 0 (the
+  ;; same bits as in a full vector).
+  (func (export "activate") (param $start i32) (param $width i32) (param $gates i32) (param $kinds i32) (param $rows i32) (param $rowStride i32)
+    (local $block i32) (local $gate i32) (local $kind i32) (local $at i32) (local $end i32) (local $vectorsEnd i32)
     (block $rowsDone
       (loop $rowLoop
         (br_if $rowsDone (i32.eqz (local.get $rows)))
-        (local.set $at (local.get $start))
-        (local.set $end (i32.add (local.get $start) (i32.shl (local.get $count) (i32.const 2))))
-        (local.set $vectorsEnd (i32.add (local.get $start) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
-        (block $vectorsDone
-          (loop $vectors
-            (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorsEnd)))
-            (v128.store align=4 (local.get $at) (call $activation (v128.load align=4 (local.get $at)) (local.get $kind)))
-            (local.set $at (i32.add (local.get $at) (i32.const 16)))
-            (br $vectors)))
-        (block $singlesDone
-          (loop $singles
-            (br_if $singlesDone (i32.ge_u (local.get $at) (local.get $end)))
-            (f32.store (local.get $at) (f32x4.extract_lane 0 (call $activation (f32x4.splat (f32.load (local.get $at))) (local.get $kind))))
-            (local.set $at (i32.add (local.get $at) (i32.const 4)))
-            (br $singles)))
+        (local.set $block (local.get $start))
+        (local.set $gate (i32.const 0))
+        (block $gatesDone
+          (loop $gateLoop
+            (br_if $gatesDone (i32.ge_u (local.get $gate) (local.get $gates)))
+            (local.set $kind (i32.and (i32.shr_u (local.get $kinds) (local.get $gate)) (i32.const 1)))
+            (local.set $at (local.get $block))
+            (local.set $end (i32.add (local.get $block) (i32.shl (local.get $width) (i32.const 2))))
+            (local.set $vectorsEnd (i32.add (local.get $block) (i32.shl (i32.and (local.get $width) (i32.const -4)) (i32.const 2))))
+            (block $vectorsDone
+              (loop $vectors
+                (br_if $vectorsDone (i32.ge_u (local.get $at) (local.get $vectorsEnd)))
+                (v128.store align=4 (local.get $at) (call $activation (v128.load align=4 (local.get $at)) (local.get $kind)))
+                (local.set $at (i32.add (local.get $at) (i32.const 16)))
+                (br $vectors)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $at) (local.get $end)))
+                (f32.store (local.get $at) (f32x4.extract_lane 0 (call $activation (f32x4.splat (f32.load (local.get $at))) (local.get $kind))))
+                (local.set $at (i32.add (local.get $at) (i32.const 4)))
+                (br $singles)))
+            (local.set $block (local.get $end))
+            (local.set $gate (i32.add (local.get $gate) (i32.const 1)))
+            (br $gateLoop)))
         (local.set $start (i32.add (local.get $start) (local.get $rowStride)))
         (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
         (br $rowLoop))))
