@@ -38,13 +38,6 @@ export interface SequenceDims {
   hiddenSize: number;
 }
 
-/** `[rows, columns]` flat as `[columns, rows]` flat. */
-export function transposeOnHost(values: Float32Array, rows: number, columns: number): Float32Array {
-  const transposed = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < columns; c++) transposed[c * rows + r] = values[r * columns + c];
-  return transposed;
-}
-
 /**
  * One step of every row on the host. `states` holds each state for every step
  * (`[L + 1, N, F]`, the initial state first); the step reads the step before at

@@ -59,7 +59,7 @@ export interface HostSteps {
   /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`, no bias. */
   recurrent: HostProduct;
   hiddenBias?: Float32Array;
-  /** LSTM with `projSize`: `u ↦ u W_hrᵀ` `[1, H]` → `[1, H_out]`. */
+  /** LSTM with `projSize`: `u ↦ u W_hrᵀ` `[N, H]` → `[N, H_out]`. */
   outputProjection?: HostProduct;
   reverse: boolean;
   lengths?: Int32Array;
