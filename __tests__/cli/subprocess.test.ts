@@ -1,6 +1,14 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import { existsSync, readdirSync, statSync, promises as fs } from 'fs';
 import { join } from 'path';
+import { Worker } from 'worker_threads';
+import { initBackend } from '../../src/backend';
+import { ChunkOutputs, createChunkRunner } from '../../src/cli/chunkRunner';
+import { ModelSpec } from '../../src/cli/modelFile';
+import { WORKER_MARKER, WorkerSetup } from '../../src/cli/workers';
+import { checkConfig } from '../../src/config';
+import { toHostArrays } from '../../src/formats';
+import { StepLoop, createManualModel } from '../../src/manual';
 import { SCHEDULER_VARIABLES, listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
@@ -207,6 +215,43 @@ describe('files that never end', () => {
     const result = runKilledAfter20s(['run', ...Object.entries(args).flatMap(([key, value]) => [`--${key}`, value])]);
     expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: `tfjs-rnn run: ${name}: expected a regular file, got a FIFO (named pipe)\n` });
     expect(existsSync(join(dir, 'fifo-out.npy'))).toBe(false);
+  });
+});
+
+/** Starts dist's chunk worker with `setup`, has it compute `chunk` once, and stops it. */
+function computeInWorker(setup: WorkerSetup, chunk: { input: { shape: number[]; data: Float32Array } }): Promise<ChunkOutputs> {
+  const worker = new Worker(join(ROOT, 'dist', 'cli', 'worker.js'), { workerData: setup });
+  return new Promise<ChunkOutputs>((resolve, reject) => {
+    worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: { message: string } }) => {
+      if (message.ready === true) worker.postMessage({ chunk });
+      else if (message.outputs !== undefined) resolve(message.outputs);
+      else reject(new Error(message.error?.message ?? 'worker failed'));
+    });
+    worker.on('error', reject);
+  }).finally(() => worker.terminate());
+}
+
+describe('worker threads', () => {
+  it("build the hand-written model with the pool's --loop: a worker's chunk has the bits of this thread's runner with the same loop", async () => {
+    await initBackend('wasm');
+    const config = checkConfig({ mode: 'LSTM', inputSize: 3, hiddenSize: 8, batchFirst: true });
+    const model = createManualModel(config, { seed: 3 });
+    const spec: ModelSpec = { config, stateDict: toHostArrays(model.stateDict()) };
+    model.dispose();
+    const chunk = { input: sequenceArray([4, 30, 3], 9) };
+    const here = (loop: StepLoop) => {
+      const runner = createChunkRunner(spec, ['manual'], loop);
+      const outputs = runner.run(chunk);
+      runner.dispose();
+      return Array.from(outputs.manual!.output.data);
+    };
+    const [hostHere, tensorHere] = [here('host'), here('tensor')];
+    expect(hostHere).not.toEqual(tensorHere);
+    for (const [loop, expected] of [['host', hostHere], ['tensor', tensorHere]] as const) {
+      const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations: ['manual'], backend: 'wasm', loop };
+      const outputs = await computeInWorker(setup, { input: { shape: chunk.input.shape, data: chunk.input.data.slice() } });
+      expect(Array.from(outputs.manual!.output.data)).toEqual(expected);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { HostArray, toTensors } from '../formats';
 import { createLayersModel } from '../layers';
-import { createManualModel } from '../manual';
+import { StepLoop, createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
 import { InitialState, RecurrentModel } from '../shapes';
 import { ModelSpec } from './modelFile';
@@ -35,12 +35,12 @@ export interface ChunkRunner {
   dispose(): void;
 }
 
-/** A model of `implementation` holding `spec`'s weights, in eval mode (no dropout). */
-function buildModel(spec: ModelSpec, implementation: Implementation): RecurrentModel {
+/** A model of `implementation` holding `spec`'s weights, in eval mode (no dropout); `loop` is the hand-written model's. */
+function buildModel(spec: ModelSpec, implementation: Implementation, loop: StepLoop): RecurrentModel {
   const tensors = toTensors(spec.stateDict);
   try {
     if (implementation === 'manual') {
-      const model = createManualModel(spec.config).eval();
+      const model = createManualModel(spec.config, { loop }).eval();
       model.loadStateDict(tensors);
       return model;
     }
@@ -59,9 +59,9 @@ function toHost(tensor: tf.Tensor): HostArray {
   return { shape: tensor.shape, data: new Float32Array(tensor.dataSync()) };
 }
 
-/** A runner of `implementations`, each model built from `spec`. */
-export function createChunkRunner(spec: ModelSpec, implementations: readonly Implementation[]): ChunkRunner {
-  const models = implementations.map((implementation) => [implementation, buildModel(spec, implementation)] as const);
+/** A runner of `implementations`, each model built from `spec` (the hand-written one's steps by `loop`). */
+export function createChunkRunner(spec: ModelSpec, implementations: readonly Implementation[], loop: StepLoop): ChunkRunner {
+  const models = implementations.map((implementation) => [implementation, buildModel(spec, implementation, loop)] as const);
   return {
     run(chunk) {
       const toTensor = (array: HostArray) => tf.tensor(array.data, array.shape, 'float32');

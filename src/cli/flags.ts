@@ -2,6 +2,7 @@ import * as os from 'os';
 import { parseArgs } from 'util';
 import { BACKEND_NAMES, BackendName } from '../backend';
 import { ArgumentError } from '../errors';
+import { STEP_LOOPS, StepLoop } from '../manual/hostLoop';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
 
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
@@ -96,6 +97,11 @@ export function choice<T extends string>(values: FlagValues, name: string, choic
 
 export function backendFlag(values: FlagValues): BackendName | undefined {
   return choice(values, 'backend', BACKEND_NAMES, undefined);
+}
+
+/** `--loop`: how the hand-written model runs its steps (`ManualOptions.loop`), `'auto'` when absent. */
+export function loopFlag(values: FlagValues): StepLoop {
+  return choice(values, 'loop', STEP_LOOPS, 'auto') as StepLoop;
 }
 
 export function implementationFlag(values: FlagValues): Implementation {

@@ -5,7 +5,8 @@ import { checkLengths } from '../shapes';
 import { HostArray, firstNonFinite } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
-import { FlagSpec, FlagValues, UsageError, backendFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
+import { StepLoop } from '../manual';
+import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
 import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
@@ -38,6 +39,7 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   workers: { type: 'string' },
   shard: { type: 'string' },
   backend: { type: 'string' },
+  loop: { type: 'string' },
   quiet: { type: 'boolean' },
   'allow-nonfinite': { type: 'boolean' },
 };
@@ -59,6 +61,8 @@ export interface SequenceJob {
   batchSize: number;
   workers: number;
   backend: BackendName;
+  /** How the hand-written model runs its steps (`--loop`). */
+  loop: StepLoop;
   allowNonfinite: boolean;
   quiet: boolean;
 }
@@ -117,6 +121,7 @@ async function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: Full
 export async function openSequenceJob(values: FlagValues, stderr: TextSink, shard: Shard | undefined = shardFlag(values)): Promise<SequenceJob> {
   const backend = await initBackend(backendFlag(values));
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
+  const loop = loopFlag(values);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
   const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
@@ -150,6 +155,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
       batchSize,
       workers,
       backend,
+      loop,
       allowNonfinite: values['allow-nonfinite'] === true,
       quiet: values.quiet === true,
     };
@@ -212,7 +218,7 @@ export async function runSequenceJob(
   const progress = createProgress(stderr, job.range.end - job.range.start, stderr.isTTY === true && !job.quiet);
   let seconds = 0;
   try {
-    const pool = chunkPool(workers, job.spec, implementations, job.backend);
+    const pool = chunkPool(workers, job.spec, implementations, job.backend, job.loop);
     try {
       await processChunks(
         ranges,

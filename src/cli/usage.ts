@@ -30,6 +30,10 @@ const SEQUENCE_OPTIONS = `
                        _MIN/_MAX (Slurm job array: i is the task's position in the array),
                        AWS_BATCH_JOB_ARRAY_INDEX with _SIZE (AWS Batch array job)
   --backend B          tensorflow, wasm or cpu (default: the fastest available)
+  --loop L             how the hand-written model runs its steps: auto (default: small models and
+                       short sequences on typed arrays, one sequence at a time), tensor (on the
+                       backend: faster for large batches of small models) or host; results agree
+                       within the forward tolerance, and for any --batch-size bit for bit
   --allow-nonfinite    run NaN and Infinity in the input and the weights through instead of
                        rejecting them
   --quiet              no progress bar; just the summary line`;

@@ -13,7 +13,7 @@ async function serve(port: NonNullable<typeof parentPort>, setup: WorkerSetup): 
   tf.env().set('PROD', true); // As on the main thread: no tfjs notices on the shared stderr.
   try {
     await initBackend(setup.backend);
-    const runner = createChunkRunner(setup.spec, setup.implementations);
+    const runner = createChunkRunner(setup.spec, setup.implementations, setup.loop);
     port.on('message', ({ chunk }: { chunk: Chunk }) => {
       try {
         const outputs = runner.run(chunk);

@@ -1,6 +1,7 @@
 import { Worker } from 'worker_threads';
 import { join } from 'path';
 import { BackendName } from '../backend';
+import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
 import { Chunk, ChunkOutputs, Implementation, createChunkRunner } from './chunkRunner';
 import { ModelSpec } from './modelFile';
@@ -19,6 +20,8 @@ export interface WorkerSetup {
   spec: ModelSpec;
   implementations: Implementation[];
   backend: BackendName;
+  /** How the hand-written model runs its steps (`--loop`). */
+  loop: StepLoop;
 }
 
 /** An error as it crosses threads; `userError` when it is one of this package's (bad input). */
@@ -85,9 +88,9 @@ interface ThreadSlot {
  * load (their start-up costs about as much as a few chunks); each worker takes queued chunks
  * once it is ready. A worker that fails to start or dies fails every pending chunk.
  */
-export function chunkPool(size: number, spec: ModelSpec, implementations: Implementation[], backend: BackendName): ChunkPool {
-  const runner = createChunkRunner(spec, implementations);
-  const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations, backend };
+export function chunkPool(size: number, spec: ModelSpec, implementations: Implementation[], backend: BackendName, loop: StepLoop): ChunkPool {
+  const runner = createChunkRunner(spec, implementations, loop);
+  const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations, backend, loop };
   const threads: ThreadSlot[] = Array.from({ length: size - 1 }, () => ({ worker: startWorker(setup), ready: false, sent: [] }));
   const queue: Task[] = [];
   let failure: Error | undefined;
