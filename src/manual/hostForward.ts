@@ -20,8 +20,8 @@ export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
 
 /**
  * Multiply-adds of one step of one sequence (`multiplyAddsPerStep`) up to which a
- * unidirectional model runs on host arrays under `loop: 'auto'` on backends with vectorised
- * kernels, however long the call: a small model's step is a few µs of dispatch for under
+ * unidirectional model runs on host arrays under `loop: 'auto'` on wasm, however long the
+ * call: a small model's step is a few µs of dispatch for under
  * a µs of arithmetic (at `H_in` 16: the RNN to `H` 82, the LSTM to 37, the GRU to 44). Measured on
  * wasm over (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at N = 1, 0.93–1.01 at
  * N = 8, 1.60–1.77 at N = 64 (the kernels batch rows; the host computes each row alone).
@@ -42,16 +42,18 @@ export function multiplyAddsPerStep(config: FullRNNConfig): number {
 /**
  * Whether a call over sequences of `seqLen` steps runs on host arrays: never for a
  * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
- * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, for small models
- * (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step) and for short calls
- * (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence). Nothing here depends on the batch size.
+ * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, on wasm for small
+ * models (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step, measured there against its
+ * kernels), and anywhere for short calls (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence).
+ * Nothing here depends on the batch size.
  */
 export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number): boolean {
   if (config.bidirectional || loop === 'tensor') return false;
   if (training && config.dropout > 0 && config.numLayers > 1) return false;
-  if (loop === 'host' || tf.getBackend() === 'cpu') return true;
+  const backend = tf.getBackend();
+  if (loop === 'host' || backend === 'cpu') return true;
   const perStep = multiplyAddsPerStep(config);
-  return perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS || seqLen * perStep <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
+  return (backend === 'wasm' && perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS) || seqLen * perStep <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
 }
 
 /**
