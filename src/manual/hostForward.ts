@@ -21,10 +21,10 @@ export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
 /**
  * Multiply-adds of one step of one sequence (`multiplyAddsPerStep`) up to which a
  * unidirectional model runs on host arrays under `loop: 'auto'` on wasm, however long the
- * call: a small model's step is a few µs of dispatch for under
- * a µs of arithmetic (at `H_in` 16: the RNN to `H` 82, the LSTM to 37, the GRU to 44). Measured on
- * wasm over (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at N = 1, 0.93–1.01 at
- * N = 8, 1.60–1.77 at N = 64 (the kernels batch rows; the host computes each row alone).
+ * call: a small model's step is a few µs of dispatch for under a µs of arithmetic (at `H_in`
+ * 16: the RNN to `H` 82, the LSTM to 37, the GRU to 44). Measured on wasm over
+ * (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at N = 1, 0.93–1.01 at N = 8,
+ * 1.60–1.77 at N = 64 (the kernels batch rows; the host computes each row alone).
  * The choice cannot look at N without giving a sequence other bits in a batch than alone;
  * `loop: 'tensor'` keeps large batches of small models on the kernels.
  */
