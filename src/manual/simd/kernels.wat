@@ -98,7 +98,7 @@
         (local.set $rowsLeft (i32.sub (local.get $rowsLeft) (i32.const 1)))
         (br $rows))))
 
-;; eˣ for four lanes, after Cephes's expf: x clamped to [−87, 88] (so 2ⁿ stays a normal
+  ;; eˣ for four lanes, after Cephes's expf: x clamped to [−87, 88] (so 2ⁿ stays a normal
   ;; float32; NaN stays NaN), n = nearest(x·log₂e), r = x − n·ln2 in two parts,
   ;; eʳ = 1 + r + r²·P(r) with P of degree 5, times 2ⁿ built from its exponent bits. About
   ;; one ulp.
@@ -140,7 +140,7 @@
       (v128.bitselect (local.get $p) (local.get $large) (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625)))
       (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
 
-;; In place, in each of `rows` rows `rowStride` bytes apart, `gates` blocks of `width` floats
+  ;; In place, in each of `rows` rows `rowStride` bytes apart, `gates` blocks of `width` floats
   ;; from `start`, one after another: σ on block g where bit g of `kinds` is 0, tanh where it
   ;; is 1. Four lanes at a time, a block's last `width mod 4` one by one through lane 0 (the
   ;; same bits as in a full vector).
