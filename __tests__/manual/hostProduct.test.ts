@@ -3,21 +3,10 @@ import { HostProduct, LoopProduct, ProductWeights, WasmProduct, hostProduct } fr
 import { KERNELS_WASM } from '../../src/manual/simd/kernelsWasm';
 import * as fs from 'fs';
 import * as path from 'path';
-
-/** Uniform floats in [−2, 2), float32, from a fixed seed (mulberry32). */
-function randomFloats(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return Math.fround((((z ^ (z >>> 14)) >>> 0) / 2 ** 32) * 4 - 2);
-  });
-}
+import { sameBits, seededFloats } from '../helpers/floats';
 
 function weightsOf(rows: number, columns: number, seed: number, withBias = true): ProductWeights {
-  return { weightsT: randomFloats(rows * columns, seed), rows, columns, bias: withBias ? randomFloats(rows, seed + 1) : undefined };
+  return { weightsT: seededFloats(rows * columns, seed), rows, columns, bias: withBias ? seededFloats(rows, seed + 1) : undefined };
 }
 
 /** `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits the products promise. */
@@ -32,8 +21,6 @@ function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: 
   }
   return sums;
 }
-
-const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
 
 // Widths around the kernel's blocks of 16 and 4 sums (and primes, so no block divides them).
 const SHAPES: Array<[rows: number, columns: number, count: number]> = [
@@ -70,14 +57,14 @@ describe.each([
 ])('%s', (_, build) => {
   test.each(SHAPES)('W [%i, %i], %i rows of x: the float32 sums in the order of k, bit for bit', (rows, columns, count) => {
     const weights = weightsOf(rows, columns, rows * 1000 + columns);
-    const x = randomFloats(3 + count * columns, count);
+    const x = seededFloats(3 + count * columns, count);
     const product = build(weights);
     expect(sameBits(product.multiply(x, 3, count), float32Reference(weights, x, 3, count))).toBe(true);
   });
 
   test.each(SHAPES)('W [%i, %i], %i rows: within float32 rounding of the exact sums', (rows, columns, count) => {
     const weights = weightsOf(rows, columns, rows + columns);
-    const x = randomFloats(count * columns, 7);
+    const x = seededFloats(count * columns, 7);
     const sums = build(weights).multiply(x, 0, count);
     for (let r = 0; r < count; r++) {
       for (let j = 0; j < rows; j++) {
@@ -96,7 +83,7 @@ describe.each([
 
   test('a row gets the same bits alone and in a batch', () => {
     const weights = weightsOf(33, 31, 5);
-    const x = randomFloats(6 * 31, 9);
+    const x = seededFloats(6 * 31, 9);
     const product = build(weights);
     const batch = product.multiply(x, 0, 6).slice();
     for (let r = 0; r < 6; r++) expect(sameBits(product.multiply(x, r * 31, 1), batch.subarray(r * 33, (r + 1) * 33))).toBe(true);
@@ -105,9 +92,9 @@ describe.each([
   test('without a bias the sums start at zero; the weights survive the buffers growing', () => {
     const weights = weightsOf(17, 9, 3, false);
     const product = build(weights);
-    const small = randomFloats(9, 4);
+    const small = seededFloats(9, 4);
     const first = product.multiply(small, 0, 1).slice();
-    const large = randomFloats(5000 * 9, 5);
+    const large = seededFloats(5000 * 9, 5);
     expect(sameBits(product.multiply(large, 0, 5000), float32Reference(weights, large, 0, 5000))).toBe(true);
     expect(sameBits(product.multiply(small, 0, 1), first)).toBe(true);
     expect(sameBits(first, float32Reference(weights, small, 0, 1))).toBe(true);
@@ -117,14 +104,14 @@ describe.each([
 test('a released product hands its buffers to the next one, which computes with its own weights and bias', () => {
   const first = weightsOf(131, 70, 11);
   const firstProduct = hostProduct(first);
-  const large = randomFloats(300 * 70, 12);
+  const large = seededFloats(300 * 70, 12);
   firstProduct.multiply(large, 0, 300);
   firstProduct.release();
   firstProduct.release();
   // Smaller, without a bias: nothing of the first product's weights, bias or sums may show.
   const [second, third] = [weightsOf(17, 9, 13, false), weightsOf(5, 3, 14)];
   const [secondProduct, thirdProduct] = [hostProduct(second), hostProduct(third)];
-  const x = randomFloats(4 * 9, 15);
+  const x = seededFloats(4 * 9, 15);
   expect(sameBits(secondProduct.multiply(x, 0, 4), float32Reference(second, x, 0, 4))).toBe(true);
   expect(sameBits(thirdProduct.multiply(x, 0, 2), float32Reference(third, x, 0, 2))).toBe(true);
   expect(sameBits(secondProduct.multiply(x, 0, 4), float32Reference(second, x, 0, 4))).toBe(true);
@@ -158,7 +145,7 @@ describe.each([
 
   test('one call activates several blocks, each with its own activation', () => {
     const rows = 17;
-    const initial = randomFloats(2 * rows, 22).map((value) => value * 3);
+    const initial = seededFloats(2 * rows, 22).map((value) => value * 3);
     const product = build({ weightsT: new Float32Array(rows), rows, columns: 1 });
     const values = product.multiply(new Float32Array(2), 0, 2, initial, 0);
     product.activate(['sigmoid', 'tanh', 'sigmoid'], 1, 5);
@@ -174,7 +161,7 @@ describe.each([
 
   test('only the named columns of every row change, in each of several rows', () => {
     const rows = 11;
-    const initial = randomFloats(3 * rows, 21).map((value) => value * 4);
+    const initial = seededFloats(3 * rows, 21).map((value) => value * 4);
     const product = build({ weightsT: new Float32Array(rows), rows, columns: 1 });
     const values = product.multiply(new Float32Array(3), 0, 3, initial, 0);
     product.activate(['tanh'], 2, 7);

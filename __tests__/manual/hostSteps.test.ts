@@ -1,15 +1,7 @@
 import { RNNConfig, checkConfig, outputSize } from '../../src';
 import { cellFor } from '../../src/manual/cells';
 import { HostProduct, LoopProduct, ProductWeights, hostProduct } from '../../src/manual/simd/hostProduct';
-
-/** Uniform floats in [−scale, scale), float32, from a fixed seed (an LCG: reproducible, not random-quality). */
-function floats(length: number, seed: number, scale = 1): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return Math.fround((state / 2 ** 32) * 2 * scale - scale);
-  });
-}
+import { seededFloats } from '../helpers/floats';
 
 const CONFIGS: RNNConfig[] = [
   { mode: 'RNN', inputSize: 3, hiddenSize: 7 },
@@ -35,14 +27,14 @@ describe.each(CONFIGS)('%j: host steps on the SIMD kernels and on the plain loop
   const sizes = cell.stateSizes(full);
 
   function run(build: (weights: ProductWeights) => HostProduct, options: { reverse: boolean; lengths?: Int32Array }): Float32Array[] {
-    const recurrent = build({ weightsT: floats(hOut * gateSize, 1, 0.6), rows: gateSize, columns: hOut });
-    const outputProjection = full.projSize ? build({ weightsT: floats(full.hiddenSize * hOut, 2, 0.6), rows: hOut, columns: full.hiddenSize }) : undefined;
+    const recurrent = build({ weightsT: seededFloats(hOut * gateSize, 1, 0.6), rows: gateSize, columns: hOut });
+    const outputProjection = full.projSize ? build({ weightsT: seededFloats(full.hiddenSize * hOut, 2, 0.6), rows: hOut, columns: full.hiddenSize }) : undefined;
     return cell.stepsOnHost!({
       dims: { seqLen, batchSize, hiddenSize: hOut },
-      projection: floats(seqLen * batchSize * gateSize, 3, 2),
-      initial: sizes.map((size, i) => floats(batchSize * size, 4 + i)),
+      projection: seededFloats(seqLen * batchSize * gateSize, 3, 2),
+      initial: sizes.map((size, i) => seededFloats(batchSize * size, 4 + i, 1)),
       recurrent,
-      hiddenBias: full.mode === 'GRU' && full.bias ? floats(full.hiddenSize, 6) : undefined,
+      hiddenBias: full.mode === 'GRU' && full.bias ? seededFloats(full.hiddenSize, 6, 1) : undefined,
       outputProjection,
       ...options,
     });

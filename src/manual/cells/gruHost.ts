@@ -18,12 +18,14 @@ export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBia
   return hostStepLoop(dims, gateSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
     const gates = recurrent.multiply(hidden, previous, batchSize);
     for (let b = 0; b < batchSize; b++) {
-      const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
+      const row = b * gateSize;
+      const projectionRow = projectionStart + b * gateSize;
       for (let j = 0; j < 2 * hiddenSize; j++) gates[row + j] += projection[projectionRow + j];
     }
     recurrent.activate(RESET_AND_UPDATE, 0, hiddenSize);
     for (let b = 0; b < batchSize; b++) {
-      const [row, projectionRow] = [b * gateSize, projectionStart + b * gateSize];
+      const row = b * gateSize;
+      const projectionRow = projectionStart + b * gateSize;
       for (let j = 0; j < hiddenSize; j++) {
         const recurrentNew = gates[row + 2 * hiddenSize + j] + (hiddenBias === undefined ? 0 : hiddenBias[j]);
         gates[row + 2 * hiddenSize + j] = projection[projectionRow + 2 * hiddenSize + j] + gates[row + j] * recurrentNew;
@@ -31,7 +33,8 @@ export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBia
     }
     recurrent.activate(CANDIDATE, 2 * hiddenSize, hiddenSize);
     for (let b = 0; b < batchSize; b++) {
-      const [row, stateRow] = [b * gateSize, b * hiddenSize];
+      const row = b * gateSize;
+      const stateRow = b * hiddenSize;
       for (let j = 0; j < hiddenSize; j++) {
         const candidate = gates[row + 2 * hiddenSize + j];
         hidden[next + stateRow + j] = (hidden[previous + stateRow + j] - candidate) * gates[row + hiddenSize + j] + candidate;

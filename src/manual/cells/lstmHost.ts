@@ -22,7 +22,8 @@ export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputPr
     recurrent.activate(GATE_ACTIVATIONS, 0, cellSize);
     // c = f ⊙ c_{t−1} + i ⊙ g, kept in the g block for its tanh
     for (let b = 0; b < batchSize; b++) {
-      const [row, cellRow] = [b * gateSize, b * cellSize];
+      const row = b * gateSize;
+      const cellRow = b * cellSize;
       for (let j = 0; j < cellSize; j++) {
         const cell = gates[row + cellSize + j] * cells[previousCells + cellRow + j] + gates[row + j] * gates[row + 2 * cellSize + j];
         cells[nextCells + cellRow + j] = cell;
@@ -33,7 +34,8 @@ export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputPr
     const output = outputProjection ? unprojected : hidden;
     const outputStart = outputProjection ? 0 : nextHidden;
     for (let b = 0; b < batchSize; b++) {
-      const [row, cellRow] = [b * gateSize, b * cellSize];
+      const row = b * gateSize;
+      const cellRow = b * cellSize;
       for (let j = 0; j < cellSize; j++) output[outputStart + cellRow + j] = gates[row + 3 * cellSize + j] * gates[row + 2 * cellSize + j];
     }
     if (outputProjection) hidden.set(outputProjection.multiply(unprojected, 0, batchSize), nextHidden);

@@ -145,7 +145,8 @@ export class WasmProduct implements HostProduct {
     const { heap, rows, columns } = this;
     copyInto(heap, this.xStart, x, xOffset, count * columns);
     if (initial) copyInto(heap, this.initialStart, initial, initialOffset, count * rows);
-    const [bias, biasStride] = initial ? [this.initialStart, rows * FLOAT_BYTES] : [this.biasStart, 0];
+    const bias = initial ? this.initialStart : this.biasStart;
+    const biasStride = initial ? rows * FLOAT_BYTES : 0;
     this.products(this.sumsStart * FLOAT_BYTES, bias * FLOAT_BYTES, biasStride, this.xStart * FLOAT_BYTES, 0, count, rows, columns);
     if (count !== this.sumsCount) {
       this.sums = heap.subarray(this.sumsStart, this.sumsStart + count * rows);
