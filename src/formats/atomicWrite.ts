@@ -3,13 +3,18 @@ import { closeSync, fsync, openSync, readdirSync, renameSync, unlinkSync, writeS
 import { basename, dirname, join } from 'path';
 import { promisify } from 'util';
 import { FormatError } from '../errors';
+import { commitEntries, isAlive, recoverCommits, systemErrorText } from './commitJournal';
+
+export { systemErrorText };
 
 /**
  * Atomic writes: each file is written to a temp file in its directory, flushed to disk, then
  * renamed over its path, so readers see the old file or the new one, never a partial write.
  * Temp files are named `.<name>.<pid>.<12 hex digits>.tmp`; the ones not yet renamed are listed
  * for `removeTempFiles` (an interrupted process), and those of a process that is gone (killed)
- * are removed by the next write of the same path.
+ * are removed by the next write of the same path. Several files are committed together, all or
+ * none, through a journal (commitJournal.ts) that the next write into their directory finishes
+ * or undoes when the committing process was killed in its middle.
  */
 
 /** A temp file name next to `path`, so that renaming it over `path` stays on one file system. */
@@ -17,8 +22,11 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them: the target's name and the writing process. */
-const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+/**
+ * `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them (the target's name and the writing
+ * process), and `.<name>.<pid>.<hex>.old`, an old file a commit keeps until it lands.
+ */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.(?:tmp|old)$/;
 
 /** Temp files created and neither renamed nor removed. */
 const tempFiles = new Set<string>();
@@ -37,18 +45,13 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-/** Whether process `pid` exists (`EPERM`: it does, under another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes the temp files of `path` whose process is gone: left by a run killed before it could clean up. */
+/**
+ * Finishes the commits interrupted in the directory of `path` (see `recoverCommits`), then
+ * removes the temp files of `path` whose process is gone: left by a run killed before it could
+ * clean up.
+ */
 function removeStaleTempFiles(path: string): void {
+  recoverCommits(dirname(path));
   let names: string[];
   try {
     names = readdirSync(dirname(path));
@@ -61,15 +64,11 @@ function removeStaleTempFiles(path: string): void {
   }
 }
 
-/** What a failed system call says, without the paths: `ENOSPC: no space left on device`. */
-export function systemErrorText(error: unknown): string {
-  const message = (error as Error).message;
-  return /^E[A-Z]+: [^,]*/.exec(message)?.[0] ?? message;
-}
-
 /** A file of this module's making: its temp file written, then flushed, then renamed over its path. */
 export interface PendingWrite {
   readonly path: string;
+  /** The temp file renamed over `path`. */
+  readonly tempPath: string;
   /** Completes the temp file and flushes it to disk, so that the rename cannot lose data. */
   finish(): Promise<void>;
   /** Renames the finished temp file over `path`. */
@@ -100,7 +99,7 @@ export function openPendingFile(path: string): PendingFile {
   const tempPath = tempPathFor(path);
   let fd: number;
   try {
-    fd = openSync(tempPath, 'wx');
+    fd = openSync(tempPath, 'wx+');
   } catch (error) {
     throw unwritable(path, error);
   }
@@ -112,6 +111,7 @@ export function openPendingFile(path: string): PendingFile {
   };
   return {
     path,
+    tempPath,
     fd,
     write(bytes, position) {
       try {
@@ -149,27 +149,44 @@ export function openPendingFile(path: string): PendingFile {
 }
 
 /**
- * Finishes every write, then renames them all: none is renamed unless every one is on disk. On
- * any error every temp file not yet renamed is removed and the error is thrown.
+ * Finishes every write, then renames them all: none is renamed unless every one is on disk,
+ * and several are committed together through a journal (`commitEntries`), so that a failure
+ * at any rename leaves every destination as it was. On any error every temp file not yet
+ * renamed is removed and the error is thrown.
  */
 export async function commitAll(writes: PendingWrite[]): Promise<void> {
   try {
     for (const write of writes) await write.finish();
-    writes.forEach((write) => write.rename());
+    if (writes.length === 1) writes[0].rename();
+    else commitEntries(writes.map(({ path, tempPath }) => ({ path, temp: tempPath })), (index) => writes[index].rename());
   } catch (error) {
     writes.forEach((write) => write.abort());
     throw error;
   }
 }
 
+/** What a file is written from: bytes, a string, or pieces of text written one after another (UTF-8). */
+export type FileContents = Uint8Array | string | Iterable<string>;
+
+/** Writes `contents` to `file` from its first byte, a piece of text at a time. */
+function writeContents(file: PendingFile, contents: FileContents): void {
+  if (contents instanceof Uint8Array) return file.write(contents, 0);
+  let position = 0;
+  for (const piece of typeof contents === 'string' ? [contents] : contents) {
+    const bytes = Buffer.from(piece, 'utf8');
+    file.write(bytes, position);
+    position += bytes.length;
+  }
+}
+
 /** Writes each file's `contents` to its `path` atomically, all or (on an error, a `FormatError` naming the file) none. */
-export async function writeFilesAtomic(files: { path: string; contents: Uint8Array | string }[]): Promise<void> {
+export async function writeFilesAtomic(files: { path: string; contents: FileContents }[]): Promise<void> {
   const pending: PendingFile[] = [];
   try {
     for (const { path, contents } of files) {
       const file = openPendingFile(path);
       pending.push(file);
-      file.write(typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents, 0);
+      writeContents(file, contents);
     }
   } catch (error) {
     pending.forEach((file) => file.abort());
@@ -181,8 +198,8 @@ export async function writeFilesAtomic(files: { path: string; contents: Uint8Arr
 /**
  * Writes `contents` to `path` atomically: to a temp file in the same directory, flushed to
  * disk, then renamed over `path`. A failure removes the temp file and is a `FormatError` whose
- * argument is `path`.
+ * argument is `path` (or the error `contents` threw while giving its pieces).
  */
-export function writeFileAtomic(path: string, contents: Uint8Array | string): Promise<void> {
+export function writeFileAtomic(path: string, contents: FileContents): Promise<void> {
   return writeFilesAtomic([{ path, contents }]);
 }
