@@ -1,6 +1,7 @@
-import { fdatasync, ftruncateSync } from 'fs';
+import { fdatasync, ftruncateSync, readSync } from 'fs';
 import { FormatError } from '../errors';
-import { PendingWrite, encodeNpyHeader, encodeNpyValues, firstNonFinite, npyItemSize, openPendingFile, shapeSize, systemErrorText } from '../formats';
+import { PendingWrite, encodeNpyHeader, encodeNpyValues, npyItemSize, openPendingFile, shapeSize, systemErrorText } from '../formats';
+import { nestedJsonPieces } from '../formats/nestedJson';
 import { batchGeometry, forEachRun } from './batchRows';
 import { extensionOf } from './sequenceFile';
 
@@ -38,6 +39,8 @@ function backgroundFlusher(fd: number): { start(): void; settled(): Promise<void
 
 /** An `.npy` float32 file written a block of values at a time, anywhere, to a temp file renamed over its path by `commitAll`. */
 export interface NpyWriter extends PendingWrite {
+  /** Its temp file's descriptor, open for reading too. */
+  readonly fd: number;
   /** Writes `bytes`, little-endian float32 values, from element `offset` of the array (C order). */
   writeValues(offset: number, bytes: Uint8Array): void;
 }
@@ -57,6 +60,8 @@ export function createNpyWriter(path: string, shape: number[]): NpyWriter {
   }
   return {
     path,
+    tempPath: file.tempPath,
+    fd: file.fd,
     writeValues(offset, bytes) {
       file.write(bytes, header.length + offset * itemSize);
       flusher.start();
@@ -82,32 +87,58 @@ function npySink(path: string, shape: number[], batchAxis: number | null): Array
   };
 }
 
-/** `data[offset..]` of `shape` as nested lists, as `ndarray.tolist()` gives it. */
-function toNested(data: Float32Array, shape: readonly number[], offset = 0): unknown {
-  if (shape.length === 0) return data[offset];
-  const [length, ...inner] = shape;
-  const stride = shapeSize(inner);
-  return Array.from({ length }, (_, i) => toNested(data, inner, offset + i * stride));
-}
-
-/** A `.json` sink: nested lists, kept in memory and written to its temp file (created at once) on `finish`. */
+/**
+ * A `.json` sink: nested lists as `ndarray.tolist()` gives them. Rows land as float32 values in
+ * a scratch temp file (in any order); `finish` reads it back in order and writes the JSON text
+ * a piece at a time (`nestedJsonPieces`), so that memory stays bounded whatever the array's size.
+ */
 function jsonSink(path: string, shape: number[], batchAxis: number | null): ArraySink {
-  const file = openPendingFile(path);
-  const values = new Float32Array(shapeSize(shape));
+  const values = createNpyWriter(path, shape);
+  const valuesOffset = encodeNpyHeader(shape).length;
+  const itemSize = npyItemSize('float32');
+  let file: ReturnType<typeof openPendingFile>;
+  try {
+    file = openPendingFile(path);
+  } catch (error) {
+    values.abort();
+    throw error;
+  }
   const geometry = batchGeometry(shape, batchAxis);
+  const read = (offset: number, count: number): Float32Array => {
+    const bytes = Buffer.alloc(count * itemSize);
+    try {
+      for (let done = 0; done < bytes.length; ) {
+        const got = readSync(values.fd, bytes, done, bytes.length - done, valuesOffset + offset * itemSize + done);
+        if (got === 0) throw new Error('EIO: the scratch file ended early');
+        done += got;
+      }
+    } catch (error) {
+      throw new FormatError(path, 'a writable file path', systemErrorText(error));
+    }
+    return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  };
+  const nonFinite = (index: number, value: number) => new FormatError(path, 'finite values (JSON has no NaN or Infinity: write .npy)', `${value} at element ${index}`);
   return {
     path,
+    tempPath: file.tempPath,
     writeRows(start, end, block) {
-      forEachRun(geometry, start, end, (from, to, length) => values.set(block.subarray(to, to + length), from));
+      forEachRun(geometry, start, end, (from, to, length) => values.writeValues(from, encodeNpyValues(block.subarray(to, to + length))));
     },
     async finish() {
-      const bad = firstNonFinite(values);
-      if (bad >= 0) throw new FormatError(path, 'finite values (JSON has no NaN or Infinity: write .npy)', `${values[bad]} at element ${bad}`);
-      file.write(Buffer.from(JSON.stringify(toNested(values, shape)), 'utf8'), 0);
+      let position = 0;
+      for (const piece of nestedJsonPieces(shape, read, nonFinite)) {
+        const bytes = Buffer.from(piece, 'utf8');
+        file.write(bytes, position);
+        position += bytes.length;
+      }
+      values.abort();
       await file.finish();
     },
     rename: () => file.rename(),
-    abort: () => file.abort(),
+    abort: () => {
+      values.abort();
+      file.abort();
+    },
   };
 }
 

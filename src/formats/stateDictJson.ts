@@ -2,6 +2,7 @@ import { FormatError, formatShape } from '../errors';
 import { HostArray, firstNonFinite, hostArray, isShape, shapeSize, unravelIndex } from './hostArray';
 import { isPlainObject } from './isPlainObject';
 import { parseJson } from './json';
+import { nestedJsonPieces } from './nestedJson';
 
 /**
  * A `state_dict` as JSON, the way PyTorch users write it:
@@ -9,8 +10,6 @@ import { parseJson } from './json';
  * `{"weight_ih_l0": [[..], ..], "bias_ih_l0": [..]}`. Each value may also be the object form
  * `{"shape": [H, I], "data": [flat values in C order]}`.
  */
-
-type Nested = number | Nested[];
 
 /** At most 40 characters of `value`'s JSON. */
 function describeJson(value: unknown): string {
@@ -113,12 +112,34 @@ export function parseStateDictJson(text: string, source = 'json'): Record<string
   return jsonStateDict(parseJson(text, source, 'JSON (NaN and Infinity are not JSON)'), source);
 }
 
-/** `data[offset..]` of a tensor of `shape` as nested lists (a number for `[]`), as `Tensor.tolist()` gives it. */
-function toNested(data: Float32Array, shape: readonly number[], offset: number): Nested {
-  if (shape.length === 0) return data[offset];
-  const [length, ...inner] = shape;
-  const stride = shapeSize(inner);
-  return Array.from({ length }, (_, i) => toNested(data, inner, offset + i * stride));
+/** Throws when `data` of the tensor `key` holds NaN or ±Infinity, naming the first one's position (`key[0][3]`). */
+function checkFinite(key: string, shape: readonly number[], data: Float32Array): void {
+  const bad = firstNonFinite(data);
+  if (bad >= 0) {
+    const position = unravelIndex(shape, bad).map((index) => `[${index}]`).join('');
+    throw new FormatError(`${key}${position}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
+  }
+}
+
+/**
+ * `tensors` as JSON of nested lists, `{"__metadata__": {..}, "weight_ih_l0": [[..], ..], ..}`
+ * in their key order (`__metadata__` first, when given), in pieces of bounded size
+ * (`nestedJsonPieces`). Every tensor is checked before the first piece: NaN and infinities,
+ * which JSON cannot hold, are a `FormatError` naming their position.
+ */
+export function* stateDictJsonPieces(tensors: Record<string, HostArray>, metadata?: Record<string, string>): Generator<string> {
+  const entries = Object.entries(tensors).map(([key, tensor]) => {
+    const array = hostArray(tensor.shape, tensor.data, key);
+    checkFinite(key, array.shape, array.data);
+    return [key, array] as const;
+  });
+  const members = metadata === undefined ? 0 : 1;
+  yield metadata === undefined ? '{' : `{${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`;
+  for (const [index, [key, { shape, data }]] of entries.entries()) {
+    yield `${index + members > 0 ? ',' : ''}${JSON.stringify(key)}:`;
+    yield* nestedJsonPieces(shape, (offset, count) => data.subarray(offset, offset + count), () => new Error('checked above'));
+  }
+  yield '}';
 }
 
 /**
@@ -126,14 +147,5 @@ function toNested(data: Float32Array, shape: readonly number[], offset: number):
  * order. NaN and infinities, which JSON cannot hold, are a `FormatError` naming their position.
  */
 export function serializeStateDictJson(tensors: Record<string, HostArray>): string {
-  const entries = Object.entries(tensors).map(([key, tensor]) => {
-    const { shape, data } = hostArray(tensor.shape, tensor.data, key);
-    const bad = firstNonFinite(data);
-    if (bad >= 0) {
-      const position = unravelIndex(shape, bad).map((index) => `[${index}]`).join('');
-      throw new FormatError(`${key}${position}`, 'finite values (JSON has no NaN or Infinity)', String(data[bad]));
-    }
-    return [key, toNested(data, shape, 0)];
-  });
-  return JSON.stringify(Object.fromEntries(entries));
+  return [...stateDictJsonPieces(tensors)].join('');
 }

@@ -1,7 +1,7 @@
 import { extname } from 'path';
 import { initBackend } from '../../backend';
 import { toTorchArgs } from '../../config';
-import { serializeSafetensors, serializeStateDictJson, serializeTorchFile, writeFileAtomic } from '../../formats';
+import { serializeSafetensors, serializeTorchFile, stateDictJsonPieces, writeFileAtomic } from '../../formats';
 import { UsageError, backendFlag, choice, optionalString, parseFlags } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
 import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from '../modelFile';
@@ -37,8 +37,7 @@ async function write(spec: ModelSpec, target: Target, out: string): Promise<stri
     return out;
   }
   if (target === 'json') {
-    const tensors = JSON.parse(serializeStateDictJson(spec.stateDict)) as Record<string, unknown>;
-    await writeFileAtomic(out, JSON.stringify({ __metadata__: metadataOf(spec), ...tensors }));
+    await writeFileAtomic(out, stateDictJsonPieces(spec.stateDict, metadataOf(spec)));
     return out;
   }
   return `${await saveTfjsModel(out, spec.config, spec.stateDict)} + weights.bin`;
