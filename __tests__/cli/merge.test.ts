@@ -1,6 +1,9 @@
+import { execFileSync } from 'child_process';
 import { promises as fs } from 'fs';
-import { join } from 'path';
+import { join, relative } from 'path';
 import { batchGeometry, sliceRows } from '../../src/cli/batchRows';
+import { getBackendName } from '../../src/backend';
+import { fingerprintFile } from '../../src/cli/fingerprint';
 import { shardRange } from '../../src/cli/shard';
 import { RNNConfig } from '../../src/config';
 import { HostArray, serializeNpy } from '../../src/formats';
@@ -119,7 +122,8 @@ it('merges the one piece of an unbatched input (auto/1) into the bytes of a sing
 /** Writes the piece at `path` (`.npy` float32) and its shard record, `record` overriding the fields. */
 async function writePiece(path: string, array: HostArray, record: Record<string, unknown>): Promise<void> {
   await fs.writeFile(path, serializeNpy(array.shape, array.data));
-  await fs.writeFile(`${path}.json`, JSON.stringify({ 'tfjs-rnn shard record': 1, shape: array.shape, inputs: {}, ...record }));
+  const computation = { impl: 'manual', backend: getBackendName(), loop: 'auto' };
+  await fs.writeFile(`${path}.json`, JSON.stringify({ 'tfjs-rnn shard record': 2, shape: array.shape, inputs: {}, ...computation, piece: fingerprintFile(path), ...record }));
 }
 
 /** Writes `whole` cut into `count` pieces along `batchAxis`, named `name.shard-….npy`, as a run would; returns their paths. */
@@ -161,13 +165,15 @@ describe('streaming', () => {
 describe('merge refuses, exit 2 with one line, writing nothing', () => {
   /** Pieces of a run split 3 ways (`base`), 4 ways (`base/four`), and of a run over another input of the same shape (`base/other`). */
   let base: string;
+  /** The flags of the runs of `base`, over its x.npy, writing to `out` and `hn` of `sub`. */
+  let flags: (input: string, sub: string) => string[];
   const piece = (name: string, i: number, n = 3, sub = '') => join(base, sub, `${name}.shard-000${i}-of-000${n}.npy`);
   const all = (name: string) => [0, 1, 2].map((i) => piece(name, i));
 
   beforeAll(async () => {
     base = await makeTempDir();
     const model = await writeModel(base, { inputSize: 3, hiddenSize: 4 });
-    const flags = (input: string, sub: string) =>
+    flags = (input: string, sub: string) =>
       ['--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(base, sub, 'out.npy'), '--hn', join(base, sub, 'hn.npy')];
     await fs.mkdir(join(base, 'four'));
     await fs.mkdir(join(base, 'other'));
@@ -231,6 +237,52 @@ describe('merge refuses, exit 2 with one line, writing nothing', () => {
     );
   });
 
+  it('a piece computed another way: --impl layers, or another --loop', async () => {
+    const layers = join(dir, 'out.shard-0001-of-0003.npy');
+    const run = () => runCli(['run', ...flags(join(base, 'x.npy'), relative(base, dir)), '--impl', 'layers', '--shard', 'auto']);
+    expect((await withScheduler(SCHEDULERS[3].env(1), run)).code).toBe(0);
+    const computed = (impl: string, loop = 'auto') => `--impl ${impl}, backend ${getBackendName()}, --loop ${loop}`;
+    await expectRefused(
+      ['merge', '--output', merged(), piece('out', 0), layers, piece('out', 2)],
+      `tfjs-rnn merge: ${layers}: expected a piece computed as ${piece('out', 0)} (one run): ${computed('manual')}, got ${computed('layers')}`,
+    );
+    const loop = await copyPiece(piece('out', 1), 'loop.npy', (record) => (record.loop = 'tensor'));
+    await expectRefused(['merge', '--output', merged(), piece('out', 0), loop, piece('out', 2)], `tfjs-rnn merge: ${loop}: expected a piece computed as ${piece('out', 0)} (one run): ${computed('manual')}, got ${computed('manual', 'tensor')}`);
+  });
+
+  it('two pieces of the same shape swapped on disk, or a piece changed since its run', async () => {
+    // Shards 0 and 1 of 7 sequences are rows [0, 2) and [2, 4): pieces of one shape.
+    const [first, second] = [join(dir, 'out.shard-0000-of-0003.npy'), join(dir, 'out.shard-0001-of-0003.npy')];
+    await fs.copyFile(piece('out', 1), first);
+    await fs.copyFile(`${piece('out', 0)}.json`, `${first}.json`);
+    await fs.copyFile(piece('out', 0), second);
+    await fs.copyFile(`${piece('out', 1)}.json`, `${second}.json`);
+    const fingerprint = '\\d+ bytes, sha256 [0-9a-f]{16}…';
+    await expectRefused(
+      ['merge', '--output', merged(), first, second, piece('out', 2)],
+      new RegExp(`^tfjs-rnn merge: ${first}: expected the piece its record ${first}\\.json describes \\(output shard 0 of 3\\): ${fingerprint}, got ${fingerprint} \\(another file, or changed since its run\\)$`),
+    );
+    const changed = await copyPiece(piece('out', 2), 'changed.npy');
+    const handle = await fs.open(changed, 'r+');
+    await handle.write(Buffer.from([1]), 0, 1, 200);
+    await handle.close();
+    await expectRefused(['merge', '--output', merged(), piece('out', 0), piece('out', 1), changed], new RegExp(`^tfjs-rnn merge: ${changed}: expected the piece its record`));
+  });
+
+  it('a record that is a FIFO, a link to /dev/zero, or far too large: at once, naming it', async () => {
+    const fifo = await copyPiece(piece('out', 1), 'fifo.npy');
+    await fs.rm(`${fifo}.json`);
+    execFileSync('mkfifo', [`${fifo}.json`]);
+    await expectRefused(['merge', '--output', merged(), fifo], `tfjs-rnn merge: ${fifo}.json: expected a regular file, got a FIFO (named pipe)`);
+    const zero = await copyPiece(piece('out', 1), 'zero.npy');
+    await fs.rm(`${zero}.json`);
+    await fs.symlink('/dev/zero', `${zero}.json`);
+    await expectRefused(['merge', '--output', merged(), zero], `tfjs-rnn merge: ${zero}.json: expected a regular file, got a character device`);
+    const huge = await copyPiece(piece('out', 1), 'huge.npy');
+    await fs.truncate(`${huge}.json`, 1.5 * 2 ** 30); // Sparse: no disk used.
+    await expectRefused(['merge', '--output', merged(), huge], `tfjs-rnn merge: ${huge}.json: expected a file of at most 64 KiB (65536 bytes), got ${1.5 * 2 ** 30} bytes`);
+  });
+
   it('a piece of a run over another number of sequences', async () => {
     const tampered = await copyPiece(piece('out', 1), 'out.shard-0001-of-0003.npy', (record) => (record.batch = 8));
     await expectRefused(['merge', '--output', merged(), piece('out', 0), tampered, piece('out', 2)], `tfjs-rnn merge: ${tampered}: expected a shard of 7 sequences, as ${piece('out', 0)} (one run), got 8`);
@@ -260,8 +312,8 @@ describe('merge refuses, exit 2 with one line, writing nothing', () => {
     await expectRefused(['merge', '--output', merged(), bare], `tfjs-rnn merge: ${bare}.json: expected the shard record tfjs-rnn run --shard writes beside ${bare}, got no such file`);
     await fs.writeFile(`${bare}.json`, '{"tfjs-rnn shard record": 1,');
     await expectRefused(['merge', '--output', merged(), bare], new RegExp(`^tfjs-rnn merge: ${bare}\\.json: expected the shard record tfjs-rnn run --shard writes beside ${bare}, got .*JSON`));
-    await fs.writeFile(`${bare}.json`, '{"tfjs-rnn shard record": 2}');
-    await expectRefused(['merge', '--output', merged(), bare], `tfjs-rnn merge: ${bare}.json: expected a shard record ({"tfjs-rnn shard record": 1, …}), got "tfjs-rnn shard record": 2`);
+    await fs.writeFile(`${bare}.json`, '{"tfjs-rnn shard record": 1}');
+    await expectRefused(['merge', '--output', merged(), bare], `tfjs-rnn merge: ${bare}.json: expected a shard record ({"tfjs-rnn shard record": 2, …}), got "tfjs-rnn shard record": 1`);
     const cases: Array<[string, unknown, string]> = [
       ['array', 'hn', 'one of output, h_n, c_n'],
       ['shard', { index: 3, count: 3 }, '{"index": i, "count": n} with 0 <= i < n'],
@@ -270,6 +322,10 @@ describe('merge refuses, exit 2 with one line, writing nothing', () => {
       ['batchAxis', 3, 'an axis of shape, or null for one unbatched sequence in one shard'],
       ['batchAxis', null, 'an axis of shape, or null for one unbatched sequence in one shard'],
       ['inputs', undefined, 'an object of file fingerprints by flag'],
+      ['impl', 'torch', 'one of manual, layers'],
+      ['backend', undefined, 'one of tensorflow, wasm, cpu'],
+      ['loop', 'fast', 'one of auto, host, tensor'],
+      ['piece', { bytes: 3 }, 'the fingerprint of the piece'],
     ];
     for (const [field, value, expected] of cases) {
       const edited = await copyPiece(piece('out', 1), `${field}.npy`, (record) => (record[field] = value));

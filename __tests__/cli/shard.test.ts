@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { promises as fs, readFileSync, statSync } from 'fs';
 import { join } from 'path';
+import { getBackendName } from '../../src/backend';
 import { ArgumentError } from '../../src/errors';
 import { UsageError } from '../../src/cli/flags';
 import { fingerprintFile } from '../../src/cli/fingerprint';
@@ -191,13 +192,17 @@ describe('tfjs-rnn run --shard auto', () => {
     const record = JSON.parse(await fs.readFile(join(dir, 'hn-shard-0003-of-0004.npy.json'), 'utf8'));
     const fileOf = (name: string) => ({ bytes: statSync(join(dir, name)).size, sha256: createHash('sha256').update(`${statSync(join(dir, name)).size}\n`).update(readFileSync(join(dir, name))).digest('hex'), sampled: false });
     expect(record).toEqual({
-      'tfjs-rnn shard record': 1,
+      'tfjs-rnn shard record': 2,
       array: 'h_n',
       shard: { index: 3, count: 4 },
       batch: 16,
       batchAxis: 1,
       shape: [2, 4, 3],
       inputs: { '--weights': fileOf('weights.safetensors'), '--config': fileOf('config.json'), '--input': fileOf('x.npy') },
+      impl: 'manual',
+      backend: getBackendName(),
+      loop: 'auto',
+      piece: fileOf('hn-shard-0003-of-0004.npy'),
     });
   });
 
@@ -207,6 +212,16 @@ describe('tfjs-rnn run --shard auto', () => {
     expect((await runCli(['run', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--shard', '1/2'])).code).toBe(0);
     expect(await listDir(dir)).toEqual(['config.json', 'out.npy', 'out.npy.json', 'weights.safetensors', 'x.npy']);
     expect(JSON.parse(await fs.readFile(join(dir, 'out.npy.json'), 'utf8'))).toMatchObject({ array: 'output', shard: { index: 1, count: 2 }, batch: 5, batchAxis: 0, shape: [3, 4, 3] });
+  });
+
+  it('refuses a .json output with --shard before any work: merge reads .npy pieces', async () => {
+    const model = await writeModel(dir, { inputSize: 2, hiddenSize: 3 });
+    const input = await writeNpy(dir, 'x.npy', sequenceArray([4, 16, 2]));
+    const before = await listDir(dir);
+    const result = await runCli(['run', '--weights', model.weights, '--config', model.config, '--input', input, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.{shard}.json'), '--shard', '1/2']);
+    const hn = join(dir, 'hn.shard-0001-of-0002.json');
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `tfjs-rnn run: --hn ${hn}: expected a .npy output with --shard (merge reads .npy pieces), got a .json output\n` });
+    expect(await listDir(dir)).toEqual(before);
   });
 
   it("refuses, before any work, an output that is another output's shard record, and {shard} without --shard", async () => {

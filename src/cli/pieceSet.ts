@@ -3,6 +3,7 @@ import { ArgumentError, FormatError, formatShape } from '../errors';
 import { NpyHeader, readNpyHeader } from '../formats';
 import { OpenFile, openFile } from '../formats/regularFile';
 import { withBatch } from './batchRows';
+import { Fingerprint, fingerprintFile } from './fingerprint';
 import { extensionOf } from './sequenceFile';
 import { shardRange, shardToken } from './shard';
 import { InputIdentity, ShardArray, ShardRecord, readShardRecord, shardRecordPath } from './shardRecord';
@@ -20,7 +21,15 @@ export interface Piece {
   record: ShardRecord;
 }
 
-/** Opens the piece at `path`: an `.npy` float32 file with its shard record, of the shape the record says. */
+/** `1024 bytes, sha256 0123456789abcdef…`: a fingerprint for messages. */
+function describeFingerprint({ bytes, sha256, sampled }: Fingerprint): string {
+  return `${bytes} bytes, sha256 ${sha256.slice(0, 16)}…${sampled ? ' (sampled)' : ''}`;
+}
+
+/**
+ * Opens the piece at `path`: an `.npy` float32 file with its shard record, of the shape the
+ * record says, and the very bytes it fingerprints (not another piece put in its place).
+ */
 export function openPiece(path: string): Piece {
   extensionOf(path, ['.npy']);
   const file = openFile(path);
@@ -29,6 +38,11 @@ export function openPiece(path: string): Piece {
     const record = readShardRecord(path);
     if (formatShape(header.shape) !== formatShape(record.shape)) {
       throw new FormatError(path, `shape ${formatShape(record.shape)}, as its record ${shardRecordPath(path)} says`, formatShape(header.shape));
+    }
+    const bytes = fingerprintFile(path);
+    if (JSON.stringify(bytes) !== JSON.stringify({ bytes: record.piece.bytes, sha256: record.piece.sha256, sampled: record.piece.sampled })) {
+      const described = `the piece its record ${shardRecordPath(path)} describes (${record.array} shard ${record.shard.index} of ${record.shard.count}): ${describeFingerprint(record.piece)}`;
+      throw new FormatError(path, described, `${describeFingerprint(bytes)} (another file, or changed since its run)`);
     }
     return { path, file, header, record };
   } catch (error) {
@@ -39,15 +53,26 @@ export function openPiece(path: string): Piece {
 
 function describeInput(input: InputIdentity | undefined): string {
   if (input === undefined) return 'none';
-  const key = input.key === undefined ? '' : `, key '${input.key}'`;
-  return `${input.bytes} bytes, sha256 ${input.sha256.slice(0, 16)}…${input.sampled ? ' (sampled)' : ''}${key}`;
+  return `${describeFingerprint(input)}${input.key === undefined ? '' : `, key '${input.key}'`}`;
 }
 
-/** Checks that every piece comes from the run of the first: same shard count, N and input files. */
+/** `--impl manual, backend wasm, --loop auto`: how a piece was computed. */
+function describeComputation({ impl, backend, loop }: ShardRecord): string {
+  return `--impl ${impl}, backend ${backend}, --loop ${loop}`;
+}
+
+/**
+ * Checks that every piece comes from the run of the first: same shard count, N, input files,
+ * and computed the same way (implementation, backend, step loop), so that the merged array is
+ * the one a single run gives.
+ */
 export function checkSameRun(pieces: Piece[]): void {
   const [first, ...others] = pieces;
   const { shard, batch, inputs } = first.record;
   for (const { path, record } of others) {
+    if (describeComputation(record) !== describeComputation(first.record)) {
+      throw new ArgumentError(path, `a piece computed as ${first.path} (one run): ${describeComputation(first.record)}`, describeComputation(record));
+    }
     if (record.shard.count !== shard.count) {
       throw new ArgumentError(path, `a shard of ${shard.count}, as ${first.path} (one run)`, `shard ${record.shard.index} of ${record.shard.count}`);
     }

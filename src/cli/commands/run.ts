@@ -1,5 +1,7 @@
+import { extname } from 'path';
 import { PendingWrite, commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
+import { ArgumentError } from '../../errors';
 import { FlagValues, implementationFlag, parseFlags, requiredString } from '../flags';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
@@ -32,6 +34,10 @@ function outputPaths(values: FlagValues, shard: Shard | undefined): Map<string, 
   outputs.forEach(({ path }) => checkOutputExtension(path));
   const records = shard === undefined ? [] : outputs.map(({ name, path }) => ({ name: `${name} record`, path: shardRecordPath(path) }));
   checkOutputFiles([...outputs, ...records], fileFlags(RUN_FLAGS, values, 'input'));
+  const json = outputs.find(({ path }) => extname(path).toLowerCase() === '.json');
+  if (shard !== undefined && json !== undefined) {
+    throw new ArgumentError(`${json.name} ${json.path}`, 'a .npy output with --shard (merge reads .npy pieces)', 'a .json output');
+  }
   return new Map(outputs.map(({ name, path }) => [name, path]));
 }
 
@@ -62,8 +68,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
       writes.push(sink);
       sinks.push({ output, sink });
       if (shard !== undefined) {
-        const record = { array: output.name, shard: { index: shard.index, count: shard.count }, batch: layout.batchSize, batchAxis: output.batchAxis, shape: pieceShape, inputs };
-        writes.push(openShardRecord(path, record));
+        const computation = { impl: implementation, backend: job.backend, loop: job.loop };
+        const record = { array: output.name, shard: { index: shard.index, count: shard.count }, batch: layout.batchSize, batchAxis: output.batchAxis, shape: pieceShape, inputs, ...computation };
+        writes.push(openShardRecord(sink, record));
       }
     }
     const summary = await runSequenceJob(
