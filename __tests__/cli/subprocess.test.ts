@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { existsSync, readdirSync, statSync, promises as fs } from 'fs';
+import { existsSync, statSync, promises as fs } from 'fs';
 import { join } from 'path';
 import { Worker } from 'worker_threads';
 import { initBackend } from '../../src/backend';
@@ -9,15 +9,13 @@ import { WORKER_MARKER, WorkerSetup } from '../../src/cli/workers';
 import { checkConfig } from '../../src/config';
 import { toHostArrays } from '../../src/formats';
 import { StepLoop, createManualModel } from '../../src/manual';
-import { SCHEDULER_VARIABLES, listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
+import { MAIN, ROOT, SCHEDULER_VARIABLES, buildOnce, listDir, makeTempDir, removeTempDir, sequenceArray, writeJson, writeModel, writeNpy } from './helpers';
 
 /**
  * The real command: `node dist/cli/main.js` (and `npx tfjs-rnn`) after `npm run build`, in
  * child processes, for what only a process shows: worker threads, exit codes, signals.
  */
 
-const ROOT = join(__dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 
 let dir: string;
 let model: { weights: string; config: string };
@@ -45,16 +43,6 @@ function runNode(
     child.stderr.on('data', (data) => (stderr += data));
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-}
-
-/**
- * Runs `npm run build` unless dist/ is newer than every source (as right after `npm test`'s
- * own build), so that suites reading dist/ in parallel never see it rewritten.
- */
-function buildOnce(): void {
-  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
-  const newestSource = Math.max(...sources.map((name) => statSync(join(ROOT, 'src', name)).mtimeMs));
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestSource) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
 }
 
 beforeAll(async () => {

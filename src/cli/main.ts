@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs';
 import { RNNError } from '../errors';
-import { removeTempFiles } from '../formats';
+import { writeSync } from 'fs';
+import { removeTempFiles, systemErrorText } from '../formats';
 import { checkCommand } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { infoCommand } from './commands/info';
@@ -74,23 +75,37 @@ function exitOnSignal(signal: NodeJS.Signals, code: number): void {
   });
 }
 
+/** Whether a write to stdout or stderr failed (other than a closed pipe): the command then exits `EXIT_BAD_INPUT`. */
+let outputFailed = false;
+
 /**
- * A reader that went away (`| head -1`, `| true`) is not an error: what is left to print goes
- * nowhere and the command ends with its own exit code, instead of node's unhandled EPIPE.
+ * Watches a write to `stream` (`name`, stdout or stderr) failing. A reader that went away
+ * (`| head -1`, `| true`, EPIPE) is not an error: what is left to print goes nowhere and the
+ * command ends with its own exit code. Any other failure (`> /dev/full`: ENOSPC, EIO) is one
+ * line on stderr while stderr still works, and exit 2, instead of node's stack trace.
  */
-function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+function watchOutput(stream: NodeJS.WriteStream, name: 'stdout' | 'stderr', command: string): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (error.code === 'EPIPE' || outputFailed) return;
+    outputFailed = true;
+    process.exitCode = EXIT_BAD_INPUT;
+    if (name === 'stderr') return;
+    try {
+      writeSync(2, `tfjs-rnn ${command}: ${name}: expected a writable output, got ${oneLine(systemErrorText(error))}\n`);
+    } catch {
+      // stderr fails too: the exit code says it.
+    }
   });
 }
 
 if (require.main === module) {
-  ignoreClosedPipe(process.stdout);
-  ignoreClosedPipe(process.stderr);
+  const argv = process.argv.slice(2);
+  watchOutput(process.stdout, 'stdout', argv[0] ?? '');
+  watchOutput(process.stderr, 'stderr', argv[0] ?? '');
   exitOnSignal('SIGHUP', 129);
   exitOnSignal('SIGINT', 130);
   exitOnSignal('SIGTERM', 143);
-  void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {
-    process.exitCode = code;
+  void main(argv, { stdout: process.stdout, stderr: process.stderr }).then((code) => {
+    process.exitCode = outputFailed ? EXIT_BAD_INPUT : code;
   });
 }
