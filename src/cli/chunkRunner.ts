@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { HostArray, toTensors } from '../formats';
+import { batchGeometry, sliceRows, withBatch } from './batchRows';
 import { createLayersModel } from '../layers';
 import { StepLoop, createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
@@ -82,4 +83,58 @@ export function createChunkRunner(spec: ModelSpec, implementations: readonly Imp
     },
     dispose: () => models.forEach(([, model]) => model.dispose()),
   };
+}
+
+/** The batch axes of a chunk's arrays: the sequences' (input, output) and the states' (h0, c0, h_n, c_n); null unbatched. */
+function chunkAxes(spec: ModelSpec, chunk: Chunk): { sequence: number | null; state: number | null } {
+  if (chunk.input.shape.length !== 3) return { sequence: null, state: null };
+  return { sequence: spec.config.batchFirst ? 0 : 1, state: 1 };
+}
+
+/** Rows `[start, end)` of `array` along `axis`. */
+function rowsOf(array: HostArray, axis: number, start: number, end: number): HostArray {
+  return { shape: withBatch(array.shape, axis, end - start), data: sliceRows(array.data, batchGeometry(array.shape, axis), start, end) };
+}
+
+/** Rows `[start, end)` of a batched chunk: the same sequences' input, h0, c0 and lengths. */
+export function sliceChunk(spec: ModelSpec, chunk: Chunk, start: number, end: number): Chunk {
+  const { sequence, state } = chunkAxes(spec, chunk) as { sequence: number; state: number };
+  return {
+    input: rowsOf(chunk.input, sequence, start, end),
+    h0: chunk.h0 && rowsOf(chunk.h0, state, start, end),
+    c0: chunk.c0 && rowsOf(chunk.c0, state, start, end),
+    lengths: chunk.lengths?.slice(start, end),
+  };
+}
+
+/** `parts` (of consecutive rows along `axis`) as one array. */
+function joinRows(parts: HostArray[], axis: number): HostArray {
+  const rows = parts.reduce((total, part) => total + part.shape[axis], 0);
+  const shape = withBatch(parts[0].shape, axis, rows);
+  const { outer, inner } = batchGeometry(shape, axis);
+  const data = new Float32Array(outer * rows * inner);
+  let start = 0;
+  for (const part of parts) {
+    const length = part.shape[axis] * inner;
+    for (let o = 0; o < outer; o++) data.set(part.data.subarray(o * length, (o + 1) * length), (o * rows + start) * inner);
+    start += part.shape[axis];
+  }
+  return { shape, data };
+}
+
+/** The outputs of consecutive row slices of a batched chunk (`sliceChunk`) as the outputs of the whole chunk. */
+export function joinChunkOutputs(spec: ModelSpec, chunk: Chunk, parts: ChunkOutputs[]): ChunkOutputs {
+  const { sequence, state } = chunkAxes(spec, chunk) as { sequence: number; state: number };
+  const joined: ChunkOutputs = {};
+  for (const implementation of Object.keys(parts[0]) as Implementation[]) {
+    const outputs = parts.map((part) => part[implementation] as ChunkOutput);
+    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), state);
+    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), sequence), hN: joinRows(outputs.map((output) => output.hN), state), ...(cN && { cN }) };
+  }
+  return joined;
+}
+
+/** Whether a chunk has a batch axis to slice (an unbatched input is one sequence). */
+export function isBatchedChunk(chunk: Chunk): boolean {
+  return chunk.input.shape.length === 3;
 }

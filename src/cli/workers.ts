@@ -3,7 +3,7 @@ import { join } from 'path';
 import { BackendName } from '../backend';
 import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
-import { Chunk, ChunkOutputs, Implementation, createChunkRunner } from './chunkRunner';
+import { Chunk, ChunkOutputs, ChunkRunner, Implementation, createChunkRunner, isBatchedChunk, joinChunkOutputs, sliceChunk } from './chunkRunner';
 import { ModelSpec } from './modelFile';
 
 /**
@@ -48,6 +48,37 @@ export interface ChunkPool {
 /** Resolves on the next turn of the event loop, so that signals and I/O are served between chunks. */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Time this thread computes between turns of the event loop: its chunks are computed a slice of
+ * rows at a time, so that a signal (SIGINT, SIGTERM, SIGHUP) is served within about this long
+ * even when one chunk takes seconds. Rows are computed independently, so the results are the
+ * same bits however a chunk is sliced (as for any --batch-size).
+ */
+export const SLICE_MILLISECONDS = 200;
+
+/** Rows of the first slice, before a slice's time is known. */
+const FIRST_SLICE_ROWS = 8;
+
+/**
+ * Computes `chunk` with `runner` in slices of rows of about `SLICE_MILLISECONDS` each, yielding
+ * to the event loop between them; `pace` carries the time per row measured from one chunk to
+ * the next.
+ */
+async function computeInSlices(runner: ChunkRunner, spec: ModelSpec, chunk: Chunk, pace: { msPerRow?: number }): Promise<ChunkOutputs> {
+  const rows = isBatchedChunk(chunk) ? chunk.input.shape[spec.config.batchFirst ? 0 : 1] : 1;
+  const parts: ChunkOutputs[] = [];
+  for (let start = 0; start < rows; ) {
+    const size = pace.msPerRow === undefined ? FIRST_SLICE_ROWS : Math.max(1, Math.floor(SLICE_MILLISECONDS / pace.msPerRow));
+    const end = Math.min(rows, start + size);
+    if (start > 0) await nextTurn();
+    const began = performance.now();
+    parts.push(start === 0 && end === rows ? runner.run(chunk) : runner.run(sliceChunk(spec, chunk, start, end)));
+    pace.msPerRow = Math.max(performance.now() - began, 1e-3) / (end - start);
+    start = end;
+  }
+  return parts.length === 1 ? parts[0] : joinChunkOutputs(spec, chunk, parts);
 }
 
 /** Starts the worker script: the compiled `worker.js`, or `worker.ts` through ts-node when running from source. */
@@ -111,14 +142,15 @@ export function chunkPool(size: number, spec: ModelSpec, implementations: Implem
     }
     if (!computingHere && queue.length > 0) void computeHere();
   };
-  /** Takes queued chunks on this thread, one per turn of the event loop, until none is left. */
+  const pace: { msPerRow?: number } = {};
+  /** Takes queued chunks on this thread, a slice of rows per turn of the event loop, until none is left. */
   const computeHere = async (): Promise<void> => {
     computingHere = true;
     try {
       for (await nextTurn(); queue.length > 0; await nextTurn()) {
         const task = queue.shift() as Task;
         try {
-          task.resolve(runner.run(task.chunk));
+          task.resolve(await computeInSlices(runner, spec, task.chunk, pace));
         } catch (error) {
           task.reject(error as Error);
         }
