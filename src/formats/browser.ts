@@ -9,3 +9,4 @@ export * from './npy';
 export * from './torchFile';
 export * from './torchWriter';
 export * from './detect';
+export * from './modules';
