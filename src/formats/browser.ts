@@ -4,6 +4,7 @@ export * from './floatBits';
 export * from './safetensors';
 export * from './stateDictJson';
 export * from './stateDict';
+export * from './inferConfig';
 export * from './tensors';
 export * from './npy';
 export * from './torchFile';

@@ -1,6 +1,6 @@
 import { ArgumentError, WeightsError, formatShape } from '../errors';
 import { HostArray } from './hostArray';
-import { InferredConfig, inferConfig } from './stateDict';
+import { InferredConfig, inferConfig } from './inferConfig';
 
 /**
  * The modules of a whole model's `state_dict`, told by their keys and shapes. PyTorch names a
@@ -242,4 +242,16 @@ export function selectRecurrentModule(stateDict: Record<string, HostArray>, pref
     }
   }
   return { module: inferModule(unwrapped, chosen), tensors: recurrentParameters(unwrapped, chosen) };
+}
+
+/**
+ * The library's choice of a module, as `loadStateDict` and `parseStateDict` make it: with
+ * `prefix`, the module there (`selectModule`: any module, `''` the whole unwrapped
+ * state_dict); without, the only recurrent module when there is one, the state_dict as it is
+ * when there is none, and a `PrefixError` listing them when there are several.
+ */
+export function chooseModule(stateDict: Record<string, HostArray>, prefix: string | undefined): Record<string, HostArray> {
+  if (prefix !== undefined) return selectModule(stateDict, prefix);
+  if (recurrentPrefixes(stripWrapperPrefixes(stateDict).stateDict).length === 0) return stateDict;
+  return selectRecurrentModule(stateDict).tensors;
 }
