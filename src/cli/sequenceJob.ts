@@ -8,7 +8,7 @@ import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
 import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
-import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from './modelFile';
+import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, configFlags, readWeightsFlags, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
@@ -27,7 +27,7 @@ export const DEFAULT_BATCH_SIZE = 256;
 /** The flags of every command that runs sequences. */
 export const SEQUENCE_FLAGS: FlagSpec = {
   ...WEIGHTS_FLAGS,
-  config: { type: 'string', file: 'input' },
+  ...CONFIG_FLAGS,
   input: { type: 'string', file: 'input' },
   'input-key': { type: 'string' },
   h0: { type: 'string', file: 'input' },
@@ -124,7 +124,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const loop = loopFlag(values);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
   const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
-  const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
+  const { config, stateDict } = await resolveModel(weights, configFlags(values));
   checkStateFlags(values, config);
   const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
   const opened: ArraySource[] = [input];
