@@ -1,5 +1,6 @@
 import { availableBackends, initBackend } from '../../backend';
 import { checkConfig, parameterSpecs } from '../../config';
+import { describeEngines } from '../../manual';
 import { formatShape } from '../../errors';
 import { shapeSize } from '../../formats';
 import { backendFlag, optionalString, parseFlags } from '../flags';
@@ -14,8 +15,8 @@ const INFO_FLAGS = {
 
 /**
  * `tfjs-rnn info`: what the weights say (inferred configuration, parameter names and shapes,
- * parameter count), the full configuration when --config is given or recorded, and the backend
- * a run would use.
+ * parameter count), the full configuration when --config is given or recorded, the backend
+ * a run would use and which engines compute there (`describeEngines`).
  */
 export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, INFO_FLAGS);
@@ -37,6 +38,7 @@ export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   lines.push('parameters:', ...specs.map((spec) => `  ${spec.name.padEnd(width)}  ${formatShape(spec.shape)}`));
   lines.push(`parameter count: ${specs.reduce((total, spec) => total + shapeSize(spec.shape), 0)}`);
   lines.push(`backend: ${backend} (available: ${availableBackends().join(', ')})`);
+  lines.push(`engines: ${describeEngines()}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;
 }
