@@ -9,14 +9,22 @@ function weightsOf(rows: number, columns: number, seed: number, withBias = true)
   return { weightsT: seededFloats(rows * columns, seed), rows, columns, bias: withBias ? seededFloats(rows, seed + 1) : undefined };
 }
 
-/** `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits the products promise. */
+/**
+ * `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits
+ * the products promise, written apart from `LoopProduct` (k outermost, running sums of a row
+ * held in a Float32Array, which rounds each product and each sum as it is stored).
+ */
 function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: Float32Array, xOffset: number, count: number): Float32Array {
   const sums = new Float32Array(count * rows);
+  const product = new Float32Array(1);
   for (let r = 0; r < count; r++) {
-    for (let j = 0; j < rows; j++) {
-      let sum = bias ? bias[j] : 0;
-      for (let k = 0; k < columns; k++) sum = Math.fround(sum + Math.fround(x[xOffset + r * columns + k] * weightsT[k * rows + j]));
-      sums[r * rows + j] = sum;
+    const row = sums.subarray(r * rows, (r + 1) * rows);
+    if (bias) row.set(bias.subarray(0, rows));
+    for (let k = 0; k < columns; k++) {
+      for (let j = 0; j < rows; j++) {
+        product[0] = x[xOffset + r * columns + k] * weightsT[k * rows + j];
+        row[j] += product[0];
+      }
     }
   }
   return sums;
@@ -55,6 +63,23 @@ describe.each([
   ['SIMD kernel', (weights: ProductWeights): HostProduct => createHostProduct(weights)],
   ['plain loop', (weights: ProductWeights): HostProduct => new LoopProduct(weights)],
 ])('%s', (_, build) => {
+  // Sums worked by hand, where another order of k, a wider accumulator or a fused
+  // multiply-add would give other numbers.
+  test('sums in the order of k, rounding each sum: 0 + 2²⁴ + 1 − 2²⁴ is 0, not 1', () => {
+    const product = build({ weightsT: Float32Array.of(2 ** 24, 1, -(2 ** 24)), rows: 1, columns: 3 });
+    expect(Array.from(product.multiply(Float32Array.of(1, 1, 1), 0, 1))).toEqual([0]);
+    const reversed = build({ weightsT: Float32Array.of(-(2 ** 24), 1, 2 ** 24), rows: 1, columns: 3 });
+    expect(Array.from(reversed.multiply(Float32Array.of(1, 1, 1), 0, 1))).toEqual([1]);
+  });
+
+  test('rounds each product before adding it (no fused multiply-add)', () => {
+    // (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ rounds to 1 + 2⁻¹¹ (a tie, to even); minus that it is 0,
+    // where a fused multiply-add would keep 2⁻²⁴.
+    const a = 1 + 2 ** -12;
+    const product = build({ weightsT: Float32Array.of(a), rows: 1, columns: 1, bias: Float32Array.of(-(1 + 2 ** -11)) });
+    expect(Array.from(product.multiply(Float32Array.of(a), 0, 1))).toEqual([0]);
+  });
+
   test.each(SHAPES)('W [%i, %i], %i rows of x: the float32 sums in the order of k, bit for bit', (rows, columns, count) => {
     const weights = weightsOf(rows, columns, rows * 1000 + columns);
     const x = seededFloats(3 + count * columns, count);
