@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GATE_COUNTS, Mode } from '../src/config';
-import { idOf, matMulBy, wasmKernels } from '../src/manual/wasmSteps';
+import { idOf, matMulBy, wasmKernels } from '../src/manual/engines/wasm/stepLoop';
 import { BenchShape } from './shapes';
 
 /**

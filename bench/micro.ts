@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, initBackend } from '../src/backend';
-import { splitSteps } from '../src/manual/hostSteps';
+import { splitSteps } from '../src/manual/tensorSteps';
 import { BenchArgs } from './args';
 import { ProfileRecord, formatProfiles, profileManual } from './profile';
 import { SHAPES, describeShape } from './shapes';

@@ -1,14 +1,14 @@
 /**
- * `npm run kernels`: compiles `src/manual/simd/kernels.wat` with wabt and writes its bytes to
- * `src/manual/simd/kernelsWasm.ts` (the package ships no compiler; a test checks that the
+ * `npm run kernels`: compiles `src/manual/engines/host/kernels.wat` with wabt and writes its bytes to
+ * `src/manual/engines/host/kernelsWasm.ts` (the package ships no compiler; a test checks that the
  * committed bytes are this source's).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import wabt from 'wabt';
 
-const SOURCE = path.join(__dirname, '..', 'src', 'manual', 'simd', 'kernels.wat');
-const TARGET = path.join(__dirname, '..', 'src', 'manual', 'simd', 'kernelsWasm.ts');
+const SOURCE = path.join(__dirname, '..', 'src', 'manual', 'engines', 'host', 'kernels.wat');
+const TARGET = path.join(__dirname, '..', 'src', 'manual', 'engines', 'host', 'kernelsWasm.ts');
 
 /** The binary module `kernels.wat` compiles to. */
 export async function compileKernels(): Promise<Uint8Array> {

@@ -144,6 +144,7 @@ describe('info for every mode', () => {
     ]);
     expect(lines).toContain('  weight_hr_l1_reverse  [2, 5]');
     expect(lines).toContain('parameter count: 640');
+    expect(lines).toContain("engines: cpu: host arrays (engine 'host')");
     const config = join(fixture, 'config.json');
     const full = "nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bias=True, batch_first=True, dropout=0.0, bidirectional=True, proj_size=2)";
     expect((await runCli(['info', '--weights', weights, '--config', config, '--backend', 'cpu'])).stdout).toContain(`config: ${full} from ${config}\n`);

@@ -79,3 +79,35 @@ export function initialStateOf(fixture: Fixture): tf.Tensor | [tf.Tensor, tf.Ten
 export function torchResultOf(fixture: Fixture): { output: tf.Tensor; hN: tf.Tensor; cN?: tf.Tensor } {
   return { output: tensorOf(fixture.output), hN: tensorOf(fixture.h_n), ...(fixture.c_n && { cN: tensorOf(fixture.c_n) }) };
 }
+
+/** A grid fixture's layout factors, from the end of its name: `_bf|_tm`, `_h0|_noh0`, `_batched|_unbatched`. */
+const LAYOUT = /_(bf|tm)_(h0|noh0)_(batched|unbatched)$/;
+
+/**
+ * Rows of a strength-2 orthogonal array over the three binary layout factors (batch first,
+ * h0 given, batched): every pair of values of every two factors appears in it.
+ */
+const LAYOUT_PAIRS = [
+  ['bf', 'h0', 'batched'],
+  ['bf', 'noh0', 'unbatched'],
+  ['tm', 'h0', 'unbatched'],
+  ['tm', 'noh0', 'batched'],
+];
+
+/**
+ * The dense fixtures with the grid's layout factors covered pairwise instead of multiplied
+ * into every model: each grid model (mode, layers, directions, nonlinearity, bias) runs in
+ * two layouts, complementary rows of `LAYOUT_PAIRS` chosen by its index, so that every
+ * layout factor takes both values for every model, every pair of layout values appears for
+ * every mode, and the array's four rows recur across the grid. Other fixtures run as they are.
+ */
+export function loadParityFixtures(): Fixture[] {
+  const fixtures = loadDenseFixtures();
+  const models = [...new Set(fixtures.filter((fixture) => LAYOUT.test(fixture.name)).map((fixture) => fixture.name.replace(LAYOUT, '')))];
+  return fixtures.filter((fixture) => {
+    const match = LAYOUT.exec(fixture.name);
+    if (!match) return true;
+    const index = models.indexOf(fixture.name.replace(LAYOUT, ''));
+    return [index % 4, (index + 2) % 4].some((row) => LAYOUT_PAIRS[row].every((value, i) => value === match[i + 1]));
+  });
+}

@@ -189,7 +189,7 @@ describeEachBackend((backend) => {
     });
   });
 
-  // On wasm the steps call the kernels directly and mask by copying rows (wasmSteps.test.ts).
+  // On wasm the steps call the kernels directly and mask by copying rows (engines/wasm, wasmSteps.test.ts).
   if (backend === 'wasm') return;
   describe('hand-written recurrence, tf-op steps: masking costs nothing without lengths', () => {
     const config: RNNConfig = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true };

@@ -1,6 +1,6 @@
 import { compileKernels, kernelsWasmSource } from '../../scripts/compile_kernels';
-import { HostProduct, LoopProduct, ProductWeights, WasmProduct, hostProduct } from '../../src/manual/simd/hostProduct';
-import { KERNELS_WASM } from '../../src/manual/simd/kernelsWasm';
+import { HostProduct, LoopProduct, ProductWeights, WasmProduct, createHostProduct } from '../../src/manual/engines/host/product';
+import { KERNELS_WASM } from '../../src/manual/engines/host/kernelsWasm';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sameBits, seededFloats } from '../helpers/floats';
@@ -9,14 +9,22 @@ function weightsOf(rows: number, columns: number, seed: number, withBias = true)
   return { weightsT: seededFloats(rows * columns, seed), rows, columns, bias: withBias ? seededFloats(rows, seed + 1) : undefined };
 }
 
-/** `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits the products promise. */
+/**
+ * `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits
+ * the products promise, written apart from `LoopProduct` (k outermost, running sums of a row
+ * held in a Float32Array, which rounds each product and each sum as it is stored).
+ */
 function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: Float32Array, xOffset: number, count: number): Float32Array {
   const sums = new Float32Array(count * rows);
+  const product = new Float32Array(1);
   for (let r = 0; r < count; r++) {
-    for (let j = 0; j < rows; j++) {
-      let sum = bias ? bias[j] : 0;
-      for (let k = 0; k < columns; k++) sum = Math.fround(sum + Math.fround(x[xOffset + r * columns + k] * weightsT[k * rows + j]));
-      sums[r * rows + j] = sum;
+    const row = sums.subarray(r * rows, (r + 1) * rows);
+    if (bias) row.set(bias.subarray(0, rows));
+    for (let k = 0; k < columns; k++) {
+      for (let j = 0; j < rows; j++) {
+        product[0] = x[xOffset + r * columns + k] * weightsT[k * rows + j];
+        row[j] += product[0];
+      }
     }
   }
   return sums;
@@ -42,19 +50,36 @@ describe('the committed kernel', () => {
   test('kernelsWasm.ts holds the bytes kernels.wat compiles to (npm run kernels)', async () => {
     const bytes = await compileKernels();
     expect(Array.from(KERNELS_WASM)).toEqual(Array.from(bytes));
-    const committed = fs.readFileSync(path.join(__dirname, '../../src/manual/simd/kernelsWasm.ts'), 'utf8');
+    const committed = fs.readFileSync(path.join(__dirname, '../../src/manual/engines/host/kernelsWasm.ts'), 'utf8');
     expect(committed).toBe(kernelsWasmSource(bytes));
   });
 
-  test('this runtime runs it: hostProduct is the SIMD kernel here', () => {
-    expect(hostProduct(weightsOf(4, 4, 1))).toBeInstanceOf(WasmProduct);
+  test('this runtime runs it: createHostProduct is the SIMD kernel here', () => {
+    expect(createHostProduct(weightsOf(4, 4, 1))).toBeInstanceOf(WasmProduct);
   });
 });
 
 describe.each([
-  ['SIMD kernel', (weights: ProductWeights): HostProduct => hostProduct(weights)],
+  ['SIMD kernel', (weights: ProductWeights): HostProduct => createHostProduct(weights)],
   ['plain loop', (weights: ProductWeights): HostProduct => new LoopProduct(weights)],
 ])('%s', (_, build) => {
+  // Sums worked by hand, where another order of k, a wider accumulator or a fused
+  // multiply-add would give other numbers.
+  test('sums in the order of k, rounding each sum: 0 + 2²⁴ + 1 − 2²⁴ is 0, not 1', () => {
+    const product = build({ weightsT: Float32Array.of(2 ** 24, 1, -(2 ** 24)), rows: 1, columns: 3 });
+    expect(Array.from(product.multiply(Float32Array.of(1, 1, 1), 0, 1))).toEqual([0]);
+    const reversed = build({ weightsT: Float32Array.of(-(2 ** 24), 1, 2 ** 24), rows: 1, columns: 3 });
+    expect(Array.from(reversed.multiply(Float32Array.of(1, 1, 1), 0, 1))).toEqual([1]);
+  });
+
+  test('rounds each product before adding it (no fused multiply-add)', () => {
+    // (1 + 2⁻¹²)² = 1 + 2⁻¹¹ + 2⁻²⁴ rounds to 1 + 2⁻¹¹ (a tie, to even); minus that it is 0,
+    // where a fused multiply-add would keep 2⁻²⁴.
+    const a = 1 + 2 ** -12;
+    const product = build({ weightsT: Float32Array.of(a), rows: 1, columns: 1, bias: Float32Array.of(-(1 + 2 ** -11)) });
+    expect(Array.from(product.multiply(Float32Array.of(a), 0, 1))).toEqual([0]);
+  });
+
   test.each(SHAPES)('W [%i, %i], %i rows of x: the float32 sums in the order of k, bit for bit', (rows, columns, count) => {
     const weights = weightsOf(rows, columns, rows * 1000 + columns);
     const x = seededFloats(3 + count * columns, count);
@@ -103,14 +128,14 @@ describe.each([
 
 test('a released product hands its buffers to the next one, which computes with its own weights and bias', () => {
   const first = weightsOf(131, 70, 11);
-  const firstProduct = hostProduct(first);
+  const firstProduct = createHostProduct(first);
   const large = seededFloats(300 * 70, 12);
   firstProduct.multiply(large, 0, 300);
   firstProduct.release();
   firstProduct.release();
   // Smaller, without a bias: nothing of the first product's weights, bias or sums may show.
   const [second, third] = [weightsOf(17, 9, 13, false), weightsOf(5, 3, 14)];
-  const [secondProduct, thirdProduct] = [hostProduct(second), hostProduct(third)];
+  const [secondProduct, thirdProduct] = [createHostProduct(second), createHostProduct(third)];
   const x = seededFloats(4 * 9, 15);
   expect(sameBits(secondProduct.multiply(x, 0, 4), float32Reference(second, x, 0, 4))).toBe(true);
   expect(sameBits(thirdProduct.multiply(x, 0, 2), float32Reference(third, x, 0, 2))).toBe(true);
@@ -118,7 +143,7 @@ test('a released product hands its buffers to the next one, which computes with 
 });
 
 describe.each([
-  ['SIMD kernel', (weights: ProductWeights): HostProduct => hostProduct(weights)],
+  ['SIMD kernel', (weights: ProductWeights): HostProduct => createHostProduct(weights)],
   ['plain loop', (weights: ProductWeights): HostProduct => new LoopProduct(weights)],
 ])('%s: activations', (_, build) => {
   /** σ and tanh at their interesting points and over a grid through every range they treat apart. */
@@ -179,7 +204,7 @@ test('the SIMD kernel and the plain loop give the same bits for σ and tanh, in 
   const count = 40003;
   const initial = Float32Array.from({ length: count }, (_, i) => Math.fround(Math.sinh((i - count / 2) / 2000) * (i % 3 === 0 ? 1e-3 : 1)));
   for (const activation of ['sigmoid', 'tanh'] as const) {
-    const [kernel, loop] = [hostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => {
+    const [kernel, loop] = [createHostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => {
       const product = build({ weightsT: new Float32Array(count), rows: count, columns: 1 });
       const values = product.multiply(new Float32Array(1), 0, 1, initial, 0);
       product.activate([activation], 0, count);
@@ -189,14 +214,14 @@ test('the SIMD kernel and the plain loop give the same bits for σ and tanh, in 
   }
 });
 
-test('where WebAssembly is missing, hostProduct falls back to the plain loop', () => {
+test('where WebAssembly is missing, createHostProduct falls back to the plain loop', () => {
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'WebAssembly')!;
   try {
     Object.defineProperty(globalThis, 'WebAssembly', { value: undefined, configurable: true, writable: true });
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const isolated = require('../../src/manual/simd/hostProduct') as typeof import('../../src/manual/simd/hostProduct');
-      expect(isolated.hostProduct(weightsOf(4, 4, 1))).toBeInstanceOf(isolated.LoopProduct);
+      const isolated = require('../../src/manual/engines/host/product') as typeof import('../../src/manual/engines/host/product');
+      expect(isolated.createHostProduct(weightsOf(4, 4, 1))).toBeInstanceOf(isolated.LoopProduct);
     });
   } finally {
     Object.defineProperty(globalThis, 'WebAssembly', saved);

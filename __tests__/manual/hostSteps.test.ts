@@ -1,6 +1,7 @@
 import { RNNConfig, checkConfig, outputSize } from '../../src';
 import { cellFor } from '../../src/manual/cells';
-import { HostProduct, LoopProduct, ProductWeights, hostProduct } from '../../src/manual/simd/hostProduct';
+import { hostStepsFor } from '../../src/manual/engines/host';
+import { HostProduct, LoopProduct, ProductWeights, createHostProduct } from '../../src/manual/engines/host/product';
 import { seededFloats } from '../helpers/floats';
 
 const CONFIGS: RNNConfig[] = [
@@ -29,7 +30,7 @@ describe.each(CONFIGS)('%j: host steps on the SIMD kernels and on the plain loop
   function run(build: (weights: ProductWeights) => HostProduct, options: { reverse: boolean; lengths?: Int32Array }): Float32Array[] {
     const recurrent = build({ weightsT: seededFloats(hOut * gateSize, 1, 0.6), rows: gateSize, columns: hOut });
     const outputProjection = full.projSize ? build({ weightsT: seededFloats(full.hiddenSize * hOut, 2, 0.6), rows: hOut, columns: full.hiddenSize }) : undefined;
-    return cell.stepsOnHost!({
+    return hostStepsFor(full)({
       dims: { seqLen, batchSize, hiddenSize: hOut },
       projection: seededFloats(seqLen * batchSize * gateSize, 3, 2),
       initial: sizes.map((size, i) => seededFloats(batchSize * size, 4 + i, 1)),
@@ -44,7 +45,7 @@ describe.each(CONFIGS)('%j: host steps on the SIMD kernels and on the plain loop
     ['forward', { reverse: false }],
     ['reverse, with lengths', { reverse: true, lengths: Int32Array.from([9, 4, 1]) }],
   ] as const)('%s: the same bits', (_, options) => {
-    const [kernels, loops] = [hostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => run(build, options));
+    const [kernels, loops] = [createHostProduct, (weights: ProductWeights) => new LoopProduct(weights)].map((build) => run(build, options));
     expect(kernels.map((states) => states.length)).toEqual(sizes.map((size) => seqLen * batchSize * size));
     kernels.forEach((states, i) => expect(Array.from(states)).toEqual(Array.from(loops[i])));
   });

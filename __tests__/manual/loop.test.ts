@@ -12,7 +12,7 @@ import {
   RNNConfig,
   createManualModel,
 } from '../../src';
-import { wasmKernels } from '../../src/manual/wasmSteps';
+import { wasmKernels } from '../../src/manual/engines/wasm';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { FORWARD_TOLERANCE, initBackend } from '../../src';
-import { Cell, StepWeights } from '../../src/manual/cells';
-import { gruCell } from '../../src/manual/cells/gru';
-import { lstmCell } from '../../src/manual/cells/lstm';
-import { readingOrder } from '../../src/manual/hostSteps';
+import { checkConfig } from '../../src';
+import { StepWeights } from '../../src/manual/cells';
+import { CellEngines, cellEnginesFor } from '../../src/manual/engines';
+import { wasmKernels } from '../../src/manual/engines/wasm';
 import { recur } from '../../src/manual/recurrence';
-import { wasmKernels } from '../../src/manual/wasmSteps';
+import { readingOrder } from '../../src/manual/tensorSteps';
 import { expectClose } from '../helpers/expectClose';
 
 /** N, L, H; H_out for the LSTM with projSize. Sizes that are not multiples of XNNPACK's tiles. */
@@ -13,7 +13,7 @@ const [BATCH, STEPS, HIDDEN, PROJECTED] = [5, 7, 6, 3];
 
 interface StepCase {
   name: string;
-  cell: Cell;
+  engines: CellEngines;
   /** Sizes of the carried states (h, and c for an LSTM). */
   stateSizes: number[];
   /** G·H. */
@@ -54,7 +54,7 @@ const uniform = (shape: number[], seed: number) => tf.randomUniform(shape, -0.5,
 const CELL_CASES: StepCase[] = [
   {
     name: 'LSTM',
-    cell: lstmCell(),
+    engines: cellEnginesFor(checkConfig({ mode: 'LSTM', inputSize: 1, hiddenSize: HIDDEN })),
     stateSizes: [HIDDEN, HIDDEN],
     gateSize: 4 * HIDDEN,
     weights: () => ({ recurrentT: uniform([HIDDEN, 4 * HIDDEN], 41) as tf.Tensor2D }),
@@ -62,7 +62,7 @@ const CELL_CASES: StepCase[] = [
   },
   {
     name: 'LSTM with projSize',
-    cell: lstmCell(),
+    engines: cellEnginesFor(checkConfig({ mode: 'LSTM', inputSize: 1, hiddenSize: HIDDEN, projSize: PROJECTED })),
     stateSizes: [PROJECTED, HIDDEN],
     gateSize: 4 * HIDDEN,
     weights: () => ({ recurrentT: uniform([PROJECTED, 4 * HIDDEN], 42) as tf.Tensor2D, projectionT: uniform([HIDDEN, PROJECTED], 43) as tf.Tensor2D }),
@@ -70,7 +70,7 @@ const CELL_CASES: StepCase[] = [
   },
   {
     name: 'GRU',
-    cell: gruCell(),
+    engines: cellEnginesFor(checkConfig({ mode: 'GRU', inputSize: 1, hiddenSize: HIDDEN })),
     stateSizes: [HIDDEN],
     gateSize: 3 * HIDDEN,
     weights: () => ({ recurrentT: uniform([HIDDEN, 3 * HIDDEN], 44) as tf.Tensor2D, hiddenBias: uniform([HIDDEN], 45) as tf.Tensor1D }),
@@ -78,7 +78,7 @@ const CELL_CASES: StepCase[] = [
   },
   {
     name: 'GRU without biases',
-    cell: gruCell(),
+    engines: cellEnginesFor(checkConfig({ mode: 'GRU', inputSize: 1, hiddenSize: HIDDEN, bias: false })),
     stateSizes: [HIDDEN],
     gateSize: 3 * HIDDEN,
     weights: () => ({ recurrentT: uniform([HIDDEN, 3 * HIDDEN], 46) as tf.Tensor2D }),
@@ -117,11 +117,6 @@ function referenceStates(stepCase: StepCase, projection: tf.Tensor3D, initial: t
   });
 }
 
-/** The cell without its wasm steps: `recur` runs its `step` as tf ops. */
-function asTfOps({ stepsOnWasm: _, ...cell }: Cell): Cell {
-  return cell;
-}
-
 const label = ({ reverse, lengths }: Direction) => `${reverse ? 'reverse' : 'forward'}${lengths ? `, lengths [${lengths.join(', ')}]` : ''}`;
 
 describe('LSTM and GRU steps on wasm kernels', () => {
@@ -140,15 +135,14 @@ describe('LSTM and GRU steps on wasm kernels', () => {
     });
     afterAll(() => tf.dispose([projection, ...initial, ...(Object.values(weights) as tf.Tensor[])]));
 
-    test('the cell has wasm steps, which run here', () => {
-      expect(stepCase.cell.stepsOnWasm).toBeDefined();
+    test('the wasm engine runs here', () => {
       expect(wasmKernels()).toBeDefined();
     });
 
     // Bit-identical: each kernel is the one the tf op of the same name runs, on the same
     // inputs; gate blocks are only copied, and the doublings (2g, 2W_hn, 2b_hn) are exact.
     test.each(DIRECTIONS.map((direction) => [label(direction), direction] as const))('gives the bits of the same maths as tf ops: %s', (_, direction) => {
-      const mine = stepCase.cell.stepsOnWasm!(wasmKernels()!, projection, initial, weights, direction);
+      const mine = stepCase.engines.wasm(wasmKernels()!, projection, initial, weights, direction);
       const reference = referenceStates(stepCase, projection, initial, weights, direction);
       mine.forEach((states, i) => expect(Array.from(states.dataSync())).toEqual(Array.from(reference[i].dataSync())));
       tf.dispose([...mine, ...reference]);
@@ -157,15 +151,14 @@ describe('LSTM and GRU steps on wasm kernels', () => {
     // Not the bits of the cell's tf-op step: wasm's tf.tanh (a scalar tanhf loop) and
     // 2σ(2z) − 1 round differently, by at most 1.8e-7 (1.5 float32 ulps of 1, over z in [−6, 6]).
     test.each(DIRECTIONS.map((direction) => [label(direction), direction] as const))("is within the forward tolerance of the cell's tf-op steps: %s", (_, direction) => {
-      const options = { ...direction, loop: 'tensor' as const };
-      const mine = recur(stepCase.cell, projection, initial, weights, options);
-      const reference = recur(asTfOps(stepCase.cell), projection, initial, weights, options);
+      const mine = recur(stepCase.engines, projection, initial, weights, { ...direction, engine: 'wasm', kernels: wasmKernels() });
+      const reference = recur(stepCase.engines, projection, initial, weights, { ...direction, engine: 'tensor' });
       mine.forEach((states, i) => expectClose(states, reference[i], FORWARD_TOLERANCE, `state ${i}`));
       tf.dispose([...mine, ...reference]);
     });
 
     test('leaves no tensor and no backend buffer behind', () => {
-      const call = () => tf.dispose(stepCase.cell.stepsOnWasm!(wasmKernels()!, projection, initial, weights, DIRECTIONS[3]));
+      const call = () => tf.dispose(stepCase.engines.wasm(wasmKernels()!, projection, initial, weights, DIRECTIONS[3]));
       call();
       const [tensors, buffers] = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
       for (let i = 0; i < 3; i++) call();

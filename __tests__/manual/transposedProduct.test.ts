@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GRADIENT_TOLERANCE, compareArrays } from '../../src';
-import { PRODUCT_BLOCK_ROWS, transposedProduct } from '../../src/manual/transposedProduct';
+import { PRODUCT_BLOCK_ROWS, transposedMatMul } from '../../src/manual/transposedMatMul';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 
 /** `aᵀ·b` in float64 on the host, for `a` `[R, P]` and `b` `[R, Q]`. */
@@ -21,7 +21,7 @@ describeEachBackend(() => {
     (rows) => {
       const a = tf.randomNormal([rows, 3], 0, 1, 'float32', rows) as tf.Tensor2D;
       const b = tf.randomNormal([rows, 5], 0, 1, 'float32', rows + 1) as tf.Tensor2D;
-      const product = transposedProduct(a, b);
+      const product = transposedMatMul(a, b);
       expect(product.shape).toEqual([3, 5]);
       const expected = referenceProduct(a.dataSync() as Float32Array, b.dataSync() as Float32Array, rows, 3, 5);
       const comparison = compareArrays({ shape: [3, 5], data: product.dataSync() }, { shape: [3, 5], data: expected }, GRADIENT_TOLERANCE);
@@ -33,7 +33,7 @@ describeEachBackend(() => {
   test('leaves no tensor behind', () => {
     const a = tf.randomNormal([700, 4]) as tf.Tensor2D;
     const b = tf.randomNormal([700, 2]) as tf.Tensor2D;
-    expectNoLeak(() => tf.tidy(() => void transposedProduct(a, b)));
+    expectNoLeak(() => tf.tidy(() => void transposedMatMul(a, b)));
     tf.dispose([a, b]);
   });
 });

@@ -9,9 +9,9 @@ import {
   copyManualToLayers,
   lossGradients,
 } from '../../src';
-import { readingOrder } from '../../src/manual/hostSteps';
-import { rnnStepsOnWasm } from '../../src/manual/cells/rnnWasm';
-import { copyStep, wasmKernels } from '../../src/manual/wasmSteps';
+import { rnnStepsOnWasm } from '../../src/manual/engines/wasm/rnn';
+import { copyStep, wasmKernels } from '../../src/manual/engines/wasm';
+import { readingOrder } from '../../src/manual/tensorSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 

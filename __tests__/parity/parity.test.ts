@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  FORWARD_TOLERANCE,
   ManualModel,
   RNNOutput,
   RecurrentModel,
+  Tolerance,
   copyLayersToManual,
   copyManualToLayers,
   createLayersModel,
@@ -12,9 +12,15 @@ import {
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 import { STEP_LOOPS, layersFromTorch, manualFromTorch } from '../helpers/models';
-import { Fixture, configOf, initialStateOf, loadDenseFixtures, tensorOf, torchResultOf } from '../helpers/fixtures';
+import { Fixture, configOf, initialStateOf, loadParityFixtures, tensorOf, torchResultOf } from '../helpers/fixtures';
+import { CROSS_TOLERANCE, PARITY_TOLERANCE } from '../helpers/tolerances';
 
-const fixtures = loadDenseFixtures();
+/**
+ * Every dense fixture, the grid's layout factors covered pairwise (`loadParityFixtures`).
+ * Every engine meets PyTorch here: loop 'host' is the host engine; 'tensor' the wasm engine
+ * on wasm and the tensor engine elsewhere; 'auto' whichever the plan picks.
+ */
+const fixtures = loadParityFixtures();
 
 /** Runs `model` on the fixture's input and initial states. */
 function run(model: RecurrentModel, fixture: Fixture): RNNOutput {
@@ -41,13 +47,13 @@ function runOnHost(model: ManualModel, fixture: Fixture): RNNOutput {
   });
 }
 
-/** Compares `actual` with `expected` output, hN and (LSTM) cN within the forward tolerance. */
-function expectSameResult(actual: RNNOutput, expected: RNNOutput): void {
+/** Compares `actual` with `expected` output, hN and (LSTM) cN within `tolerance` (PyTorch's numbers: `PARITY_TOLERANCE`). */
+function expectSameResult(actual: RNNOutput, expected: RNNOutput, tolerance: Tolerance = PARITY_TOLERANCE): void {
   try {
-    expectClose(actual.output, expected.output, FORWARD_TOLERANCE, 'output');
-    expectClose(actual.hN, expected.hN, FORWARD_TOLERANCE, 'h_n');
+    expectClose(actual.output, expected.output, tolerance, 'output');
+    expectClose(actual.hN, expected.hN, tolerance, 'h_n');
     expect(actual.cN === undefined).toBe(expected.cN === undefined);
-    if (expected.cN) expectClose(actual.cN!, expected.cN, FORWARD_TOLERANCE, 'c_n');
+    if (expected.cN) expectClose(actual.cN!, expected.cN, tolerance, 'c_n');
   } finally {
     tf.dispose([...Object.values(actual), ...Object.values(expected)]);
   }
@@ -63,7 +69,7 @@ function withModels(models: RecurrentModel[], body: () => void): void {
 
 describeEachBackend(() => {
   describe.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_, fixture) => {
-    test.each(STEP_LOOPS)('hand-written (%s loop) matches PyTorch', (loop) => {
+    test.each(['auto', ...STEP_LOOPS] as const)('hand-written (%s loop) matches PyTorch', (loop) => {
       const manual = manualFromTorch(fixture, { loop });
       withModels([manual], () => expectSameResult(run(manual, fixture), torchResultOf(fixture)));
     });
@@ -86,7 +92,7 @@ describeEachBackend(() => {
       const layers = createLayersModel(configOf(fixture), { seed: 7 });
       withModels([manual, layers], () => {
         copyManualToLayers(manual, layers);
-        expectSameResult(run(layers, fixture), run(manual, fixture));
+        expectSameResult(run(layers, fixture), run(manual, fixture), CROSS_TOLERANCE);
       });
     });
 
@@ -95,7 +101,7 @@ describeEachBackend(() => {
       const manual = createManualModel(configOf(fixture), { seed: 13 });
       withModels([manual, layers], () => {
         copyLayersToManual(layers, manual);
-        expectSameResult(run(manual, fixture), run(layers, fixture));
+        expectSameResult(run(manual, fixture), run(layers, fixture), CROSS_TOLERANCE);
       });
     });
   });

@@ -2,7 +2,7 @@ import * as os from 'os';
 import { parseArgs } from 'util';
 import { BACKEND_NAMES, BackendName } from '../backend';
 import { ArgumentError } from '../errors';
-import { STEP_LOOPS, StepLoop } from '../manual/hostLoop';
+import { STEP_LOOPS, StepLoop } from '../manual/plan';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
 
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */

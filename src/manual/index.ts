@@ -1,3 +1,18 @@
 export { ManualModel, ManualRNN, ManualLSTM, ManualGRU, ManualOptions, createManualModel } from './model';
-export { HOST_LOOP_MAX_MULTIPLY_ADDS, StepLoop } from './hostLoop';
-export { HOST_FORWARD_MAX_MULTIPLY_ADDS, HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS } from './hostForward';
+export {
+  BackendTraits,
+  Engine,
+  ForwardCall,
+  ForwardPlan,
+  HOST_FORWARD_MAX_MULTIPLY_ADDS,
+  HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS,
+  HOST_LOOP_MAX_MULTIPLY_ADDS,
+  STEP_LOOPS,
+  StepLoop,
+  activeBackendTraits,
+  describeEngines,
+  hostEngineAllowedOn,
+  multiplyAddsPerStep,
+  planForward,
+} from './plan';
+export { SUPPORTED_WASM_VERSIONS, wasmEngineStatus } from './engines/wasm';

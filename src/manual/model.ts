@@ -17,10 +17,12 @@ import {
   fromTimeMajor,
   toTimeMajor,
 } from '../shapes';
-import { Cell, cellFor } from './cells';
-import { HostForward, forwardRunsOnHost, hostCallInLayout } from './hostForward';
-import { STEP_LOOPS, StepLoop } from './hostLoop';
+import { Cell } from './cells';
+import { CellEngines, cellEnginesFor } from './engines';
+import { HostModelForward, hostCallInLayout } from './engines/host';
+import { wasmKernels } from './engines/wasm';
 import { initParameters } from './parameters';
+import { ForwardPlan, STEP_LOOPS, StepLoop, planForward } from './plan';
 import { runLayers } from './stack';
 import { assignStateDict } from './stateDict';
 
@@ -28,12 +30,10 @@ export interface ManualOptions {
   /** Seed of the default initialisation; random when absent. */
   seed?: number;
   /**
-   * How the forward recurrence runs its steps: `'host'` on typed arrays, `'tensor'` on the
-   * backend (as tf ops, or wasm's kernels called directly), `'auto'` whichever is faster:
-   * the backend on wasm, the host on cpu, elsewhere the host for steps smaller than
-   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`); with no gradient recorded, small models and
-   * short calls run wholly on the host (`forwardRunsOnHost`). Both give PyTorch's numbers;
-   * the gradient is the same either way.
+   * How the forward recurrence runs its steps: `'host'` on typed arrays (the host engine),
+   * `'tensor'` on the backend (wasm's kernels called directly, else tf ops), `'auto'`
+   * whichever is faster (`planForward`: the host on cpu, for short calls and, on wasm, for
+   * small models). All give PyTorch's numbers; the gradient is the same either way.
    * @default 'auto'
    */
   loop?: StepLoop;
@@ -51,13 +51,13 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   /** How the forward recurrence runs its steps (see `ManualRNNOptions.loop`). */
   readonly loop: StepLoop;
   private readonly parameters: Map<string, tf.Variable>;
-  private readonly cell: Cell;
+  private readonly engines: CellEngines;
   private readonly lifecycle: Lifecycle;
-  private readonly host: HostForward;
+  private readonly host: HostModelForward;
 
   constructor(config: RNNConfig, options: ManualOptions = {}) {
     this.config = checkConfig(config);
-    this.cell = cellFor(this.config);
+    this.engines = cellEnginesFor(this.config);
     this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
       throw new ArgumentError('seed', 'an integer', String(options.seed));
@@ -68,7 +68,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     }
     this.loop = loop;
     this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
-    this.host = new HostForward(this.config, this.cell, this.parameters);
+    this.host = new HostModelForward(this.config, this.engines.cell, this.engines.host, this.parameters);
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -120,24 +120,31 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
-    if (!lengths && !tf.engine().isTapeOn() && forwardRunsOnHost(this.config, this.training, this.loop, layout.seqLen)) {
-      return this.forwardThroughHost(input, layout, initialStates);
-    }
+    const plan = this.plan(layout, { lengths: lengths !== undefined, taped: tf.engine().isTapeOn() });
+    if (plan.wholeOnHost) return this.forwardThroughHost(input, layout, initialStates);
     return tf.tidy(() => {
       const { output, finalStates } = runLayers(
         this.config,
-        this.cell,
+        this.engines,
         this.parameters,
         toTimeMajor(this.config, layout, input),
         batchedInitialStates(this.config, layout, initialStates),
-        { training: this.training, lengths, loop: this.loop },
+        { training: this.training, lengths, plan, kernels: wasmKernels() },
       );
       const [hN, cN] = finalStates.map((state) => finalState(layout, state));
       return { output: fromTimeMajor(this.config, layout, output), hN, ...(cN && { cN }) };
     });
   }
 
-  /** `forward` of a small call with no gradient recorded, on host arrays (see `forwardRunsOnHost`). */
+  /**
+   * The route a forward call of `seqLen` steps of `batchSize` sequences takes on the active
+   * backend (`planForward`): its engine, and whether it runs wholly on host arrays.
+   */
+  plan({ seqLen, batchSize }: { seqLen: number; batchSize: number }, { lengths = false, taped = false } = {}): ForwardPlan {
+    return planForward(this.config, { loop: this.loop, training: this.training, seqLen, batchSize, lengths, taped });
+  }
+
+  /** `forward` when its plan runs wholly on host arrays. */
   private forwardThroughHost(input: tf.Tensor, layout: SequenceLayout, initialStates?: tf.Tensor[]): RNNOutput {
     const states = initialStates?.map((state) => state.dataSync() as Float32Array);
     let finalStates: Float32Array[] = [];
@@ -154,7 +161,8 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   /**
    * The forward pass on host arrays, with no tensor made: for small calls of a unidirectional
    * model, where dispatching tf ops costs more than the arithmetic (one streamed step at batch
-   * 1). The same cells' host steps as the `'host'` loop, so PyTorch's numbers; weights are read
+   * 1). The host engine's products and steps, so the bits of any call the plan gives the host
+   * engine; weights are read
    * off the backend once and again only after a parameter changed. No dropout (eval mode, or
    * `dropout: 0`), no lengths.
    * @param input `[L, N, H_in]`, time-major, flat.
@@ -164,7 +172,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    */
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     this.lifecycle.check();
-    checkHostCall(this.config, this.cell, this.training, { input, seqLen, batchSize, states });
+    checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
   }
 

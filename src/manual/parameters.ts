@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, ParameterKind, ParameterSpec, parameterName } from '../config';
+import { Cell, StepWeights } from './cells';
 
 /** One direction of one layer, in PyTorch's layout. */
 export interface DirectionWeights {
@@ -43,5 +44,18 @@ export function directionWeights(
     biasIh: config.bias ? (get('bias_ih') as tf.Tensor1D) : undefined,
     biasHh: config.bias ? (get('bias_hh') as tf.Tensor1D) : undefined,
     weightHr: config.projSize > 0 ? (get('weight_hr') as tf.Tensor2D) : undefined,
+  };
+}
+
+/** A direction's weights as its steps use them, and the bias its input projection adds. */
+export function stepWeightsOf(cell: Cell, weights: DirectionWeights): { projectionBias?: tf.Tensor1D; stepWeights: StepWeights } {
+  const biases = weights.biasIh && weights.biasHh ? cell.splitBias(weights.biasIh, weights.biasHh) : undefined;
+  return {
+    projectionBias: biases?.projectionBias,
+    stepWeights: {
+      recurrentT: tf.transpose(weights.weightHh),
+      hiddenBias: biases?.hiddenBias,
+      projectionT: weights.weightHr && tf.transpose(weights.weightHr),
+    },
   };
 }

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { Cell, StepWeights } from './cells/cell';
-import { StepLoop, runsOnHost } from './hostLoop';
-import { productOfTransposed } from './simd/tensorProduct';
-import { readingOrder, splitSteps } from './hostSteps';
-import { transposedProduct } from './transposedProduct';
-import { wasmKernels } from './wasmSteps';
+import { Cell, StepWeights } from './cells';
+import { CellEngines } from './engines';
+import { hostProductOf } from './engines/host';
+import { stepMasks, stepsAsOps } from './engines/tensor/steps';
+import { WasmKernels } from './engines/wasm';
+import { Engine } from './plan';
+import { readingOrder, splitSteps } from './tensorSteps';
+import { transposedMatMul } from './transposedMatMul';
 
 /** How `recur` runs one direction. */
 export interface RecurOptions {
@@ -17,8 +19,10 @@ export interface RecurOptions {
    * step. Absent: every step is valid, and no step does more than the unmasked recurrence.
    */
   lengths?: Int32Array;
-  /** Steps on host arrays or on the backend (`auto`: whichever is faster). */
-  loop: StepLoop;
+  /** The engine of the steps, from the call's plan (`planForward`). */
+  engine: Engine;
+  /** wasm's kernels, for the `'wasm'` engine. */
+  kernels?: WasmKernels;
 }
 
 /** The tensors of `StepWeights` that are present, in its order (gradients come back in it). */
@@ -46,9 +50,8 @@ function weightsOf(list: tf.Tensor[], like: StepWeights): StepWeights {
  * @returns every state after every step, `[L, N, F]` each, in time order (kept states at
  *   padded steps).
  *
- * The forward pass runs where it is fastest: wasm's kernels called directly where the cell
- * has such steps (`wasmSteps.ts`), host arrays (`hostLoop.ts`) or one set of tf ops per step.
- * The gradient is hand-written backpropagation through time, the same whichever ran: one
+ * The forward pass runs on the plan's engine (`options.engine`): host arrays, wasm's kernels
+ * called directly, or one set of tf ops per step (`engines/`). The gradient is hand-written backpropagation through time, the same whichever ran: one
  * `matMul` per step for `d h_{t−1}`, the rest of the cell's maths over the whole sequence
  * at once where it does not depend on the step after. Without a gradient tape (inference)
  * the states come straight from the forward pass: through `customGrad` several states
@@ -56,13 +59,14 @@ function weightsOf(list: tf.Tensor[], like: StepWeights): StepWeights {
  * (256, 50, 128, 256) on wasm).
  */
 export function recur(
-  cell: Cell,
+  engines: CellEngines,
   projection: tf.Tensor3D,
   initial: tf.Tensor2D[],
   weights: StepWeights,
   options: RecurOptions,
 ): tf.Tensor3D[] {
-  if (!tf.engine().isTapeOn()) return forwardStates(cell, projection, initial, weights, options);
+  if (!tf.engine().isTapeOn()) return forwardStates(engines, projection, initial, weights, options);
+  const { cell } = engines;
   const stateCount = initial.length;
   const sizes = initial.map((state) => state.shape[1]);
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -70,7 +74,7 @@ export function recur(
     const [inputProjection, ...rest] = args as tf.Tensor[];
     const initialStates = rest.slice(0, stateCount) as tf.Tensor2D[];
     const stepWeights = weightsOf(rest.slice(stateCount), weights);
-    const states = forwardStates(cell, inputProjection as tf.Tensor3D, initialStates, stepWeights, options);
+    const states = forwardStates(engines, inputProjection as tf.Tensor3D, initialStates, stepWeights, options);
     // customGrad has one output: several states travel concatenated along their features.
     const value = states.length === 1 ? states[0] : tf.concat(states, 2);
     save([inputProjection, ...initialStates, ...weightList(stepWeights), value]);
@@ -97,81 +101,36 @@ function splitStates(value: tf.Tensor3D, sizes: number[]): tf.Tensor3D[] {
   return sizes.length === 1 ? [value] : tf.split(value, sizes, 2);
 }
 
-/** The states of every step, from whichever loop runs fastest here (see `recur`). */
+/** The states of every step, on the plan's engine (see `recur`). */
 function forwardStates(
-  cell: Cell,
+  engines: CellEngines,
   projection: tf.Tensor3D,
   initial: tf.Tensor2D[],
   weights: StepWeights,
-  options: RecurOptions,
+  { reverse, lengths, engine, kernels }: RecurOptions,
 ): tf.Tensor3D[] {
-  const { reverse, lengths, loop } = options;
+  if (engine === 'wasm') return engines.wasm(kernels!, projection, initial, weights, { reverse, lengths });
+  if (engine === 'tensor') return stepsAsOps(engines.cell, projection, initial, weights, { reverse, lengths });
   const [seqLen, batchSize] = projection.shape;
-  const kernels = cell.stepsOnWasm && wasmKernels();
-  const backendSteps = kernels ? 'wasm kernels' : tf.getBackend() === 'cpu' ? 'cpu ops' : 'tf ops';
-  const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
-  if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
-    const sizes = initial.map((state) => state.shape[1]);
-    const recurrent = productOfTransposed(weights.recurrentT);
-    const outputProjection = weights.projectionT && productOfTransposed(weights.projectionT);
-    try {
-      const states = cell.stepsOnHost({
-        dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-        projection: projection.dataSync() as Float32Array,
-        initial: initial.map((state) => state.dataSync() as Float32Array),
-        recurrent,
-        hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
-        outputProjection,
-        reverse,
-        lengths,
-      });
-      return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
-    } finally {
-      recurrent.release();
-      outputProjection?.release();
-    }
+  const sizes = initial.map((state) => state.shape[1]);
+  const recurrent = hostProductOf(weights.recurrentT);
+  const outputProjection = weights.projectionT && hostProductOf(weights.projectionT);
+  try {
+    const states = engines.host({
+      dims: { seqLen, batchSize, hiddenSize: sizes[0] },
+      projection: projection.dataSync() as Float32Array,
+      initial: initial.map((state) => state.dataSync() as Float32Array),
+      recurrent,
+      hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
+      outputProjection,
+      reverse,
+      lengths,
+    });
+    return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
+  } finally {
+    recurrent.release();
+    outputProjection?.release();
   }
-  if (kernels && loop !== 'host') return cell.stepsOnWasm!(kernels, projection, initial, weights, { reverse, lengths });
-  return statesAsOps(cell, projection, initial, weights, options);
-}
-
-/** The states of every step from the cell's step as tf ops. */
-function statesAsOps(
-  cell: Cell,
-  projection: tf.Tensor3D,
-  initial: tf.Tensor2D[],
-  weights: StepWeights,
-  { reverse, lengths }: RecurOptions,
-): tf.Tensor3D[] {
-  const seqLen = projection.shape[0];
-  return tf.tidy(() => {
-    const projectionSteps = splitSteps(projection);
-    const validSteps = lengths && stepMasks(lengths, seqLen);
-    const stateSteps: tf.Tensor2D[][] = initial.map(() => new Array(seqLen));
-    let states = initial;
-    for (const t of readingOrder(seqLen, reverse)) {
-      const previous = states;
-      states = tf.tidy(() => {
-        const updated = cell.step(projectionSteps[t], previous, weights);
-        const valid = validSteps?.[t];
-        return valid === undefined ? updated : updated.map((state, i) => tf.where(valid, state, previous[i]));
-      });
-      projectionSteps[t].dispose();
-      states.forEach((state, i) => (stateSteps[i][t] = state));
-    }
-    return stateSteps.map((steps) => tf.stack<tf.Tensor2D>(steps) as tf.Tensor3D);
-  });
-}
-
-/**
- * Which rows update their states at each step, for `lengths` `[N]`: a bool `[N, 1]` where
- * some sequence has ended by step t, undefined where every sequence is still valid.
- */
-function stepMasks(lengths: Int32Array, seqLen: number): Array<tf.Tensor2D | undefined> {
-  const shortest = Math.min(...lengths);
-  return Array.from({ length: seqLen }, (_, t) =>
-    t < shortest ? undefined : tf.tensor2d(Uint8Array.from(lengths, (length) => (length > t ? 1 : 0)), [lengths.length, 1], 'bool'),
-  );
 }
 
 /** What `backpropagate` reads: the saved forward pass and the gradient of its states. */
@@ -236,7 +195,7 @@ function backpropagate(
   const flat = (steps: tf.Tensor2D[]) => tf.reshape<tf.Rank.R2>(tf.stack(steps), [rows, steps[0].shape[1]]);
   const dProjection = tf.stack<tf.Tensor2D>(dProjectionSteps) as tf.Tensor3D;
   const dRecurrent = dRecurrentSteps[0] === dProjectionSteps[0] ? tf.reshape<tf.Rank.R2>(dProjection, [rows, -1]) : flat(dRecurrentSteps);
-  const dRecurrentT = transposedProduct(tf.reshape<tf.Rank.R2>(previous[0], [rows, -1]), dRecurrent);
+  const dRecurrentT = transposedMatMul(tf.reshape<tf.Rank.R2>(previous[0], [rows, -1]), dRecurrent);
   return [
     dProjection,
     ...(carry as tf.Tensor2D[]),

@@ -1,17 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
-import { StepLoop } from '../manual';
-import { forwardRunsOnHost, hostCallInLayout } from '../manual/hostForward';
+import { ForwardPlan } from '../manual';
+import { hostCallInLayout } from '../manual/engines/host';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
 
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
-  loop: StepLoop;
+  plan(call: { seqLen: number; batchSize: number }, options?: { lengths?: boolean; taped?: boolean }): ForwardPlan;
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] };
 }
 
 function hasHostForward(model: RecurrentModel): model is HostModel {
-  return typeof (model as Partial<HostModel>).forwardOnHost === 'function';
+  const host = model as Partial<HostModel>;
+  return typeof host.forwardOnHost === 'function' && typeof host.plan === 'function';
 }
 
 /** The states after the last chunk, on the host: one `[numLayers, N, F]` per carried state. */
@@ -32,9 +33,9 @@ interface HostStates {
  *     const y = stream.step(x);     // one step, Float32Array [N, H_in] → [N, H_out], no tensors
  *
  * The states are kept on the host, where a small step needs them: a hand-written model's
- * steps and short chunks, and any chunk of a small model, run on host arrays
- * (`forwardOnHost`, see `forwardRunsOnHost`: a few µs at batch 1 where tf ops cost
- * hundreds), other chunks through `forward`.
+ * chunks whose plan runs wholly on host arrays (steps and short chunks, and any chunk of a
+ * small model: `planForward`) run through `forwardOnHost` (a few µs at batch 1 where tf ops
+ * cost hundreds), other chunks through `forward`; both give the same bits.
  */
 export class StreamingRNN {
   private states: HostStates | undefined;
@@ -80,7 +81,7 @@ export class StreamingRNN {
     const { config } = this.model;
     const layout = checkInput(config, chunk);
     this.checkContinues(layout, formatShape(chunk.shape));
-    if (!this.runsOnHost(layout)) {
+    if (!this.runsOnHost(layout, tf.engine().isTapeOn())) {
       const { output, hN, cN } = this.model.forward(chunk, this.state);
       this.keepStates(layout, [hN, ...(cN ? [cN] : [])].map((state) => readAndDispose(state)));
       return output;
@@ -108,7 +109,7 @@ export class StreamingRNN {
     const batchSize = input.length / config.inputSize;
     const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
     this.checkContinues(layout, `[${batchSize}, ${config.inputSize}]`);
-    if (this.runsOnHost(layout)) {
+    if (this.runsOnHost(layout, false)) {
       const result = (this.model as HostModel).forwardOnHost(input, 1, batchSize, this.states?.values);
       this.keepStates(layout, result.states);
       return result.output;
@@ -148,10 +149,13 @@ export class StreamingRNN {
     this.lifecycle.end(() => this.keepStates(undefined));
   }
 
-  /** Whether a chunk of `layout` runs on host arrays (see `forwardRunsOnHost`): hand-written models only. */
-  private runsOnHost({ seqLen }: SequenceLayout): boolean {
+  /**
+   * Whether a chunk of `layout` runs wholly on host arrays, by the model's plan: hand-written
+   * models only, and not while a gradient is recorded (`taped`) through a chunk's output.
+   */
+  private runsOnHost({ seqLen, batchSize }: SequenceLayout, taped: boolean): boolean {
     const { model } = this;
-    return hasHostForward(model) && forwardRunsOnHost(model.config, model.training, model.loop, seqLen);
+    return hasHostForward(model) && model.plan({ seqLen, batchSize }, { taped }).wholeOnHost;
   }
 
   /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */

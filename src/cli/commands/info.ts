@@ -1,5 +1,6 @@
 import { availableBackends, initBackend } from '../../backend';
 import { checkConfig, parameterSpecs } from '../../config';
+import { describeEngines } from '../../manual';
 import { formatShape } from '../../errors';
 import { describeModule, shapeSize } from '../../formats';
 import { backendFlag, optionalString, parseFlags } from '../flags';
@@ -39,7 +40,8 @@ function moduleLines(weights: StateDictFile, modules: StateDictModules): string[
  * `tfjs-rnn info`: the modules of the weights (each recurrent module with what its keys and
  * shapes say, the others by prefix and shape); then for the recurrent module chosen (`--prefix`,
  * or the only one) its configuration — inferred, completed by --config, the recorded one or the
- * flags — parameter names and shapes, parameter count; and the backend a run would use.
+ * flags — parameter names and shapes, parameter count; the backend a run would use and which
+ * engines compute there (`describeEngines`).
  */
 export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, INFO_FLAGS);
@@ -70,6 +72,7 @@ export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
     lines.push(`parameter count: ${specs.reduce((total, spec) => total + shapeSize(spec.shape), 0)}`);
   }
   lines.push(`backend: ${backend} (available: ${availableBackends().join(', ')})`);
+  lines.push(`engines: ${describeEngines()}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;
 }

@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig } from '../../config';
-import { SequenceDims } from '../hostLoop';
-import { HostProduct } from '../simd/hostProduct';
-import { WasmKernels } from '../wasmSteps';
 
 /**
- * What one mode (RNN, LSTM, GRU) adds to the shared recurrence: its step, forward and
- * backward, and how its biases and extra weights enter. Everything else — the input
- * projection, layers, directions, lengths, step loops, backpropagation through time — is
- * written once, in `recurrence.ts` and `stack.ts`.
+ * What one mode (RNN, LSTM, GRU) adds to the shared recurrence: its step as tf ops and its
+ * backward, and how its biases and extra weights enter. These are the reference: the host
+ * and wasm engines (`engines/`) compute the same step on their own arithmetic and are tested
+ * against it. Everything else — the input projection, layers, directions, lengths, the plan,
+ * backpropagation through time — is written once, in `recurrence.ts` and `stack.ts`.
  *
  * Symbols: N batch, L steps, G gates, H `hiddenSize`, H_out `projSize || hiddenSize`.
  * A step reads the projected input `p_t = x_t W_ihᵀ + projection bias` `[N, G·H]` and the
@@ -24,16 +22,6 @@ export interface Cell {
   splitBias(biasIh: tf.Tensor1D, biasHh: tf.Tensor1D): { projectionBias: tf.Tensor1D; hiddenBias?: tf.Tensor1D };
   /** One step as tf ops: `p_t` and the previous states → the new states. */
   step(projection: tf.Tensor2D, previous: tf.Tensor2D[], weights: StepWeights): tf.Tensor2D[];
-  /** The forward pass on host arrays, where it has one (see `hostLoop.ts`): each state `[L, N, F]`. */
-  stepsOnHost?(inputs: HostSteps): Float32Array[];
-  /** The forward pass calling wasm's kernels directly, where it has one (see `wasmSteps.ts`). */
-  stepsOnWasm?(
-    kernels: WasmKernels,
-    projection: tf.Tensor3D,
-    initial: tf.Tensor2D[],
-    weights: StepWeights,
-    options: { reverse: boolean; lengths?: Int32Array },
-  ): tf.Tensor3D[];
   /** Sets up backpropagation through time for one direction (see `CellBackward`). */
   backward(saved: SavedSequence): CellBackward;
 }
@@ -46,23 +34,6 @@ export interface StepWeights {
   hiddenBias?: tf.Tensor1D;
   /** LSTM with `projSize`: `W_hrᵀ` `[H, H_out]`. */
   projectionT?: tf.Tensor2D;
-}
-
-/** What the host loop reads: the sequence and the weights, flat and row-major. */
-export interface HostSteps {
-  /** `hiddenSize` is h's size, `H_out`. */
-  dims: SequenceDims;
-  /** `[L, N, G·H]`. */
-  projection: Float32Array;
-  /** One `[N, F]` per state. */
-  initial: Float32Array[];
-  /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`, no bias. */
-  recurrent: HostProduct;
-  hiddenBias?: Float32Array;
-  /** LSTM with `projSize`: `u ↦ u W_hrᵀ` `[N, H]` → `[N, H_out]`. */
-  outputProjection?: HostProduct;
-  reverse: boolean;
-  lengths?: Int32Array;
 }
 
 /** What backpropagation through a direction has: all `[L, N, ·]`, in time order. */

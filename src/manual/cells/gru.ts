@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { Cell, gateBlocks } from './cell';
-import { gruStepsOnHost } from './gruHost';
-import { gruStepsOnWasm } from './gruWasm';
 
 /**
  * PyTorch's `nn.GRU` cell, Keras's `reset_after=True` GRU. Gate rows r, z, n (Keras: z, r, h):
@@ -31,8 +29,6 @@ export function gruCell(): Cell {
       const candidate = tf.tanh(tf.add(projectedNew, tf.mul(reset, recurrentNew)));
       return [tf.add<tf.Tensor2D>(tf.mul(tf.sub(hidden, candidate), update), candidate)];
     },
-    stepsOnHost: gruStepsOnHost,
-    stepsOnWasm: gruStepsOnWasm,
     backward: ({ projection, previous: [previousHidden], weights }) => {
       const [seqLen, batchSize, gateSize] = projection.shape;
       const rows = seqLen * batchSize;

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { outputSize } from '../../config';
-import { transposedProduct } from '../transposedProduct';
+import { transposedMatMul } from '../transposedMatMul';
 import { Cell, gateBlocks } from './cell';
-import { lstmStepsOnHost } from './lstmHost';
-import { lstmStepsOnWasm } from './lstmWasm';
 
 /**
  * PyTorch's `nn.LSTM` cell. Gate rows i, f, g, o (Keras's i, f, c, o):
@@ -28,8 +26,6 @@ export function lstmCell(): Cell {
       const unprojected = tf.mul<tf.Tensor2D>(tf.sigmoid(output), tf.tanh(nextCell));
       return [projectionT ? tf.matMul(unprojected, projectionT) : unprojected, nextCell];
     },
-    stepsOnHost: lstmStepsOnHost,
-    stepsOnWasm: lstmStepsOnWasm,
     backward: ({ projection, states: [, cells], previous: [previousHidden, previousCells], weights }) => {
       const [seqLen, batchSize, gateSize] = projection.shape;
       const rows = seqLen * batchSize;
@@ -58,7 +54,7 @@ export function lstmCell(): Cell {
           return { dProjection: dPre, dRecurrent: dPre, dPrevious: [undefined, tf.mul<tf.Tensor2D>(dCellTotal, forgetGate)] };
         },
         weightGradients: (_dRecurrent, dHidden) =>
-          weights.projectionT ? [transposedProduct(tf.reshape(tf.mul(output, cellTanh), [rows, -1]), dHidden())] : [],
+          weights.projectionT ? [transposedMatMul(tf.reshape(tf.mul(output, cellTanh), [rows, -1]), dHidden())] : [],
       };
     },
   };

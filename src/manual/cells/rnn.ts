@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Nonlinearity } from '../../config';
-import { hostStepLoop } from '../hostLoop';
-import { Activation } from '../simd/hostProduct';
 import { Cell } from './cell';
-import { rnnStepsOnWasm } from './rnnWasm';
-
-const TANH: readonly Activation[] = ['tanh'];
 
 /**
  * PyTorch's `nn.RNN` cell, one gate:
@@ -21,18 +16,6 @@ export function rnnCell({ nonlinearity }: FullRNNConfig): Cell {
     stateSizes: (config) => [config.hiddenSize],
     splitBias: (biasIh, biasHh) => ({ projectionBias: tf.add(biasIh, biasHh) }),
     step: (projection, [previous], { recurrentT }) => [activation(tf.add(projection, tf.matMul(previous, recurrentT)))],
-    stepsOnHost: ({ dims, projection, initial, recurrent, reverse, lengths }) => {
-      const { hiddenSize, batchSize } = dims;
-      return hostStepLoop(dims, hiddenSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
-        const sums = recurrent.multiply(hidden, previous, batchSize, projection, projectionStart);
-        if (nonlinearity === 'tanh') recurrent.activate(TANH, 0, hiddenSize);
-        else for (let i = 0; i < sums.length; i++) sums[i] = Math.max(sums[i], 0);
-        hidden.set(sums, next);
-      });
-    },
-    stepsOnWasm: (kernels, projection, [initial], { recurrentT }, options) => [
-      rnnStepsOnWasm(kernels, projection, initial, recurrentT, { nonlinearity, ...options }),
-    ],
     backward: ({ states: [states] }) => ({
       tape: [activationSlope(nonlinearity, states)],
       step: ([dState], [slope]) => {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { StepWeights } from './cell';
-import { WasmKernels, copyGates, matMulBy, recurOnWasm } from '../wasmSteps';
+import { StepWeights } from '../../cells';
+import { WasmKernels, copyGates, matMulBy, recurOnWasm } from './stepLoop';
 
 /**
- * The LSTM's forward steps on wasm's kernels (see `lstm.ts` for the maths, `wasmSteps.ts` for
+ * The LSTM's forward steps on wasm's kernels (see `cells/lstm.ts` for the maths, `stepLoop.ts` for
  * the engine). Per step:
  *
  *     [i f g o] = p_t + h_{t−1} W_hhᵀ              one matMul, one add over the [N, 4H] rows
@@ -12,7 +12,7 @@ import { WasmKernels, copyGates, matMulBy, recurOnWasm } from '../wasmSteps';
  *     c_t = f′ ⊙ c_{t−1} + i′ ⊙ (2σ(2g) − 1)
  *     h_t = o′ ⊙ (2σ(2c_t) − 1)                    (· W_hrᵀ with projSize, a second matMul)
  *
- * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop): `2z` by one exact
+ * tanh is `2σ(2z) − 1`, as in `wasm/rnn.ts` (wasm's tanh is a scalar loop): `2z` by one exact
  * doubling, `2s − 1` rounding once. Buffers are written in place wherever the value read is
  * not needed again. With `lengths`, row b keeps both states at steps `t ≥ lengths[b]`.
  * @returns h `[L, N, H_out]` and c `[L, N, H]`, in time order.

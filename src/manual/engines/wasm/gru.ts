@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { StepWeights } from './cell';
-import { FLOAT32, WasmKernels, copyGates, int32Bytes, matMulBy, recurOnWasm } from '../wasmSteps';
+import { StepWeights } from '../../cells';
+import { FLOAT32, WasmKernels, copyGates, int32Bytes, matMulBy, recurOnWasm } from './stepLoop';
 
 /**
- * The GRU's forward steps on wasm's kernels (see `gru.ts` for the maths, `wasmSteps.ts` for
+ * The GRU's forward steps on wasm's kernels (see `cells/gru.ts` for the maths, `stepLoop.ts` for
  * the engine). Per step, with the n block of `W_hhᵀ` and `b_hn` doubled once (exact):
  *
  *     [a_r a_z 2a_n] = h_{t−1} [W_hr W_hz 2W_hn]ᵀ    one matMul, [N, 3H] rows
@@ -11,7 +11,7 @@ import { FLOAT32, WasmKernels, copyGates, int32Bytes, matMulBy, recurOnWasm } fr
  *     r, z = σ(…);  2ñ = p_n + p_n + r ⊙ (2a_n + 2b_hn)   = 2(p_n + r ⊙ (a_n + b_hn)) to the bit
  *     n = 2σ(2ñ) − 1;  h_t = (h_{t−1} − n) ⊙ z + n
  *
- * tanh is `2σ(2z) − 1`, as in `rnnWasm.ts` (wasm's tanh is a scalar loop). Buffers are
+ * tanh is `2σ(2z) − 1`, as in `wasm/rnn.ts` (wasm's tanh is a scalar loop). Buffers are
  * written in place wherever the value read is not needed again. With `lengths`, row b keeps
  * its state at steps `t ≥ lengths[b]`.
  * @returns h `[L, N, H]`, in time order.

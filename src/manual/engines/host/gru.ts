@@ -1,21 +1,20 @@
-import { hostStepLoop } from '../hostLoop';
-import { Activation } from '../simd/hostProduct';
-import { HostSteps } from './cell';
+import { Activation } from './product';
+import { HostDirection, runHostSteps } from './stepLoop';
 
 /** σ(r), σ(z); then tanh(n). */
 const RESET_AND_UPDATE: readonly Activation[] = ['sigmoid', 'sigmoid'];
 const CANDIDATE: readonly Activation[] = ['tanh'];
 
 /**
- * The GRU's forward steps on host arrays (see `gru.ts` for the maths), in the shared host
+ * The GRU's forward steps on host arrays (see `cells/gru.ts` for the maths), in the shared host
  * loop: `h W_hhᵀ`, σ and tanh on the host kernels (`HostProduct`), the rest in double
  * precision, each gate and h stored as float32.
  * @returns h `[L, N, H]`, flat.
  */
-export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBias, reverse, lengths }: HostSteps): Float32Array[] {
+export function gruStepsOnHost({ dims, projection, initial, recurrent, hiddenBias, reverse, lengths }: HostDirection): Float32Array[] {
   const { hiddenSize, batchSize } = dims;
   const gateSize = 3 * hiddenSize;
-  return hostStepLoop(dims, gateSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
+  return runHostSteps(dims, gateSize, initial, [hiddenSize], { reverse, lengths }, (projectionStart, [hidden], [previous], [next]) => {
     const gates = recurrent.multiply(hidden, previous, batchSize);
     for (let b = 0; b < batchSize; b++) {
       const row = b * gateSize;

@@ -29,11 +29,11 @@ export interface HostProduct {
    * `width` columns per entry of `activations`, each taking that activation.
    */
   activate(activations: readonly Activation[], start: number, width: number): void;
-  /** Hands the product's buffers to the next `hostProduct` (creating them costs tens of µs); the product is not used again. */
+  /** Hands the product's buffers to the next `createHostProduct` (creating them costs tens of µs); the product is not used again. */
   release(): void;
 }
 
-/** What `hostProduct` builds from: `Wᵀ` `[columns, rows]`, row-major, and the bias `[rows]` (zeros when absent). */
+/** What `createHostProduct` builds from: `Wᵀ` `[columns, rows]`, row-major, and the bias `[rows]` (zeros when absent). */
 export interface ProductWeights {
   weightsT: Float32Array;
   rows: number;
@@ -42,7 +42,7 @@ export interface ProductWeights {
 }
 
 /** A product on the SIMD kernels where this runtime has WebAssembly SIMD, else on the plain loop. */
-export function hostProduct(weights: ProductWeights): HostProduct {
+export function createHostProduct(weights: ProductWeights): HostProduct {
   const module = kernelsModule();
   if (!module) return new LoopProduct(weights);
   return new WasmProduct(idleInstances.pop() ?? new (webAssembly() as WasmApi).Instance(module, {}), weights);

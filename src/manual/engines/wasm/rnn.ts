@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { Nonlinearity } from '../../config';
-import { FLOAT32, WasmKernels, matMulBy, recurOnWasm } from '../wasmSteps';
+import { Nonlinearity } from '../../../config';
+import { FLOAT32, WasmKernels, matMulBy, recurOnWasm } from './stepLoop';
 
 /**
- * The RNN's forward steps on wasm's kernels (see `rnn.ts` for the maths, `wasmSteps.ts` for
+ * The RNN's forward steps on wasm's kernels (see `cells/rnn.ts` for the maths, `stepLoop.ts` for
  * the engine): `projection` `[L, N, H]`, `initial` `[N, H]`, `recurrentT` `[H, H]` (`W_hhᵀ`)
  * → `[L, N, H]`, in time order.
  *

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Tensor helpers of the engines and the backward pass: a sequence split into steps, rows into blocks, steps in reading order. */
+
 /**
  * Splits `[R, F]` into tensors of `rowsPerBlock` rows (the last may have fewer) with one
  * read of the data. Backends such as wasm copy the whole source on every `tf.slice`,

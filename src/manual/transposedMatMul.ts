@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { splitRows } from './hostSteps';
+import { splitRows } from './tensorSteps';
 
 /**
- * Rows summed by one matMul in `transposedProduct`; the blocks' products are then added
+ * Rows summed by one matMul in `transposedMatMul`; the blocks' products are then added
  * pairwise. One float32 sum over all rows (L·N of them in a weight gradient) loses digits
  * PyTorch keeps; blocks of this size sum about as accurately as the matMul kernels' own
  * blocking, and each runs as one XNNPACK matMul on wasm.
@@ -26,7 +26,7 @@ function pairwiseSum(tensors: tf.Tensor2D[]): tf.Tensor2D {
  * (wasm runs a matMul with a transpose flag as a scalar loop instead of XNNPACK: 1 s for
  * `dW_ih` at (256, 50, 128, 256)). Not differentiable: for use inside a `customGrad`.
  */
-export function transposedProduct(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+export function transposedMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const [aBlocks, bBlocks] = [splitRows(a, PRODUCT_BLOCK_ROWS), splitRows(b, PRODUCT_BLOCK_ROWS)];
   return pairwiseSum(aBlocks.map((block, i) => tf.matMul(tf.transpose(block), bBlocks[i])));
 }

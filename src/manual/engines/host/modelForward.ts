@@ -1,60 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
-import { SequenceLayout } from '../shapes';
-import { StepLoop } from './hostLoop';
-import { Cell } from './cells';
-import { directionWeights } from './parameters';
-import { HostProduct } from './simd/hostProduct';
-import { productOfTransposed } from './simd/tensorProduct';
-import { stepWeightsOf } from './stack';
-
-/**
- * Multiply-adds of one sequence's call (`L` times `multiplyAddsPerStep`) up to which a
- * unidirectional hand-written model runs on host arrays under `loop: 'auto'` on backends
- * with vectorised kernels, whatever its size: short calls, such as one streamed step, cost
- * more in engine dispatch than in arithmetic. Per sequence, not per call, so that a sequence
- * gets the same bits alone and in any batch (the CLI's outputs do not depend on
- * `--batch-size`, shards or workers).
- */
-export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
-
-/**
- * Multiply-adds of one step of one sequence (`multiplyAddsPerStep`) up to which a
- * unidirectional model runs on host arrays under `loop: 'auto'` on wasm, however long the
- * call: a small model's step is a few µs of dispatch for under a µs of arithmetic (at `H_in`
- * 16: the RNN to `H` 82, the LSTM to 37, the GRU to 44). Measured on wasm over
- * (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at N = 1, 0.93–1.01 at N = 8,
- * 1.60–1.77 at N = 64 (the kernels batch rows; the host computes each row alone).
- * The choice cannot look at N without giving a sequence other bits in a batch than alone;
- * `loop: 'tensor'` keeps large batches of small models on the kernels.
- */
-export const HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS = 8192;
-
-/** Multiply-adds of one step of one sequence through every layer: `Σ G·H·(H_in + H_out)` (+ `H·H_out` projections). */
-export function multiplyAddsPerStep(config: FullRNNConfig): number {
-  const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
-  const projection = config.projSize * config.hiddenSize;
-  let total = 0;
-  for (let layer = 0; layer < config.numLayers; layer++) total += gateSize * (layerInputSize(config, layer) + outputSize(config)) + projection;
-  return total;
-}
-
-/**
- * Whether a call over sequences of `seqLen` steps runs on host arrays: never for a
- * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
- * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, on wasm for small
- * models (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step, measured there against its
- * kernels), and anywhere for short calls (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence).
- * Nothing here depends on the batch size.
- */
-export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number): boolean {
-  if (config.bidirectional || loop === 'tensor') return false;
-  if (training && config.dropout > 0 && config.numLayers > 1) return false;
-  const backend = tf.getBackend();
-  if (loop === 'host' || backend === 'cpu') return true;
-  const perStep = multiplyAddsPerStep(config);
-  return (backend === 'wasm' && perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS) || seqLen * perStep <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
-}
+import { FullRNNConfig, outputSize } from '../../../config';
+import { SequenceLayout } from '../../../shapes';
+import { Cell } from '../../cells';
+import { directionWeights, stepWeightsOf } from '../../parameters';
+import { HostProduct } from './product';
+import { hostProductOf } from './productFromTensor';
+import { HostSteps } from './stepLoop';
 
 /**
  * A host call on a tensor in the caller's layout (`[N, L, H_in]` batchFirst, `[L, N, H_in]`,
@@ -79,7 +30,7 @@ export function hostCallInLayout(
   return tf.tidy(() => tf.transpose(tf.tensor3d(result, [seqLen, batchSize, features]), [1, 0, 2]));
 }
 
-/** One layer's weights on the host, as `HostForward` reads them. */
+/** One layer's weights on the host, as `HostModelForward` reads them. */
 interface HostLayer {
   /** `x ↦ x W_ihᵀ + projection bias` `[·, H_in]` → `[·, G·H]`. */
   input: HostProduct;
@@ -92,20 +43,22 @@ interface HostLayer {
 }
 
 /**
- * A unidirectional model's forward pass on host arrays, for calls too small to pay for tf ops
- * (a streamed step at batch 1 costs a few µs of arithmetic and far more in engine dispatch):
- * each layer projects its input `x_t W_ihᵀ + projection bias` and runs its cell's host steps
- * (`Cell.stepsOnHost`), the same steps the `'host'` loop runs, the products on `HostProduct`.
+ * A unidirectional model's whole forward pass on host arrays, with no tensor made (the plan's
+ * `wholeOnHost`: a streamed step at batch 1 costs a few µs of arithmetic and far more in
+ * engine dispatch): each layer projects its input `x_t W_ihᵀ + projection bias` and runs its
+ * cell's host steps (`hostStepsFor`), the same products and steps as the host engine layer by
+ * layer, so the same bits.
  * The weights are read off the backend once, into the products, and read again only when a
  * parameter has changed: `assign` (which `loadStateDict` and every optimizer use) gives a
  * variable new data.
  */
-export class HostForward {
+export class HostModelForward {
   private cached?: { dataIds: object[]; layers: HostLayer[] };
 
   constructor(
     private readonly config: FullRNNConfig,
     private readonly cell: Cell,
+    private readonly steps: HostSteps,
     private readonly parameters: ReadonlyMap<string, tf.Variable>,
   ) {}
 
@@ -121,7 +74,7 @@ export class HostForward {
     let layerInput = input;
     this.layers().forEach((layer, index) => {
       const slices = sizes.map((size) => [index * batchSize * size, (index + 1) * batchSize * size]);
-      const sequences = this.cell.stepsOnHost!({
+      const sequences = this.steps({
         dims: { seqLen, batchSize, hiddenSize: sizes[0] },
         projection: projectRows(layer.input, layerInput, seqLen * batchSize),
         initial: initial.map((state, i) => state.subarray(slices[i][0], slices[i][1])),
@@ -147,10 +100,10 @@ export class HostForward {
         const weights = directionWeights(this.parameters, this.config, layer, 0);
         const { projectionBias, stepWeights } = stepWeightsOf(this.cell, weights);
         return {
-          input: productOfTransposed(tf.transpose(weights.weightIh), projectionBias),
-          recurrent: productOfTransposed(stepWeights.recurrentT),
+          input: hostProductOf(tf.transpose(weights.weightIh), projectionBias),
+          recurrent: hostProductOf(stepWeights.recurrentT),
           hiddenBias: stepWeights.hiddenBias && Float32Array.from(stepWeights.hiddenBias.dataSync() as Float32Array),
-          outputProjection: stepWeights.projectionT && productOfTransposed(stepWeights.projectionT),
+          outputProjection: stepWeights.projectionT && hostProductOf(stepWeights.projectionT),
         };
       });
     });
@@ -172,7 +125,7 @@ const PROJECTION_BLOCK_FLOATS = 1 << 20;
  * `product` applied to each of the `count` rows of x `[count, columns]`: `[count, rows]`, in
  * blocks of rows; in one block, the product's own view (valid until its next call).
  */
-function projectRows(product: HostProduct, x: Float32Array, count: number): Float32Array {
+export function projectRows(product: HostProduct, x: Float32Array, count: number): Float32Array {
   const blockRows = Math.max(1, Math.floor(PROJECTION_BLOCK_FLOATS / (product.rows + product.columns)));
   if (count <= blockRows) return product.multiply(x, 0, count);
   const result = new Float32Array(count * product.rows);

@@ -1,23 +1,22 @@
-import { hostStepLoop } from '../hostLoop';
-import { Activation } from '../simd/hostProduct';
-import { HostSteps } from './cell';
+import { Activation } from './product';
+import { HostDirection, runHostSteps } from './stepLoop';
 
 /** σ(i), σ(f), tanh(g), σ(o). */
 const GATE_ACTIVATIONS: readonly Activation[] = ['sigmoid', 'sigmoid', 'tanh', 'sigmoid'];
 const TANH: readonly Activation[] = ['tanh'];
 
 /**
- * The LSTM's forward steps on host arrays (see `lstm.ts` for the maths), in the shared host
+ * The LSTM's forward steps on host arrays (see `cells/lstm.ts` for the maths), in the shared host
  * loop: `p_t + h W_hhᵀ`, σ, tanh and `u W_hrᵀ` on the host kernels (`HostProduct`), c and u
  * in double precision, each gate and state stored as float32.
  * @returns h `[L, N, H_out]` and c `[L, N, H]`, flat.
  */
-export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputProjection, reverse, lengths }: HostSteps): Float32Array[] {
+export function lstmStepsOnHost({ dims, projection, initial, recurrent, outputProjection, reverse, lengths }: HostDirection): Float32Array[] {
   const { hiddenSize: outSize, batchSize } = dims;
   const gateSize = recurrent.rows;
   const cellSize = gateSize / 4;
   const unprojected = new Float32Array(batchSize * cellSize);
-  return hostStepLoop(dims, gateSize, initial, [outSize, cellSize], { reverse, lengths }, (projectionStart, [hidden, cells], [previousHidden, previousCells], [nextHidden, nextCells]) => {
+  return runHostSteps(dims, gateSize, initial, [outSize, cellSize], { reverse, lengths }, (projectionStart, [hidden, cells], [previousHidden, previousCells], [nextHidden, nextCells]) => {
     const gates = recurrent.multiply(hidden, previousHidden, batchSize, projection, projectionStart);
     recurrent.activate(GATE_ACTIVATIONS, 0, cellSize);
     // c = f ⊙ c_{t−1} + i ⊙ g, kept in the g block for its tanh

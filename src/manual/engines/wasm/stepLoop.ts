@@ -1,79 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
-import { BackendWasm, version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { readingOrder } from './hostSteps';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { readingOrder } from '../../tensorSteps';
+import { FLOAT32, HeapView, WasmKernels, heapF32, idOf, offsetOf, uninitialisedTensor } from './adapter';
+
+export { FLOAT32, WasmKernels, idOf, wasmKernels } from './adapter';
 
 /**
- * `recur`'s forward steps on the wasm backend, calling its kernels (XNNPACK's matMul,
- * sigmoid, …) directly instead of through one tf op each: the engine every cell's
- * `stepsOnWasm` runs on (`recurOnWasm`), the cell giving only the kernel calls of one step.
+ * The wasm engine: `recur`'s forward steps on the wasm backend, calling its kernels
+ * (XNNPACK's matMul, sigmoid, …) directly instead of through one tf op each. Every cell's
+ * wasm steps (`wasmStepsFor`) run in `recurOnWasm`, the cell giving only the kernel calls of one step.
  * The kernels read each step of the projection and write each state in place, inside the
  * `[L, N, F]` outputs, through tensor ids registered over those rows. Per step this saves the
  * engine's bookkeeping (10–50 µs an op), a fresh output buffer for every op, splitting the
  * projection into steps and stacking the states: together about as much as the arithmetic
  * itself at 32×128.
  *
- * Each kernel gives the bits of the tf op of the same name on the same inputs. Kernel
- * signatures are those of tfjs-backend-wasm `KERNELS_VERSION`; with any other version
- * `wasmKernels()` is undefined and the recurrence runs as tf ops.
+ * Each kernel gives the bits of the tf op of the same name on the same inputs. The backend's
+ * internals are reached only through `adapter.ts`, which holds the versions they are known for.
  */
-
-/** The tfjs-backend-wasm whose kernel signatures this module calls. */
-export const KERNELS_VERSION = '4.22.0';
-
-/** The kernels' dtype code of float32. */
-export const FLOAT32 = 0;
-
-/** The parts of the backend's emscripten module used here. */
-interface WasmModule {
-  cwrap(name: string, returnType: null, argTypes: Array<'number' | 'array'>): (...args: never[]) => void;
-  HEAPF32: Float32Array;
-  tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
-}
-
-function moduleOf(backend: BackendWasm): WasmModule {
-  return backend.wasm as unknown as WasmModule;
-}
-
-/**
- * The C kernels used, as the backend's JS kernels `cwrap` them: tensor ids, shapes as int32
- * bytes and their rank. The binary kernels broadcast as XNNPACK does.
- */
-export interface WasmKernels {
-  backend: BackendWasm;
-  batchMatMul(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, transposeA: boolean, transposeB: boolean, outId: number): void;
-  add(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, dtype: number, outId: number): void;
-  sub(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, dtype: number, outId: number): void;
-  multiply(aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, dtype: number, outId: number): void;
-  sigmoid(xId: number, outId: number): void;
-  relu(xId: number, dtype: number, outId: number): void;
-}
-
-let bound: { backend: BackendWasm; kernels: WasmKernels } | undefined;
-
-/** The wasm kernels of the active backend, or undefined when it is not wasm `KERNELS_VERSION`. */
-export function wasmKernels(): WasmKernels | undefined {
-  if (tf.getBackend() !== 'wasm' || version_wasm !== KERNELS_VERSION) return undefined;
-  const backend = tf.backend() as BackendWasm;
-  if (bound?.backend !== backend) {
-    const module = moduleOf(backend);
-    const cwrap = module.cwrap.bind(module);
-    const numbers = (count: number) => Array<'number'>(count).fill('number');
-    const binary: Array<'number' | 'array'> = ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number'];
-    bound = {
-      backend,
-      kernels: {
-        backend,
-        batchMatMul: cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']),
-        add: cwrap('Add', null, binary),
-        sub: cwrap('Sub', null, binary),
-        multiply: cwrap('Multiply', null, binary),
-        sigmoid: cwrap('Sigmoid', null, numbers(2)),
-        relu: cwrap('Relu', null, numbers(3)),
-      },
-    };
-  }
-  return bound.kernels;
-}
 
 /** Int32 values as the bytes a `cwrap` 'array' argument takes (shapes). */
 export function int32Bytes(values: number[]): Uint8Array {
@@ -105,50 +49,11 @@ export function matMulBy(kernels: WasmKernels, weights: number, [rows, inner, co
   return (a, out) => kernels.batchMatMul(a, aShape, 3, weights, weightShape, 3, false, false, out);
 }
 
-/** The backend's id of a tensor's data, as kernels take it. */
-export function idOf(backend: BackendWasm, tensor: tf.Tensor): number {
-  return backend.dataIdMap.get(tensor.dataId)!.id;
-}
-
-/** Byte offset of a tensor's data in the wasm heap. */
-function offsetOf(backend: BackendWasm, tensor: tf.Tensor): number {
-  return backend.dataIdMap.get(tensor.dataId)!.memoryOffset;
-}
-
 /** float32 values in the wasm heap that kernels reach by `id`. */
 export interface HeapBuffer {
   id: number;
   /** Byte offset in the heap. */
   offset: number;
-}
-
-/**
- * A tensor id over `size` float32 values of the wasm heap that belong to another buffer
- * (no memory of its own), which can be moved from row to row: re-registering one id costs
- * less than making a tensor per row.
- */
-class RowView implements HeapBuffer {
-  readonly id: number;
-  private readonly dataId: object;
-
-  constructor(private readonly backend: BackendWasm, private readonly size: number, public offset: number) {
-    this.dataId = backend.makeOutput([size], 'float32', offset).dataId;
-    this.id = backend.dataIdMap.get(this.dataId)!.id;
-  }
-
-  /** Points the id at byte `offset`. */
-  moveTo(offset: number): void {
-    const { tfjs } = moduleOf(this.backend);
-    tfjs.disposeData(this.id);
-    tfjs.registerTensor(this.id, this.size, offset);
-    this.offset = offset;
-  }
-
-  /** Unregisters the id; the buffer it pointed into is left alone. */
-  drop(): void {
-    moduleOf(this.backend).tfjs.disposeData(this.id);
-    this.backend.dataIdMap.delete(this.dataId);
-  }
 }
 
 /**
@@ -158,7 +63,7 @@ class RowView implements HeapBuffer {
  */
 export class StepBuffers {
   private readonly tensors: tf.Tensor[] = [];
-  private readonly views: RowView[] = [];
+  private readonly views: HeapView[] = [];
   private minusOne?: HeapBuffer;
   private readonly backend: BackendWasm;
 
@@ -179,7 +84,7 @@ export class StepBuffers {
 
   /** A new buffer of `size` float32 values, uninitialised: each step writes it before reading it. */
   scratch(size: number): HeapBuffer {
-    return this.keep(tf.engine().makeTensorFromTensorInfo(this.backend.makeOutput([size], 'float32')));
+    return this.keep(uninitialisedTensor(this.backend, [size]));
   }
 
   /** The elementwise kernels on buffers of `size` values. */
@@ -210,9 +115,9 @@ export class StepBuffers {
     return Array.from({ length: count }, (_, k) => this.view(size, offset + 4 * k * size));
   }
 
-  /** An id over `size` values from byte `offset`, movable (`RowView.moveTo`). */
-  view(size: number, offset: number): RowView {
-    const view = new RowView(this.backend, size, offset);
+  /** An id over `size` values from byte `offset`, movable (`HeapView.moveTo`). */
+  view(size: number, offset: number): HeapView {
+    const view = new HeapView(this.backend, size, offset);
     this.views.push(view);
     return view;
   }
@@ -249,7 +154,7 @@ export function recurOnWasm(
   const { backend } = kernels;
   const [seqLen, batchSize, gateSize] = projection.shape;
   const sizes = initial.map((state) => state.shape[1]);
-  const outputs = sizes.map((size) => tf.engine().makeTensorFromTensorInfo(backend.makeOutput([seqLen, batchSize, size], 'float32')) as tf.Tensor3D);
+  const outputs = sizes.map((size) => uninitialisedTensor<tf.Tensor3D>(backend, [seqLen, batchSize, size]));
   const buffers = new StepBuffers(kernels);
   try {
     const projectionStart = offsetOf(backend, projection);
@@ -285,7 +190,7 @@ export function recurOnWasm(
  * puts each gate's values together (gate-major), as elementwise kernels need them.
  */
 export function copyGates(backend: BackendWasm, from: number, to: number, { batchSize, hiddenSize, gateCount, gates }: GateLayout): void {
-  const heap = moduleOf(backend).HEAPF32;
+  const heap = heapF32(backend);
   const rowSize = gateCount * hiddenSize;
   gates.forEach((gate, j) => {
     const source = from / 4 + gate * hiddenSize;
@@ -308,16 +213,16 @@ export interface GateLayout {
 /** Step `t` of `sequence` `[L, N, F]` as a new `[N, F]` tensor: one copy inside the wasm heap. */
 export function copyStep({ backend }: WasmKernels, sequence: tf.Tensor3D, t: number): tf.Tensor2D {
   const [, batchSize, features] = sequence.shape;
-  const step = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([batchSize, features], 'float32')) as tf.Tensor2D;
+  const step = uninitialisedTensor<tf.Tensor2D>(backend, [batchSize, features]);
   const stepSize = batchSize * features;
   const from = offsetOf(backend, sequence) / 4 + t * stepSize;
-  moduleOf(backend).HEAPF32.copyWithin(offsetOf(backend, step) / 4, from, from + stepSize);
+  heapF32(backend).copyWithin(offsetOf(backend, step) / 4, from, from + stepSize);
   return step;
 }
 
 /** Copies the previous state's row b into the state at step t for every b with `lengths[b] ≤ t`. */
 function keepEndedRows(backend: BackendWasm, lengths: Int32Array, t: number, previousOffset: number, stateOffset: number, size: number): void {
-  const heap = moduleOf(backend).HEAPF32;
+  const heap = heapF32(backend);
   lengths.forEach((length, b) => {
     if (length > t) return;
     const from = previousOffset / 4 + b * size;

@@ -1,0 +1,76 @@
+import { HostProduct } from './product';
+
+/** Sizes of one direction's sequence. */
+export interface SequenceDims {
+  seqLen: number;
+  batchSize: number;
+  hiddenSize: number;
+}
+
+/**
+ * One step of every row on the host. `states` holds each state for every step
+ * (`[L + 1, N, F]`, the initial state first); the step reads the step before at
+ * `states[i][previous[i] …]` and `p_t` at `projection[projectionStart …]` (`[N, G·H]`), and
+ * writes its states `[N, F]` at `states[i][next[i] …]`.
+ */
+export type HostStepFunction = (projectionStart: number, states: Float32Array[], previous: number[], next: number[]) => void;
+
+/**
+ * The loop every cell's host steps run in (`hostStepsFor`): steps in reading order, each computed by `step` for every row from the states of the
+ * step read before; then the rows whose sequence has ended (`lengths[b] ≤ t`) get their
+ * states back, as the tensor loop does. Nothing is allocated per step.
+ * @param initial one `[N, F]` per state, h first; `sizes` their F. @param gateSize G·H, `p_t`'s row length.
+ * @returns each state after every step, `[L, N, F]` flat, in time order.
+ */
+export function runHostSteps(
+  { seqLen, batchSize }: SequenceDims,
+  gateSize: number,
+  initial: Float32Array[],
+  sizes: number[],
+  { reverse, lengths }: { reverse: boolean; lengths?: Int32Array },
+  step: HostStepFunction,
+): Float32Array[] {
+  const states = sizes.map((size, i) => {
+    const sequence = new Float32Array((seqLen + 1) * batchSize * size);
+    sequence.set(initial[i].subarray(0, batchSize * size));
+    return sequence;
+  });
+  const previous = sizes.map(() => 0);
+  const next = sizes.map(() => 0);
+  /** Where each step's states sit: the initial state in slot 0, step t in slot t + 1. */
+  let previousSlot = 0;
+  for (let i = 0; i < seqLen; i++) {
+    const t = reverse ? seqLen - 1 - i : i;
+    sizes.forEach((size, s) => {
+      previous[s] = previousSlot * batchSize * size;
+      next[s] = (t + 1) * batchSize * size;
+    });
+    step(t * batchSize * gateSize, states, previous, next);
+    for (let b = 0; lengths !== undefined && b < batchSize; b++) {
+      if (lengths[b] > t) continue;
+      sizes.forEach((size, s) => states[s].copyWithin(next[s] + b * size, previous[s] + b * size, previous[s] + (b + 1) * size));
+    }
+    previousSlot = t + 1;
+  }
+  return states.map((state, s) => state.subarray(batchSize * sizes[s]));
+}
+
+/** What a direction's host steps read: the sequence and the weights, flat and row-major. */
+export interface HostDirection {
+  /** `hiddenSize` is h's size, `H_out`. */
+  dims: SequenceDims;
+  /** `[L, N, G·H]`. */
+  projection: Float32Array;
+  /** One `[N, F]` per state. */
+  initial: Float32Array[];
+  /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`, no bias. */
+  recurrent: HostProduct;
+  hiddenBias?: Float32Array;
+  /** LSTM with `projSize`: `u ↦ u W_hrᵀ` `[N, H]` → `[N, H_out]`. */
+  outputProjection?: HostProduct;
+  reverse: boolean;
+  lengths?: Int32Array;
+}
+
+/** A cell's forward steps on host arrays: each state `[L, N, F]`, flat, in time order. */
+export type HostSteps = (direction: HostDirection) => Float32Array[];
