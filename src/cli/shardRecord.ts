@@ -3,7 +3,7 @@ import { FormatError } from '../errors';
 import { PendingWrite, openPendingFile } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { readRegularFile } from '../formats/regularFile';
-import { STEP_LOOPS, StepLoop } from '../manual/hostLoop';
+import { STEP_LOOPS, StepLoop } from '../manual/plan';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
 import { Fingerprint, fingerprintFile } from './fingerprint';
 import { FlagValues, optionalString } from './flags';
