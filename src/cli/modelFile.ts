@@ -110,7 +110,7 @@ async function readWeights(path: string, format: StateDictFormat, file: ByteSour
     return { path, sources: [path], format, tensors, recordedArgs: parseRecorded(metadata[CONFIG_KEY], path) };
   }
   const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (a state dict or a tfjs model.json)');
-  if (isPlainObject(parsed) && 'modelTopology' in parsed) {
+  if (isPlainObject(parsed) && ('modelTopology' in parsed || 'weightsManifest' in parsed)) {
     const sources = tfjsModelSources(parsed, path);
     const model = await loadTfjsModel(path, (args) => parseTorchArgs(args, `${path}: userDefinedMetadata['${CONFIG_KEY}']`));
     return { path, sources, format: 'tfjs', ...model };

@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'fs';
+import { existsSync, promises as fs, realpathSync } from 'fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Mode, layerInputSize, toTorchArgs } from '../config';
@@ -89,12 +89,10 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
     },
     async load() {
       const modelJson = parseJson(readRegularFile(modelPath, MAX_JSON_BYTES).toString('utf8'), modelPath, 'a tfjs model.json');
-      if (!isPlainObject(modelJson) || !isPlainObject(modelJson.modelTopology) || !Array.isArray(modelJson.weightsManifest)) {
-        throw new FormatError(modelPath, 'a tfjs model.json with modelTopology and weightsManifest', 'neither');
-      }
-      // The weight files: inside the model's folder, holding exactly the bytes the manifest lists.
+      checkModelJson(modelJson, modelPath);
+      // The weight files: inside the model's folder (links resolved), holding exactly the bytes the manifest lists.
       const { paths, weights } = checkManifest(modelJson.weightsManifest, modelPath);
-      const buffers = paths.map((path) => readRegularFile(join(directory, path), MAX_WEIGHTS_BYTES));
+      const buffers = paths.map((path) => readRegularFile(weightFileInside(path, modelPath), MAX_WEIGHTS_BYTES));
       const expected = weights.reduce((total, spec) => total + shapeSize(spec.shape) * FLOAT32_BYTES, 0);
       const actual = buffers.reduce((total, bytes) => total + bytes.length, 0);
       if (actual !== expected) {
@@ -146,7 +144,38 @@ const FLOAT32_BYTES = 4;
 /** Whether `path`, relative to `directory`, names a file inside it (not absolute, not through `..`). */
 function isInside(directory: string, path: string): boolean {
   const fromDirectory = relative(directory, resolve(directory, path));
-  return !isAbsolute(path) && fromDirectory !== '..' && !fromDirectory.startsWith(`..${sep}`);
+  return !isAbsolute(path) && fromDirectory !== '' && fromDirectory !== '..' && !fromDirectory.startsWith(`..${sep}`);
+}
+
+/**
+ * Where the weight file `path` of the manifest of `modelPath` really is: its real path (every
+ * symbolic link resolved), which must be inside the real path of the model's folder, so that a
+ * link cannot lead the read outside it. A missing file is left for the read to report.
+ */
+function weightFileInside(path: string, modelPath: string): string {
+  const file = join(dirname(modelPath), path);
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return file;
+  }
+  const folder = realpathSync(dirname(modelPath));
+  if (!isInside(folder, relative(folder, real))) {
+    throw new FormatError(`${modelPath}: weightsManifest`, "weight files inside the model's folder", `${JSON.stringify(path)}, a link to ${real}, outside ${folder}`);
+  }
+  return real;
+}
+
+/** Checks that `modelJson` is a tfjs model.json: an object with `modelTopology` and `weightsManifest`, saying which is missing. */
+function checkModelJson(modelJson: unknown, modelPath: string): asserts modelJson is { modelTopology: object; weightsManifest: unknown[] } {
+  const expected = 'a tfjs model.json: an object with modelTopology and weightsManifest';
+  if (!isPlainObject(modelJson)) throw new FormatError(modelPath, expected, Array.isArray(modelJson) ? 'a list' : `${typeof modelJson}`);
+  const problems = [
+    !isPlainObject(modelJson.modelTopology) && `modelTopology ${modelJson.modelTopology === undefined ? 'missing' : 'not an object'}`,
+    !Array.isArray(modelJson.weightsManifest) && `weightsManifest ${modelJson.weightsManifest === undefined ? 'missing' : 'not a list'}`,
+  ].filter((problem): problem is string => typeof problem === 'string');
+  if (problems.length > 0) throw new FormatError(modelPath, expected, problems.join(', '));
 }
 
 /** The files a tfjs `model.json` (parsed) is made of: itself and the weight files its manifest lists. */
@@ -165,6 +194,10 @@ function checkManifest(manifest: unknown[], modelPath: string): { paths: string[
     throw new FormatError(where, 'a list of {paths: [..], weights: [..]}', JSON.stringify(manifest).slice(0, 40));
   }
   const groups = manifest as { paths: unknown[]; weights: unknown[] }[];
+  const unlisted = groups.findIndex((group) => group.weights.length > 0 && group.paths.length === 0);
+  if (unlisted >= 0) {
+    throw new FormatError(`${where}[${unlisted}]`, 'the weight files of its weights in paths', `"paths": [] for ${groups[unlisted].weights.length} weights`);
+  }
   const paths = groups.flatMap((group) => group.paths);
   const outside = paths.find((path) => typeof path !== 'string' || !isInside(dirname(modelPath), path));
   if (outside !== undefined) throw new FormatError(where, "weight file paths inside the model's folder", JSON.stringify(outside));
