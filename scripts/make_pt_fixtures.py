@@ -51,6 +51,9 @@ Its state_dict is ``pytorch_model.bin`` and ``checkpoint.pt``'s ``model``.
   proj_size=6)`` beside ``decoder.norm`` (LayerNorm) and ``decoder.out`` (Linear without bias).
   ``encoder_input.npy`` ``[5, 2, 8]`` (time-major), ``encoder_output.npy``; the decoder run on
   the encoder's output: ``decoder_output.npy``, ``decoder_h_n.npy``.
+* ``regressor.pt``: ``Regressor`` (``nn.RNN(4, 6, num_layers=2, nonlinearity="relu") ->
+  Linear(6, 1)``, time-major): ``rnn_input.npy`` ``[9, 2, 4]``, ``rnn_output.npy``,
+  ``rnn_h_n.npy`` (the relu the weights cannot tell).
 * ``nested.pt``: ``{"step": 5, "models": {"student": model.state_dict(), "teacher.ema": {"rnn":
   seq2seq.encoder.rnn.state_dict()}}}``: state_dicts two levels down, one under a key with a dot.
 
@@ -303,6 +306,15 @@ class Seq2Seq(nn.Module):
         self.decoder = Decoder()
 
 
+class Regressor(nn.Module):
+    """A time-major ReLU RNN regressor: ``nn.RNN(4, 6, num_layers=2, nonlinearity="relu") -> Linear(6, 1)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(4, 6, num_layers=2, nonlinearity="relu")
+        self.head = nn.Linear(6, 1)
+
+
 def npy_bytes(tensor: torch.Tensor) -> bytes:
     npy = io.BytesIO()
     np.save(npy, tensor.detach().numpy().astype(np.float32))
@@ -341,6 +353,14 @@ def whole_model_files() -> dict:
         decoder_output, (decoder_h_n, _) = seq2seq.decoder.rnn(encoder_output)
     for name, tensor in (("encoder_input", encoder_input), ("encoder_output", encoder_output),
                          ("decoder_output", decoder_output), ("decoder_h_n", decoder_h_n)):
+        files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
+
+    regressor = seeded(11, Regressor).eval()
+    files["whole_models/regressor.pt"] = saved(regressor.state_dict(), "regressor")
+    with torch.no_grad():
+        series = seeded(12, lambda: torch.randn(9, 2, 4))
+        rnn_output, rnn_h_n = regressor.rnn(series)
+    for name, tensor in (("rnn_input", series), ("rnn_output", rnn_output), ("rnn_h_n", rnn_h_n)):
         files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
 
     files["whole_models/nested.pt"] = saved(

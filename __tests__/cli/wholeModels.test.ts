@@ -134,6 +134,17 @@ describe("run and check reproduce PyTorch's recurrent module of a whole model", 
     await expectPyTorchOutputs([['enc.npy', 'encoder_output.npy']]);
   });
 
+  it("takes an RNN's relu from --nonlinearity or a config of just that key; tanh is not PyTorch's output", async () => {
+    const rnnRun = (extra: string[], out: string) =>
+      runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--output', join(dir, `${out}.npy`), '--hn', join(dir, `${out}_hn.npy`), ...extra]);
+    expect((await rnnRun(['--nonlinearity', 'relu'], 'flag')).code).toBe(0);
+    const config = await writeJson(dir, 'config.json', { nonlinearity: 'relu' });
+    expect((await rnnRun(['--config', config], 'config')).code).toBe(0);
+    await expectPyTorchOutputs([['flag.npy', 'rnn_output.npy'], ['flag_hn.npy', 'rnn_h_n.npy'], ['config.npy', 'rnn_output.npy'], ['config_hn.npy', 'rnn_h_n.npy']]);
+    const tanh = await runCli(['check', '--workers', '1', '--quiet', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--expected-output', fixture('rnn_output.npy')]);
+    expect(tanh.code).toBe(1);
+  });
+
   it('check: both implementations within tolerance of PyTorch, from the DataParallel checkpoint', async () => {
     const expected = ['--expected-output', fixture('lstm_output.npy'), '--expected-hn', fixture('lstm_h_n.npy'), '--expected-cn', fixture('lstm_c_n.npy')];
     const { code, stdout } = await runCli(['check', '--workers', '1', '--quiet', '--weights', fixture('data_parallel.pt'), '--batch-first', '--input', fixture('lstm_input.npy'), ...expected]);
@@ -202,6 +213,12 @@ describe('refusals: exit 2, one line, nothing written', () => {
     const config = await writeJson(dir, 'config.json', { batch_first: false });
     await expectRejected(lstmRun(fixture('model.pt'), ['--config', config, '--batch-first']), `tfjs-rnn run: --batch-first: expected false as ${config} has batch_first, or no --batch-first, got true`);
     await fs.rm(config);
+  });
+
+  it("names the flag and both values when --nonlinearity contradicts the config's mode", async () => {
+    const config = await writeJson(dir, 'config.json', { mode: 'RNN_TANH' });
+    const argv = ['run', '--workers', '1', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--output', join(dir, 'out.npy'), '--config', config, '--nonlinearity', 'relu'];
+    await expectRejected(argv, `tfjs-rnn run: --nonlinearity: expected tanh as ${config} has nonlinearity, or no --nonlinearity, got relu`);
   });
 
   it('refuses --nonlinearity relu for an LSTM', async () => {
