@@ -35,20 +35,24 @@ export function runHostSteps(
     sequence.set(initial[i].subarray(0, batchSize * size));
     return sequence;
   });
+  const count = sizes.length;
   const previous = sizes.map(() => 0);
   const next = sizes.map(() => 0);
   /** Where each step's states sit: the initial state in slot 0, step t in slot t + 1. */
   let previousSlot = 0;
+  // Plain loops only (no closures per step): one shape of code for every cell.
   for (let i = 0; i < seqLen; i++) {
     const t = reverse ? seqLen - 1 - i : i;
-    sizes.forEach((size, s) => {
-      previous[s] = previousSlot * batchSize * size;
-      next[s] = (t + 1) * batchSize * size;
-    });
+    for (let s = 0; s < count; s++) {
+      previous[s] = previousSlot * batchSize * sizes[s];
+      next[s] = (t + 1) * batchSize * sizes[s];
+    }
     step(t * batchSize * gateSize, states, previous, next);
-    for (let b = 0; lengths !== undefined && b < batchSize; b++) {
-      if (lengths[b] > t) continue;
-      sizes.forEach((size, s) => states[s].copyWithin(next[s] + b * size, previous[s] + b * size, previous[s] + (b + 1) * size));
+    if (lengths !== undefined) {
+      for (let b = 0; b < batchSize; b++) {
+        if (lengths[b] > t) continue;
+        for (let s = 0; s < count; s++) states[s].copyWithin(next[s] + b * sizes[s], previous[s] + b * sizes[s], previous[s] + (b + 1) * sizes[s]);
+      }
     }
     previousSlot = t + 1;
   }
