@@ -4,7 +4,10 @@
  * `StreamingRNN.push` of a `[1, 1, I]` tensor and by `StreamingRNN.step` of a `Float32Array`,
  * at (1,1,16,32) and (1,1,64,128); one forward over the whole (1,1000,16,32) sequence; and
  * PyTorch's single-step call `model(x_t, h)` and whole sequence beside them (one thread).
- * Every case is measured after one untimed pass over all of them.
+ * Every case is measured after one untimed pass over all of them. Then a steady run on wasm
+ * interleaves modes and shapes: blocks of calls of one case in turn, thousands of calls in
+ * all, reporting each case's median block and the spread (slowest ÷ fastest block);
+ * `-- --steady` runs only that.
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
@@ -21,6 +24,9 @@ const WHOLE_SHAPE = [1, 1000, 16, 32] as const;
 const ROUNDS = 7;
 const STEPS_PER_ROUND = 500;
 const WHOLE_CALLS_PER_ROUND = 10;
+
+/** Steady run: calls per block of `push`/`step` and of whole calls, and blocks per case. */
+const STEADY = { stepBlock: 100, wholeBlock: 5, blocksPerCase: 12, spreadTarget: 1.3 };
 
 /** The issue's targets on wasm, µs (RNN; LSTM and GRU reported beside them). */
 const TARGETS = { push16: 25, push64: 40, wholeMs: 1.0 };
@@ -122,7 +128,70 @@ function format(records: LatencyRecord[]): string {
   return `Latency at batch 1 (median over ${ROUNDS} rounds of the mean per call)\n${table.join('\n')}\n\nTargets (the RNN's; LSTM and GRU against the same figures)\n${targets.join('\n')}`;
 }
 
+/** One case of the steady run: a call, and the µs per call of each of its blocks. */
+interface SteadyCase {
+  label: string;
+  call: () => void;
+  blockCalls: number;
+  blocks: number[];
+}
+
+/**
+ * The steady run: every mode at both step shapes (`push`, `step`) and the whole shape, their
+ * blocks interleaved round-robin so that each case's calls run between other modes' and
+ * shapes' (as in a process serving several models); each block's mean µs per call.
+ * @returns a table of each case's median block, fastest and slowest block, and their ratio.
+ */
+function steadyRun(): string {
+  const cases: SteadyCase[] = [];
+  const owned: Array<{ dispose(): void }> = [];
+  for (const mode of MODES) {
+    for (const [batch, , input, hidden] of STEP_SHAPES) {
+      const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
+      const [pushStream, stepStream] = [new StreamingRNN(model), new StreamingRNN(model)];
+      const chunk = tf.randomNormal([batch, 1, input], 0, 1, 'float32', 2);
+      const step = Float32Array.from(chunk.dataSync());
+      const shape = `(${batch},1,${input},${hidden})`;
+      cases.push({ label: `${mode} push ${shape}`, call: () => pushStream.push(chunk).dispose(), blockCalls: STEADY.stepBlock, blocks: [] });
+      cases.push({ label: `${mode} step ${shape}`, call: () => stepStream.step(step), blockCalls: STEADY.stepBlock, blocks: [] });
+      owned.push(chunk, pushStream, stepStream, model);
+    }
+    const [batch, seq, input, hidden] = WHOLE_SHAPE;
+    const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
+    const x = tf.randomNormal([batch, seq, input], 0, 1, 'float32', 3);
+    const whole = () => {
+      const { output, hN, cN } = model.forward(x);
+      output.dataSync();
+      tf.dispose([output, hN, ...(cN ? [cN] : [])]);
+    };
+    cases.push({ label: `${mode} whole (${WHOLE_SHAPE.join(',')})`, call: whole, blockCalls: STEADY.wholeBlock, blocks: [] });
+    owned.push(x, model);
+  }
+  for (let block = 0; block < STEADY.blocksPerCase; block++) {
+    for (const steady of cases) {
+      const start = performance.now();
+      for (let i = 0; i < steady.blockCalls; i++) steady.call();
+      steady.blocks.push(((performance.now() - start) * 1000) / steady.blockCalls);
+    }
+  }
+  owned.forEach((item) => item.dispose());
+  const rows = cases.map(({ label, blocks, blockCalls }) => {
+    const [fastest, slowest] = [Math.min(...blocks), Math.max(...blocks)];
+    const spread = slowest / fastest;
+    return `${label.padEnd(28)} ${median(blocks).toFixed(1).padStart(9)} ${fastest.toFixed(1).padStart(9)} ${slowest.toFixed(1).padStart(9)} ${spread.toFixed(2).padStart(6)}×${spread <= STEADY.spreadTarget ? '' : ' (spread NOT met)'}  ${blocks.length}×${blockCalls} calls`;
+  });
+  const calls = cases.reduce((total, { blocks, blockCalls }) => total + blocks.length * blockCalls, 0);
+  const header = `${'case'.padEnd(28)} ${'median µs'.padStart(9)} ${'fastest'.padStart(9)} ${'slowest'.padStart(9)} ${'spread'.padStart(7)}`;
+  return `Steady run on wasm: ${calls} calls, modes and shapes interleaved in blocks (µs per call per block; spread target ≤ ${STEADY.spreadTarget}×)\n${header}\n${rows.join('\n')}`;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--steady')) {
+    // Only the steady run (npm run bench:latency -- --steady).
+    await initBackend('wasm');
+    process.stdout.write(`${steadyRun()}\n`);
+    return;
+  }
   const records: LatencyRecord[] = [];
   for (const backend of availableBackends()) {
     await initBackend(backend);
@@ -135,6 +204,11 @@ async function main(): Promise<void> {
   const torch = torchLatency();
   records.push(...torch.records);
   process.stdout.write(`${format(records)}\n${torch.note ? `${torch.note}\n` : ''}`);
+  if (availableBackends().includes('wasm')) {
+    await initBackend('wasm');
+    process.stderr.write('bench: steady run on wasm\n');
+    process.stdout.write(`\n${steadyRun()}\n`);
+  }
 }
 
 main().catch((error: unknown) => {

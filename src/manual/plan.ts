@@ -77,10 +77,16 @@ export function hostEngineAllowedOn(backend: string): boolean {
   return backend !== 'webgl' && backend !== 'webgpu';
 }
 
-/** The active backend's traits. */
+let activeTraits: { backend: object; traits: BackendTraits } | undefined;
+
+/** The active backend's traits (worked out once per backend instance, not on every call). */
 export function activeBackendTraits(): BackendTraits {
-  const name = tf.getBackend();
-  return { name, wasmEngine: wasmKernels() !== undefined, hostEngine: hostEngineAllowedOn(name) };
+  const backend = tf.backend();
+  if (activeTraits?.backend !== backend) {
+    const name = tf.getBackend();
+    activeTraits = { backend, traits: { name, wasmEngine: wasmKernels() !== undefined, hostEngine: hostEngineAllowedOn(name) } };
+  }
+  return activeTraits.traits;
 }
 
 /** A forward call as the plan sees it. */

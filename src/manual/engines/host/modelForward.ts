@@ -54,13 +54,20 @@ interface HostLayer {
  */
 export class HostModelForward {
   private cached?: { dataIds: object[]; layers: HostLayer[] };
+  /** The parameters in their order (the map never changes; `assign` gives a variable new data). */
+  private readonly variables: tf.Variable[];
+  /** Features of each carried state, h first. */
+  private readonly sizes: number[];
 
   constructor(
     private readonly config: FullRNNConfig,
     private readonly cell: Cell,
     private readonly steps: HostSteps,
     private readonly parameters: ReadonlyMap<string, tf.Variable>,
-  ) {}
+  ) {
+    this.variables = [...parameters.values()];
+    this.sizes = [...cell.stateSizes(config)];
+  }
 
   /**
    * @param input `[L, N, H_in]`, time-major, flat.
@@ -68,31 +75,44 @@ export class HostModelForward {
    * @returns output `[L, N, H_out]` and the final states, as `runLayers` gives them.
    */
   run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
-    const sizes = this.cell.stateSizes(this.config);
-    const initial = states ?? sizes.map((size) => new Float32Array(this.config.numLayers * batchSize * size));
-    const finalStates = sizes.map((size) => new Float32Array(this.config.numLayers * batchSize * size));
+    // Plain loops and arrays built by push: one shape of code on every call (see `runHostSteps`).
+    const { sizes, steps } = this;
+    const { numLayers } = this.config;
+    const finalStates: Float32Array[] = [];
+    for (let s = 0; s < sizes.length; s++) finalStates.push(new Float32Array(numLayers * batchSize * sizes[s]));
+    const layers = this.layers();
     let layerInput = input;
-    this.layers().forEach((layer, index) => {
-      const slices = sizes.map((size) => [index * batchSize * size, (index + 1) * batchSize * size]);
-      const sequences = this.steps({
+    for (let layer = 0; layer < numLayers; layer++) {
+      const { input: inputProduct, recurrent, hiddenBias, outputProjection } = layers[layer];
+      const initial: Float32Array[] = [];
+      for (let s = 0; s < sizes.length; s++) {
+        const start = layer * batchSize * sizes[s];
+        initial.push(states === undefined ? finalStates[s].subarray(start, start + batchSize * sizes[s]) : states[s].subarray(start, start + batchSize * sizes[s]));
+      }
+      const sequences = steps({
         dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-        projection: projectRows(layer.input, layerInput, seqLen * batchSize),
-        initial: initial.map((state, i) => state.subarray(slices[i][0], slices[i][1])),
-        recurrent: layer.recurrent,
-        hiddenBias: layer.hiddenBias,
-        outputProjection: layer.outputProjection,
+        projection: projectRows(inputProduct, layerInput, seqLen * batchSize),
+        initial,
+        recurrent,
+        hiddenBias,
+        outputProjection,
         reverse: false,
       });
-      sequences.forEach((sequence, i) => finalStates[i].set(sequence.subarray(sequence.length - batchSize * sizes[i]), slices[i][0]));
+      for (let s = 0; s < sizes.length; s++) {
+        const last = sequences[s].length - batchSize * sizes[s];
+        finalStates[s].set(sequences[s].subarray(last), layer * batchSize * sizes[s]);
+      }
       layerInput = sequences[0];
-    });
+    }
     return { output: layerInput.slice(), states: finalStates };
   }
 
   /** The layers' weights on the host, read again when a parameter's data has changed. */
   private layers(): HostLayer[] {
-    const dataIds = [...this.parameters.values()].map((variable) => variable.dataId);
-    if (this.cached && this.cached.dataIds.every((dataId, i) => dataId === dataIds[i])) return this.cached.layers;
+    const { cached, variables } = this;
+    let current = cached !== undefined;
+    for (let i = 0; current && i < variables.length; i++) current = variables[i].dataId === cached!.dataIds[i];
+    if (current) return cached!.layers;
     this.release();
     let layers: HostLayer[] = [];
     tf.tidy(() => {
@@ -107,7 +127,7 @@ export class HostModelForward {
         };
       });
     });
-    this.cached = { dataIds, layers };
+    this.cached = { dataIds: variables.map((variable) => variable.dataId), layers };
     return layers;
   }
 

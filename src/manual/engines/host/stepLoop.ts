@@ -30,29 +30,40 @@ export function runHostSteps(
   { reverse, lengths }: { reverse: boolean; lengths?: Int32Array },
   step: HostStepFunction,
 ): Float32Array[] {
-  const states = sizes.map((size, i) => {
-    const sequence = new Float32Array((seqLen + 1) * batchSize * size);
-    sequence.set(initial[i].subarray(0, batchSize * size));
-    return sequence;
-  });
-  const previous = sizes.map(() => 0);
-  const next = sizes.map(() => 0);
+  // Arrays built by push, never by map: the same elements kind on every call and for every
+  // cell (map's results differ between its optimised and generic paths: a "wrong map" deopt).
+  const count = sizes.length;
+  const states: Float32Array[] = [];
+  const previous: number[] = [];
+  const next: number[] = [];
+  for (let s = 0; s < count; s++) {
+    const sequence = new Float32Array((seqLen + 1) * batchSize * sizes[s]);
+    sequence.set(initial[s].subarray(0, batchSize * sizes[s]));
+    states.push(sequence);
+    previous.push(0);
+    next.push(0);
+  }
   /** Where each step's states sit: the initial state in slot 0, step t in slot t + 1. */
   let previousSlot = 0;
+  // Plain loops only (no closures per step): one shape of code for every cell.
   for (let i = 0; i < seqLen; i++) {
     const t = reverse ? seqLen - 1 - i : i;
-    sizes.forEach((size, s) => {
-      previous[s] = previousSlot * batchSize * size;
-      next[s] = (t + 1) * batchSize * size;
-    });
+    for (let s = 0; s < count; s++) {
+      previous[s] = previousSlot * batchSize * sizes[s];
+      next[s] = (t + 1) * batchSize * sizes[s];
+    }
     step(t * batchSize * gateSize, states, previous, next);
-    for (let b = 0; lengths !== undefined && b < batchSize; b++) {
-      if (lengths[b] > t) continue;
-      sizes.forEach((size, s) => states[s].copyWithin(next[s] + b * size, previous[s] + b * size, previous[s] + (b + 1) * size));
+    if (lengths !== undefined) {
+      for (let b = 0; b < batchSize; b++) {
+        if (lengths[b] > t) continue;
+        for (let s = 0; s < count; s++) states[s].copyWithin(next[s] + b * sizes[s], previous[s] + b * sizes[s], previous[s] + (b + 1) * sizes[s]);
+      }
     }
     previousSlot = t + 1;
   }
-  return states.map((state, s) => state.subarray(batchSize * sizes[s]));
+  const sequences: Float32Array[] = [];
+  for (let s = 0; s < count; s++) sequences.push(states[s].subarray(batchSize * sizes[s]));
+  return sequences;
 }
 
 /** What a direction's host steps read: the sequence and the weights, flat and row-major. */

@@ -23,6 +23,9 @@ export function wasmEngineStatus(version: string = version_wasm): { version: str
   return { version, supported: supportsWasmVersion(version), range: SUPPORTED_WASM_VERSIONS.range };
 }
 
+/** Whether the installed tfjs-backend-wasm is supported: decided once, not on every call. */
+const INSTALLED_SUPPORTED = supportsWasmVersion(version_wasm);
+
 let fallbackAnnounced = false;
 
 /** Warns, once per process, that an unsupported tfjs-backend-wasm turns the wasm engine off. */
@@ -71,7 +74,7 @@ let bound: { backend: BackendWasm; kernels: WasmKernels } | undefined;
  */
 export function wasmKernels(version: string = version_wasm): WasmKernels | undefined {
   if (tf.getBackend() !== 'wasm') return undefined;
-  if (!supportsWasmVersion(version)) {
+  if (version === version_wasm ? !INSTALLED_SUPPORTED : !supportsWasmVersion(version)) {
     announceWasmFallback(version);
     return undefined;
   }
