@@ -1,4 +1,4 @@
-import { extractBlocks, numbersDiffer, numbersIn } from './blocks';
+import { anchorOf, anchorsOf, extractBlocks, numbersDiffer, numbersIn, relativeLinksOf } from './blocks';
 
 const fence = '```';
 
@@ -65,5 +65,22 @@ describe('numbersDiffer', () => {
     ['[NaN, -0.5]', '[0.125, -0.5]', '1 numbers printed where 2 were expected'],
   ])('%s against %s: %s', (actual, expected, message) => {
     expect(numbersDiffer(actual, expected, tolerance)).toBe(message);
+  });
+});
+
+describe('links', () => {
+  test("headings' anchors as GitHub makes them", () => {
+    expect(anchorOf('Command line: `tfjs-rnn`')).toBe('command-line-tfjs-rnn');
+    expect(anchorOf('Small models and short calls: the host path')).toBe('small-models-and-short-calls-the-host-path');
+    expect(anchorOf('Weights to PyTorch and back')).toBe('weights-to-pytorch-and-back');
+    expect(anchorsOf('# A\n```sh\n# not a heading\n```\n## B, c\n')).toEqual(new Set(['a', 'b-c']));
+  });
+
+  test('relative links with their lines; web links, code spans and code blocks left out', () => {
+    const markdown = 'see [a](docs/a.md#x) and [web](https://example.com)\n`[no](b.md)`\n```md\n[no](c.md)\n```\n[here](#y)';
+    expect(relativeLinksOf(markdown)).toEqual([
+      { line: 1, path: 'docs/a.md', anchor: 'x' },
+      { line: 6, path: '', anchor: 'y' },
+    ]);
   });
 });

@@ -129,6 +129,44 @@ export function numbersDiffer(actual: string, expected: string, tolerance: { rto
   return worst < 0 ? undefined : `number ${worst} is ${a[worst]} where ${e[worst]} was expected`;
 }
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+export function anchorOf(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+/** The anchors of a Markdown file's headings (outside code blocks). */
+export function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  let fence: string | undefined;
+  for (const line of markdown.split('\n')) {
+    const marker = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (marker && (fence === undefined || marker.startsWith(fence))) fence = fence === undefined ? marker : undefined;
+    const heading = fence === undefined ? /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line) : null;
+    if (heading) anchors.add(anchorOf(heading[1]));
+  }
+  return anchors;
+}
+
+/** The relative links of a Markdown file (`[text](path#anchor)`, outside code blocks), with their lines. */
+export function relativeLinksOf(markdown: string): { line: number; path: string; anchor?: string }[] {
+  const links: { line: number; path: string; anchor?: string }[] = [];
+  let fence: string | undefined;
+  markdown.split('\n').forEach((text, index) => {
+    const marker = /^\s*(`{3,}|~{3,})/.exec(text)?.[1];
+    if (marker && (fence === undefined || marker.startsWith(fence))) {
+      fence = fence === undefined ? marker : undefined;
+      return;
+    }
+    if (fence !== undefined) return;
+    for (const [, target] of text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/i.test(target)) continue;
+      const [path, anchor] = target.split('#');
+      links.push({ line: index + 1, path, anchor });
+    }
+  });
+  return links;
+}
+
 const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', '.git', 'coverage']);
 
 /** Every `.md` file of the repository (but installed packages and build output), sorted. */

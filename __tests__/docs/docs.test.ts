@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'path';
 import * as ts from 'typescript';
 import { FORWARD_TOLERANCE } from '../../src/compare';
 import { TORCH_PYTHON } from '../helpers/python';
-import { DocBlock, blockName, blocksOf, markdownFiles, numbersDiffer } from './blocks';
+import { DocBlock, anchorsOf, blockName, blocksOf, markdownFiles, numbersDiffer, relativeLinksOf } from './blocks';
 
 /**
  * Every fenced block of every Markdown file in the repository (README.md, docs/, bench/, scripts/,
@@ -233,6 +233,18 @@ test('the README gives the exact command .ci/run runs, in a block of its own', (
 
 for (const { file, blocks } of DOCS) {
   describe(file, () => {
+    test(`${file}: every relative link leads to a file, and to a heading in it`, () => {
+      const broken: string[] = [];
+      for (const { line, path, anchor } of relativeLinksOf(readFileSync(join(ROOT, file), 'utf8'))) {
+        const target = path === '' ? join(ROOT, file) : resolve(ROOT, dirname(file), path);
+        if (!existsSync(target)) broken.push(`${file}:${line}: ${path} does not exist`);
+        else if (anchor !== undefined && target.endsWith('.md') && !anchorsOf(readFileSync(target, 'utf8')).has(anchor)) {
+          broken.push(`${file}:${line}: ${path || file} has no heading #${anchor}`);
+        }
+      }
+      expect(broken).toEqual([]);
+    });
+
     const needsTorch = blocks.some((b) => b.kind === 'python' && b.marker?.kind !== 'syntax-only');
     const runs = !(needsTorch && TORCH_PYTHON === undefined && process.env.CI !== 'true');
     if (!runs) process.stderr.write(`note: python3 with torch not found; the blocks of ${file} are checked but not run\n`);
