@@ -44,12 +44,17 @@ function makeProject(prefix: string): string {
   return folder;
 }
 
-/** The environment blocks run in: this node first, the project's bins, npm without its notices. */
+/**
+ * The environment blocks run in, as a user's shell has it: without the variables `npm test` sets
+ * for its scripts (the repository as npm's project), with the project's bins and this node first,
+ * and npm without its notices.
+ */
 function blockEnvironment(folder: string): NodeJS.ProcessEnv {
   const python = process.env.TFJS_RNN_PYTHON ? [dirname(process.env.TFJS_RNN_PYTHON)] : [];
   const path = [join(folder, 'node_modules', '.bin'), dirname(process.execPath), ...python, process.env.PATH ?? ''];
+  const user = Object.entries(process.env).filter(([name]) => !/^(npm_|INIT_CWD$)/i.test(name));
   return {
-    ...process.env,
+    ...Object.fromEntries(user),
     PATH: path.join(':'),
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
