@@ -259,7 +259,11 @@ for (const { file, blocks } of DOCS) {
 
     for (const block of blocks.filter((b) => b.kind !== 'text')) {
       const how = block.marker?.kind === 'syntax-only' ? ` syntax-only (${block.marker.reason})` : block.marker?.kind === 'file' ? ` file ${block.marker.name}` : '';
-      test(`${file}:${block.line} ${block.language}${how}`, () => {
+      const title = `${file}:${block.line} ${block.language}${how}`;
+      const runnable = ['ts', 'js', 'python', 'sh', 'console'].includes(block.kind);
+      const executes = runnable && (block.marker === undefined || block.marker.kind === 'prints-as-above');
+      if (executes && !runs) test.skip(`${title}: run (needs python3 with torch)`, () => undefined);
+      test(executes && !runs ? `${title}: checked` : title, () => {
         if (block.kind === 'ts') {
           const errors = typeErrorsOf(block);
           if (errors.length > 0) throw new Error(`${blockName(block)} does not type-check under strict:\n${errors.join('\n')}`);
@@ -267,8 +271,7 @@ for (const { file, blocks } of DOCS) {
         const dir = folderOfDoc();
         const path = pathFor(block, dir);
         writeFileSync(path, sourceOf(block));
-        const executes = runs && (block.marker === undefined || block.marker.kind === 'prints-as-above');
-        if (!executes || !['ts', 'js', 'python', 'sh', 'console'].includes(block.kind)) {
+        if (!executes || !runs) {
           checkSyntax(block, dir, path);
           return;
         }
