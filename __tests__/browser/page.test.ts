@@ -121,7 +121,7 @@ function bitDifferences(actual: StoredTensor, expected: tf.Tensor): { shape: num
       }
     });
 
-    test("the notebook's scenarios: hand-written and tf.layers agree within the forward tolerance", () => {
+    test("the seeded scenarios: hand-written and tf.layers agree within the forward tolerance", () => {
       const { scenarios } = resultsOf();
       expect(scenarios).toHaveLength(3);
       for (const { title, manual, layers } of scenarios) {

@@ -1,6 +1,6 @@
 /**
  * The example page: tfjs-rnn from its browser entry, as an application bundles it
- * (`import … from 'tfjs-rnn'`). It runs the notebook's three scenarios (hand-written vs
+ * (`import … from 'tfjs-rnn'`). It runs three seeded RNN scenarios (hand-written vs
  * tf.layers with the same random weights) and one PyTorch fixture (weights fetched as a
  * safetensors file and parsed from bytes), shows the largest differences, the time per call
  * and the backend, and plots the hidden-state traces of both implementations and PyTorch.
@@ -126,7 +126,7 @@ function runBoth(manual: ManualRNN, layers: LayersRNN, input: tf.Tensor, h0?: tf
   }
 }
 
-/** The notebook's scenario, as `npm run demo` runs it: random weights from the seed, copied into the twin. */
+/** A seeded scenario, as `npm run demo` runs it: random weights from the seed, copied into the twin. */
 function runScenario(scenario: Scenario): PageResults['scenarios'][number] {
   const manual = new ManualRNN(scenario.config, { seed: scenario.seed });
   const layers = new LayersRNN(scenario.config);
@@ -249,7 +249,7 @@ function showScenarios(runs: PageResults['scenarios']): void {
     comparisonRow(run.title, compareRuns(run.manual, run.layers), [run.manual.msPerCall.toFixed(2), run.layers.msPerCall.toFixed(2)]),
   );
   document.getElementById('scenarios')!.replaceChildren(
-    element('h2', ["The notebook's three scenarios: hand-written vs tf.layers, same random weights"]),
+    element('h2', ['Three seeded RNNs: hand-written vs tf.layers, same random weights']),
     table(['scenario', 'max |diff| output', 'max |diff| h_n', 'within tolerance', 'hand-written ms', 'tf.layers ms'], rows),
   );
 }

@@ -26,7 +26,7 @@ export interface PageResults {
   /** What the wasm binary uses (false on cpu): SIMD, and threads (only on cross-origin isolated pages). */
   wasmSimd: boolean;
   wasmThreads: boolean;
-  /** The notebook's scenarios, in `SCENARIOS`' order. */
+  /** The seeded RNN scenarios, in `SCENARIOS`' order. */
   scenarios: { title: string; manual: ImplementationRun; layers: ImplementationRun }[];
   /** The PyTorch fixture: its name, and both implementations with PyTorch's weights on its input. */
   fixture: { name: string; manual: ImplementationRun; layers: ImplementationRun };

@@ -1,7 +1,7 @@
 /**
- * The original notebook, on TensorFlow.js: builds both implementations with the same
- * weights, runs them on the notebook's three scenarios (and an LSTM and a GRU) and prints
- * their outputs side by side with the largest difference.
+ * Builds both implementations with the same random weights for five models (three RNNs, an
+ * LSTM with projection, a GRU), runs them on the same input and prints their outputs side by
+ * side with the largest difference.
  * `node dist/demo/main.js [--backend wasm|cpu|tensorflow]`.
  */
 import * as tf from '@tensorflow/tfjs';

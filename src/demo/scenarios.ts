@@ -1,8 +1,8 @@
 import type { RNNConfig } from '../config';
 
 /**
- * The original notebook's three runs, as the demo (`main.ts`) and the browser example
- * (`examples/browser`) replay them: random weights and input from `seed`, the same in both
+ * Three small RNNs, as the demo (`main.ts`) and the browser example (`examples/browser`) run
+ * them: random weights and input from `seed`, the same in both
  * implementations. Data only (a type import), so a page can bundle it beside the package.
  */
 export interface Scenario {
@@ -39,7 +39,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** The family beyond the notebook: an LSTM with projection, and the GRU tf.layers cannot run. */
+/** The rest of the family: an LSTM with projection, and the GRU tf.layers cannot run. */
 export const FAMILY_SCENARIOS: readonly Scenario[] = [
   {
     title: 'LSTM with projection: nn.LSTM(3, 4, batch_first=True, bidirectional=True, proj_size=2), input [1, 4, 3]',
