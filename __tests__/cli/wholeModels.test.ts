@@ -100,6 +100,25 @@ describe('info lists the modules of a whole model', () => {
   });
 });
 
+describe('a whole model with a BatchNorm', () => {
+  it("lists the BatchNorm without its int64 step counter, and runs the GRU as PyTorch's", async () => {
+    const info = await runCli(['info', '--weights', fixture('crnn.pt'), '--backend', 'cpu']);
+    expect(info.code).toBe(0);
+    expect(info.stdout.split('\n').slice(1, 8)).toEqual([
+      'recurrent modules (1):',
+      "  'gru.': nn.GRU(input_size=8, hidden_size=16, num_layers=1, bidirectional=False, bias=True)",
+      'other modules (3):',
+      "  'conv.': other weight [8, 4, 3], bias [8]",
+      "  'bn.': other weight [8], bias [8], running_mean [8], running_var [8]",
+      "  'fc.': Linear weight [3, 16], bias [3]",
+      "module: 'gru.' (the only recurrent one)",
+    ]);
+    const run = await runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('crnn.pt'), '--batch-first', '--input', fixture('gru_input.npy'), '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')]);
+    expect(run.code).toBe(0);
+    await expectPyTorchOutputs([['out.npy', 'gru_output.npy'], ['hn.npy', 'gru_h_n.npy']]);
+  });
+});
+
 describe("run and check reproduce PyTorch's recurrent module of a whole model", () => {
   it.each([
     ['model.pt', []],
