@@ -36,7 +36,7 @@ async function expectPyTorchOutputs(pairs: [string, string][]): Promise<void> {
 /** `run` of `WholeModel`'s LSTM on its input (the embeddings of ids [3, 7], batch-first), with `flags`, writing out, hn and cn in `dir`. */
 function runLstm(flags: string[]): ReturnType<typeof runCli> {
   const files = ['--input', fixture('lstm_input.npy'), '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy'), '--cn', join(dir, 'cn.npy')];
-  return runCli(['run', '--workers', '1', ...flags, ...files]);
+  return runCli(['run', ...(flags.includes('--workers') ? [] : ['--workers', '1']), ...flags, ...files]);
 }
 
 const LSTM_OUTPUTS: [string, string][] = [['out.npy', 'lstm_output.npy'], ['hn.npy', 'lstm_h_n.npy'], ['cn.npy', 'lstm_c_n.npy']];
@@ -49,6 +49,16 @@ async function expectRejected(argv: string[], message: string): Promise<void> {
   expect([code, stdout, stderr]).toEqual([2, '', `${message}\n`]);
   expect(await listDir(dir)).toEqual(before);
 }
+
+describe('help', () => {
+  it.each(['run', 'check', 'convert', 'info'])('%s --help lists --weights-key, --prefix, --batch-first, --nonlinearity and --config', async (command) => {
+    const { code, stdout } = await runCli([command, '--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--weights W', '--weights-key K', '--prefix P', '--batch-first', '--nonlinearity F', '--config C']) {
+      expect([flag, stdout.includes(`\n  ${flag} `)]).toEqual([flag, true]);
+    }
+  });
+});
 
 describe('info lists the modules of a whole model', () => {
   it.each([
@@ -100,6 +110,25 @@ describe('info lists the modules of a whole model', () => {
   });
 });
 
+describe('a whole model with a BatchNorm', () => {
+  it("lists the BatchNorm without its int64 step counter, and runs the GRU as PyTorch's", async () => {
+    const info = await runCli(['info', '--weights', fixture('crnn.pt'), '--backend', 'cpu']);
+    expect(info.code).toBe(0);
+    expect(info.stdout.split('\n').slice(1, 8)).toEqual([
+      'recurrent modules (1):',
+      "  'gru.': nn.GRU(input_size=8, hidden_size=16, num_layers=1, bidirectional=False, bias=True)",
+      'other modules (3):',
+      "  'conv.': other weight [8, 4, 3], bias [8]",
+      "  'bn.': other weight [8], bias [8], running_mean [8], running_var [8]",
+      "  'fc.': Linear weight [3, 16], bias [3]",
+      "module: 'gru.' (the only recurrent one)",
+    ]);
+    const run = await runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('crnn.pt'), '--batch-first', '--input', fixture('gru_input.npy'), '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')]);
+    expect(run.code).toBe(0);
+    await expectPyTorchOutputs([['out.npy', 'gru_output.npy'], ['hn.npy', 'gru_h_n.npy']]);
+  });
+});
+
 describe("run and check reproduce PyTorch's recurrent module of a whole model", () => {
   it.each([
     ['model.pt', []],
@@ -108,6 +137,7 @@ describe("run and check reproduce PyTorch's recurrent module of a whole model", 
     ['data_parallel.pt', ['--prefix', 'module.lstm.', '--weights-key', 'model_state_dict']],
     ['compiled.pt', ['--prefix', 'lstm.']],
     ['nested.pt', ['--weights-key', 'models.student']],
+    ['data_parallel.pt', ['--workers', '2', '--batch-size', '1']],
   ])('run %s %j --batch-first', async (name, extra) => {
     const { code, stderr } = await runLstm(['--weights', fixture(name), '--batch-first', '--quiet', ...extra]);
     expect([code, stderr]).toEqual([0, expect.stringMatching(/^3 sequences in .*\n$/)]);

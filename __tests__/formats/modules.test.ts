@@ -153,6 +153,15 @@ describe('selectModule', () => {
     }
   });
 
+  it("takes prefixes that look like patterns or like Object's own names as plain text", () => {
+    const odd = stateDictOf([['__proto__.weight', [2, 3]], ['constructor.weight', [4]], ['a*b.weight', [5]]]);
+    expect(selectModule(odd, '__proto__')).toEqual({ weight: odd['__proto__.weight'] });
+    expect(Object.getPrototypeOf(selectModule(odd, '__proto__'))).toBe(Object.prototype);
+    expect(findOtherModules(odd).map(({ prefix, shapes }) => [prefix, Object.keys(shapes)])).toEqual([['__proto__.', ['weight']], ['constructor.', ['weight']], ['a*b.', ['weight']]]);
+    expect(() => selectModule(odd, '.*')).toThrow(PrefixError);
+    expect(() => selectModule(odd, 'a')).toThrow(PrefixError);
+  });
+
   it('refuses a prefix that is not a string, naming its type', () => {
     expect(() => selectModule(model, 3 as unknown as string)).toThrow(ArgumentError);
     expect(() => selectModule(model, 3 as unknown as string)).toThrow(/^prefix: expected a module prefix: .*, got number$/);

@@ -91,6 +91,14 @@ describe('loadStateDict chooses the recurrent module of a whole model', () => {
     expect(Object.keys(whole)).toEqual(['embedding.weight', ...LSTM_KEYS.map((key) => `lstm.${key}`), 'fc.weight', 'fc.bias']);
   });
 
+  it("leaves out a BatchNorm's int64 num_batches_tracked, and nothing else", async () => {
+    const whole = await loadStateDict(fixture('crnn.pt'), { prefix: '' });
+    expect(Object.keys(whole)).toEqual([
+      'conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var',
+      'gru.weight_ih_l0', 'gru.weight_hh_l0', 'gru.bias_ih_l0', 'gru.bias_hh_l0', 'fc.weight', 'fc.bias',
+    ]);
+  });
+
   it('lists the recurrent modules when there are several and no prefix', async () => {
     await expect(loadStateDict(fixture('seq2seq.pt'))).rejects.toThrow(PrefixError);
     await expect(loadStateDict(fixture('seq2seq.pt'))).rejects.toThrow(
