@@ -1,7 +1,6 @@
-import { ArgumentError, WeightsError } from '../../src/errors';
+import { ArgumentError, PrefixError, WeightsError } from '../../src/errors';
 import {
   HostArray,
-  PrefixError,
   describeModule,
   findOtherModules,
   findRecurrentModules,

@@ -39,7 +39,7 @@ export interface WeightsFile {
   /** Every file the weights were read from: `path`, and a tfjs model's weight files. */
   sources: string[];
   format: WeightsFormat;
-  /** The recurrent module's parameters, by their own names (`weight_ih_l0`). */
+  /** The recurrent module's parameters, by their own names (`weight_ih_l0`); in a `StateDictFile`, the whole state_dict. */
   tensors: Record<string, HostArray>;
   /** The checkpoint entry a PyTorch file's state_dict was under (`model`, `models.student`), if it was one. */
   entry?: string;
