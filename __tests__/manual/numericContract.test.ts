@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Mode, RNNConfig, StepLoop, createManualModel } from '../../src';
+import { Mode, RNNConfig, StepLoop, StreamingRNN, createManualModel } from '../../src';
 import { describeEachBackend } from '../helpers/backends';
 
 /**
@@ -52,6 +52,24 @@ describeEachBackend(() => {
       const expected = row(results[0].output);
       results.slice(1).forEach((result) => expect(row(result.output)).toEqual(expected));
       tf.dispose([batch, alone, ...results.flatMap((result) => Object.values(result))]);
+      model.dispose();
+    });
+
+    test('a stream push recorded on a gradient tape runs layer by layer, so the weights get gradients, with the same bits as unrecorded', () => {
+      const model = createManualModel({ mode, inputSize: 4, hiddenSize: 8 }, { seed: 9 });
+      const chunk = tf.randomNormal([3, 1, 4], 0, 1, 'float32', 10);
+      const [plainStream, tapedStream] = [new StreamingRNN(model), new StreamingRNN(model)];
+      const plain = plainStream.push(chunk);
+      let taped: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const output = tapedStream.push(chunk);
+        taped = tf.keep(tf.clone(output));
+        return tf.sum(output) as tf.Scalar;
+      });
+      expect(Object.keys(grads).length).toBeGreaterThan(0);
+      expect(bits(taped!)).toEqual(bits(plain));
+      tf.dispose([chunk, plain, taped!, value, ...Object.values(grads)]);
+      [plainStream, tapedStream].forEach((stream) => stream.dispose());
       model.dispose();
     });
   });
