@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
+import { checkSyncReads, readSync } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError } from '../errors';
 import {
   ForwardOptions,
@@ -33,7 +34,9 @@ export interface ManualOptions {
    * How the forward recurrence runs its steps: `'host'` on typed arrays (the host engine),
    * `'tensor'` on the backend (wasm's kernels called directly, else tf ops), `'auto'`
    * whichever is faster (`planForward`: the host on cpu, for short calls and, on wasm, for
-   * small models). All give PyTorch's numbers; the gradient is the same either way.
+   * small models; never on GPU backends, webgl and webgpu: `backendCapabilities`). `'host'`
+   * throws `BackendError` on a backend whose tensors cannot be read synchronously (webgpu).
+   * All give PyTorch's numbers; the gradient is the same either way.
    * @default 'auto'
    */
   loop?: StepLoop;
@@ -117,6 +120,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
     this.lifecycle.check();
+    if (this.loop === 'host') checkSyncReads("loop 'host'");
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
@@ -146,7 +150,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
 
   /** `forward` when its plan runs wholly on host arrays. */
   private forwardThroughHost(input: tf.Tensor, layout: SequenceLayout, initialStates?: tf.Tensor[]): RNNOutput {
-    const states = initialStates?.map((state) => state.dataSync() as Float32Array);
+    const states = initialStates?.map((state) => readSync(state, 'a forward on host arrays') as Float32Array);
     let finalStates: Float32Array[] = [];
     const output = hostCallInLayout(this.config, layout, input, (timeMajor) => {
       const result = this.host.run(timeMajor, layout.seqLen, layout.batchSize, states);
@@ -172,6 +176,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    */
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     this.lifecycle.check();
+    checkSyncReads('forwardOnHost');
     checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendCapabilities } from '../backend/capabilities';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
 import { wasmEngineStatus, wasmKernels } from './engines/wasm';
 
@@ -70,11 +71,12 @@ export interface BackendTraits {
 }
 
 /**
- * Whether `'auto'` may run the host engine on a backend: not where reading a tensor
- * synchronously stalls a GPU pipeline (webgl, webgpu). The one place this rule lives.
+ * Whether `'auto'` may run the host engine on a backend: only where a synchronous read is a
+ * host copy (`backendCapabilities(backend).hostPath`: cpu, wasm, tensorflow; not webgl,
+ * whose reads stall its GPU pipeline, nor webgpu or an unknown backend).
  */
 export function hostEngineAllowedOn(backend: string): boolean {
-  return backend !== 'webgl' && backend !== 'webgpu';
+  return backendCapabilities(backend).hostPath;
 }
 
 let activeTraits: { backend: object; traits: BackendTraits } | undefined;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readSync } from '../backend/capabilities';
 import { hostProductOf, projectRows } from './engines/host';
 import { transposedMatMul } from './transposedMatMul';
 
@@ -46,7 +47,7 @@ function projectOnHost(x: tf.Tensor2D, weightIh: tf.Tensor2D, bias: tf.Tensor1D 
   const product = hostProductOf(weightsT, bias);
   weightsT.dispose();
   try {
-    return tf.tensor3d(Float32Array.from(projectRows(product, x.dataSync() as Float32Array, x.shape[0])), shape);
+    return tf.tensor3d(Float32Array.from(projectRows(product, readSync(x, 'the host engine') as Float32Array, x.shape[0])), shape);
   } finally {
     product.release();
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readSync } from '../backend/capabilities';
 import { Cell, StepWeights } from './cells';
 import { CellEngines } from './engines';
 import { hostProductOf } from './engines/host';
@@ -112,16 +113,17 @@ function forwardStates(
   if (engine === 'wasm') return engines.wasm(kernels!, projection, initial, weights, { reverse, lengths });
   if (engine === 'tensor') return stepsAsOps(engines.cell, projection, initial, weights, { reverse, lengths });
   const [seqLen, batchSize] = projection.shape;
+  const read = (tensor: tf.Tensor) => readSync(tensor, 'the host engine') as Float32Array;
   const sizes = initial.map((state) => state.shape[1]);
   const recurrent = hostProductOf(weights.recurrentT);
   const outputProjection = weights.projectionT && hostProductOf(weights.projectionT);
   try {
     const states = engines.host({
       dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-      projection: projection.dataSync() as Float32Array,
-      initial: initial.map((state) => state.dataSync() as Float32Array),
+      projection: read(projection),
+      initial: initial.map(read),
       recurrent,
-      hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
+      hiddenBias: weights.hiddenBias && read(weights.hiddenBias),
       outputProjection,
       reverse,
       lengths,

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';
 import { hostCallInLayout } from '../manual/engines/host';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
+
+/** What `checkSyncReads` names: the stream keeps its states on the host. */
+const STATES_ON_HOST = 'StreamingRNN (its states are kept on the host)';
 
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
@@ -35,7 +39,10 @@ interface HostStates {
  * The states are kept on the host, where a small step needs them: a hand-written model's
  * chunks whose plan runs wholly on host arrays (steps and short chunks, and any chunk of a
  * small model: `planForward`) run through `forwardOnHost` (a few µs at batch 1 where tf ops
- * cost hundreds), other chunks through `forward`; both give the same bits.
+ * cost hundreds), other chunks through `forward`; both give the same bits. Keeping the
+ * states there reads each chunk's final states back (`dataSync`): a GPU sync per chunk on
+ * webgl, and a `BackendError` before any work on a backend whose tensors cannot be read
+ * synchronously (webgpu, `backendCapabilities`).
  */
 export class StreamingRNN {
   private states: HostStates | undefined;
@@ -78,6 +85,7 @@ export class StreamingRNN {
    */
   push(chunk: tf.Tensor): tf.Tensor {
     this.lifecycle.check();
+    checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     const layout = checkInput(config, chunk);
     this.checkContinues(layout, formatShape(chunk.shape));
@@ -101,6 +109,7 @@ export class StreamingRNN {
    */
   step(input: Float32Array): Float32Array {
     this.lifecycle.check();
+    checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     if (!(input instanceof Float32Array) || input.length === 0 || input.length % config.inputSize !== 0) {
       const actual = input instanceof Float32Array ? `${input.length} values` : input === null ? 'null' : typeof input;
@@ -122,6 +131,7 @@ export class StreamingRNN {
   /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
   reset(hx?: InitialState): void {
     this.lifecycle.check();
+    if (hx !== undefined) checkSyncReads(STATES_ON_HOST);
     if (hx === undefined) {
       this.keepStates(undefined);
       return;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readSync } from '../../../backend/capabilities';
 import { FullRNNConfig, outputSize } from '../../../config';
 import { SequenceLayout } from '../../../shapes';
 import { Cell } from '../../cells';
@@ -21,7 +22,7 @@ export function hostCallInLayout(
 ): tf.Tensor {
   const transposed = batched && config.batchFirst && batchSize > 1;
   const timeMajor = transposed ? tf.transpose(input, [1, 0, 2]) : input;
-  const result = run(timeMajor.dataSync() as Float32Array);
+  const result = run(readSync(timeMajor, 'a forward on host arrays') as Float32Array);
   if (transposed) timeMajor.dispose();
   const features = outputSize(config);
   if (!batched) return tf.tensor(result, [seqLen, features]);
@@ -122,7 +123,7 @@ export class HostModelForward {
         return {
           input: hostProductOf(tf.transpose(weights.weightIh), projectionBias),
           recurrent: hostProductOf(stepWeights.recurrentT),
-          hiddenBias: stepWeights.hiddenBias && Float32Array.from(stepWeights.hiddenBias.dataSync() as Float32Array),
+          hiddenBias: stepWeights.hiddenBias && Float32Array.from(readSync(stepWeights.hiddenBias, 'a forward on host arrays') as Float32Array),
           outputProjection: stepWeights.projectionT && hostProductOf(stepWeights.projectionT),
         };
       });

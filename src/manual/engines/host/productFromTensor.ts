@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readSync } from '../../../backend/capabilities';
 import { HostProduct, createHostProduct } from './product';
 
 /**
@@ -7,5 +8,6 @@ import { HostProduct, createHostProduct } from './product';
  */
 export function hostProductOf(weightsT: tf.Tensor2D, bias?: tf.Tensor1D): HostProduct {
   const [columns, rows] = weightsT.shape;
-  return createHostProduct({ weightsT: weightsT.dataSync() as Float32Array, rows, columns, bias: bias?.dataSync() as Float32Array | undefined });
+  const read = (tensor: tf.Tensor) => readSync(tensor, 'weights on host arrays') as Float32Array;
+  return createHostProduct({ weightsT: read(weightsT), rows, columns, bias: bias && read(bias) });
 }
