@@ -50,11 +50,27 @@ describe('the browser entry', () => {
       expect(tf.getBackend()).toBe('cpu');
     });
 
-    test('an unknown or missing backend is a BackendError naming the option', async () => {
-      await expect(browser.initBackend('webgpu' as never)).rejects.toThrow(browser.BackendError);
-      await expect(browser.initBackend('webgpu' as never)).rejects.toThrow(/^backend: expected one of tensorflow, wasm, cpu, got 'webgpu'$/);
+    test('a backend not registered here is a BackendError naming the option and what is registered', async () => {
+      const registered = browser.availableBackends().join(', ');
+      await expect(browser.initBackend('webgpu')).rejects.toThrow(browser.BackendError);
+      await expect(browser.initBackend('webgpu')).rejects.toThrow(`backend: expected a registered backend (${registered}), got 'webgpu'`);
       if (browser.availableBackends().includes('tensorflow')) return;
-      await expect(browser.initBackend('tensorflow')).rejects.toThrow(/^backend: expected an available backend \(wasm, cpu\), got 'tensorflow'$/);
+      await expect(browser.initBackend('tensorflow')).rejects.toThrow(/^backend: expected a registered backend \(wasm, cpu\), got 'tensorflow'$/);
+    });
+
+    test('threads: checked before any work, and only for the wasm backend', async () => {
+      for (const threads of [0, 9, 1.5, '2', null]) {
+        await expect(browser.initBackend('wasm', { threads: threads as number })).rejects.toThrow(
+          new RegExp(`^threads: expected an integer from 1 to 8, got ${threads === null ? 'null' : typeof threads === 'string' ? 'string' : threads}$`),
+        );
+      }
+      await expect(browser.initBackend('cpu', { threads: 2 })).rejects.toThrow(browser.ArgumentError);
+      await expect(browser.initBackend('cpu', { threads: 2 })).rejects.toThrow(/^threads: expected no threads option for the cpu backend/);
+      // Node has no WebAssembly threads for tfjs (and the backend here has one thread already).
+      await expect(browser.initBackend('wasm', { threads: 2 })).rejects.toThrow(browser.BackendError);
+      await browser.initBackend('wasm');
+      expect(await browser.initBackend('wasm', { threads: browser.getThreadsCount() })).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
     });
   });
 });

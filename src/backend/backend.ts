@@ -18,19 +18,21 @@ function tryLoadNodeBinding(): void {
   }
 }
 
-/** Backends registered in this process, fastest first. */
-export function availableBackends(): BackendName[] {
+/** Backends registered in this process: those the automatic choice tries, fastest first, then any other. */
+export function availableBackends(): string[] {
   tryLoadNodeBinding();
   return registeredBackends();
 }
 
 /**
- * Makes a backend active and returns its name: `backend` when given, else the one
- * named by `TFJS_RNN_BACKEND`, else the fastest that initialises
+ * Makes a backend active and returns its name: `backend` when given (any backend registered
+ * with tfjs), else the one named by `TFJS_RNN_BACKEND`, else the fastest that initialises
  * (`tensorflow`, then `wasm`, then `cpu`). A backend that was asked for and cannot be
  * used throws `BackendError`; the automatic choice falls through to the next.
  */
-export async function initBackend(backend?: BackendName): Promise<BackendName> {
+export async function initBackend(backend?: BackendName): Promise<BackendName>;
+export async function initBackend(backend: string): Promise<string>;
+export async function initBackend(backend?: string): Promise<string> {
   const source = backend !== undefined ? 'backend' : BACKEND_ENV;
   return activateBackend(availableBackends(), backend ?? process.env[BACKEND_ENV], source);
 }

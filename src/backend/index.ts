@@ -1,3 +1,4 @@
 export * from './backend';
-export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 export { BACKEND_NAMES, BackendName, getBackendName } from './select';
+export { BackendCapabilities, SyncReads, backendCapabilities } from './capabilities';

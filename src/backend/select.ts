@@ -4,40 +4,43 @@ import { BackendError } from '../errors';
 
 /** Choosing a backend among those registered with tfjs: the part the Node and browser entries share. */
 
-/** The backends this package knows, fastest first. */
+/**
+ * The backends the automatic choice tries, fastest first. Any other backend registered with
+ * tfjs (`webgl`, `webgpu` once its package is imported, …) is used when asked for by name.
+ */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-/** The backends of `BACKEND_NAMES` registered with tfjs, fastest first. */
-export function registeredBackends(): BackendName[] {
-  return BACKEND_NAMES.filter((name) => tf.findBackendFactory(name) !== null);
+function isAutomatic(name: string): name is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(name);
 }
 
-function checkBackendName(name: string, source: string): BackendName {
-  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
-    throw new BackendError(source, `one of ${BACKEND_NAMES.join(', ')}`, `'${name}'`);
-  }
-  return name as BackendName;
+/** Every backend registered with tfjs: those of `BACKEND_NAMES` fastest first, then the others in tfjs's order. */
+export function registeredBackends(): string[] {
+  const names = tf.engine().backendNames();
+  return [...BACKEND_NAMES.filter((name) => names.includes(name)), ...names.filter((name) => !isAutomatic(name))];
 }
 
 /**
  * Makes a backend of `available` active and returns its name: `requested` when given (and
- * not empty), else the first of `available` that initialises. A requested backend that is
- * unknown or cannot be used throws `BackendError` naming `source`, where the request came
- * from; the automatic choice falls through to the next.
+ * not empty), else the first of `available` in `BACKEND_NAMES` that initialises. A requested
+ * backend that is not registered or cannot be used throws `BackendError` naming `source`,
+ * where the request came from; the automatic choice falls through to the next.
  */
-export async function activateBackend(available: BackendName[], requested: string | undefined, source: string): Promise<BackendName> {
+export async function activateBackend(available: string[], requested: string | undefined, source: string): Promise<string> {
   if (requested !== undefined && requested !== '') {
-    const name = checkBackendName(requested, source);
-    if (!available.includes(name) || !(await tf.setBackend(name))) {
-      throw new BackendError(source, `an available backend (${available.join(', ')})`, `'${name}'`);
+    if (!available.includes(requested)) {
+      throw new BackendError(source, `a registered backend (${available.join(', ')})`, `'${requested}'`);
     }
-    return name;
+    if (!(await tf.setBackend(requested))) {
+      throw new BackendError(source, `a backend that initialises here (${available.join(', ')})`, `'${requested}' (it failed to initialise)`);
+    }
+    return requested;
   }
-  for (const name of available) {
+  for (const name of available.filter(isAutomatic)) {
     if (await tf.setBackend(name)) return name;
   }
-  throw new BackendError('backend', 'one of tensorflow, wasm, cpu to initialise', 'none');
+  throw new BackendError('backend', `one of ${BACKEND_NAMES.join(', ')} to initialise`, 'none');
 }
 
 /** The name of the active backend, e.g. `wasm`. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkSyncReads } from '../backend/capabilities';
 import { formatShape } from '../errors';
 import { Tolerance } from './tolerance';
 
@@ -71,6 +72,7 @@ export function compareArrays(actual: NumericArray, expected: NumericArray, tole
 
 /** `compareArrays` on two tensors (reads them; creates no tensor). */
 export function compareTensors(actual: tf.Tensor, expected: tf.Tensor, tolerance: Tolerance): Comparison {
+  checkSyncReads('compareTensors');
   return compareArrays(
     { shape: actual.shape, data: actual.dataSync() },
     { shape: expected.shape, data: expected.dataSync() },

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkSyncReads } from '../backend/capabilities';
 import { HostArray } from './hostArray';
 
 /** Host arrays (e.g. from `loadStateDict`) as float32 tensors, owned by the caller. */
@@ -8,6 +9,7 @@ export function toTensors(arrays: Record<string, HostArray>): Record<string, tf.
 
 /** Tensors (e.g. `ManualRNN.stateDict()`) read into host arrays, ready for `saveStateDict`. */
 export function toHostArrays(tensors: Record<string, tf.Tensor>): Record<string, HostArray> {
+  checkSyncReads('toHostArrays');
   return Object.fromEntries(
     Object.entries(tensors).map(([name, tensor]) => [name, { shape: tensor.shape, data: Float32Array.from(tensor.dataSync()) }]),
   );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendCapabilities, readSync } from '../backend/capabilities';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
 import { SequenceLayout } from '../shapes';
 import { StepLoop } from './hostLoop';
@@ -42,16 +43,19 @@ export function multiplyAddsPerStep(config: FullRNNConfig): number {
 /**
  * Whether a call over sequences of `seqLen` steps runs on host arrays: never for a
  * bidirectional model, with `loop: 'tensor'`, or with dropout between layers in training
- * mode; always with `loop: 'host'`; under `'auto'` on the cpu backend, on wasm for small
- * models (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step, measured there against its
- * kernels), and anywhere for short calls (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence).
+ * mode; always with `loop: 'host'`; under `'auto'` never where reads are not host copies
+ * (`backendCapabilities(…).hostPath`: webgl, webgpu), else on the cpu backend, on wasm for
+ * small models (`HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS` per step, measured there against its
+ * kernels), and for short calls (`HOST_FORWARD_MAX_MULTIPLY_ADDS` per sequence).
  * Nothing here depends on the batch size.
  */
 export function forwardRunsOnHost(config: FullRNNConfig, training: boolean, loop: StepLoop, seqLen: number): boolean {
   if (config.bidirectional || loop === 'tensor') return false;
   if (training && config.dropout > 0 && config.numLayers > 1) return false;
   const backend = tf.getBackend();
-  if (loop === 'host' || backend === 'cpu') return true;
+  if (loop === 'host') return true;
+  if (!backendCapabilities(backend).hostPath) return false;
+  if (backend === 'cpu') return true;
   const perStep = multiplyAddsPerStep(config);
   return (backend === 'wasm' && perStep <= HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS) || seqLen * perStep <= HOST_FORWARD_MAX_MULTIPLY_ADDS;
 }
@@ -70,7 +74,7 @@ export function hostCallInLayout(
 ): tf.Tensor {
   const transposed = batched && config.batchFirst && batchSize > 1;
   const timeMajor = transposed ? tf.transpose(input, [1, 0, 2]) : input;
-  const result = run(timeMajor.dataSync() as Float32Array);
+  const result = run(readSync(timeMajor, 'a forward on host arrays') as Float32Array);
   if (transposed) timeMajor.dispose();
   const features = outputSize(config);
   if (!batched) return tf.tensor(result, [seqLen, features]);
@@ -149,7 +153,7 @@ export class HostForward {
         return {
           input: productOfTransposed(tf.transpose(weights.weightIh), projectionBias),
           recurrent: productOfTransposed(stepWeights.recurrentT),
-          hiddenBias: stepWeights.hiddenBias && Float32Array.from(stepWeights.hiddenBias.dataSync() as Float32Array),
+          hiddenBias: stepWeights.hiddenBias && Float32Array.from(readSync(stepWeights.hiddenBias, 'a forward on host arrays') as Float32Array),
           outputProjection: stepWeights.projectionT && productOfTransposed(stepWeights.projectionT),
         };
       });

@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendCapabilities } from '../backend/capabilities';
 
 /**
  * Splits `[R, F]` into tensors of `rowsPerBlock` rows (the last may have fewer) with one
- * read of the data. Backends such as wasm copy the whole source on every `tf.slice`,
- * which makes slicing each block cost O(R²); this costs one copy. Not differentiable: for
- * use inside a `customGrad`.
+ * read of the data where reads are host copies (`backendCapabilities`). Backends such as
+ * wasm copy the whole source on every `tf.slice`, which makes slicing each block cost
+ * O(R²); this costs one copy. Elsewhere (webgl, webgpu) a read would stall the GPU, and
+ * `tf.split` cuts the blocks on the device. Not differentiable: for use inside a `customGrad`.
  */
 export function splitRows(matrix: tf.Tensor2D, rowsPerBlock: number): tf.Tensor2D[] {
   const [rows, features] = matrix.shape;
+  if (!backendCapabilities().hostPath) {
+    const sizes = Array.from({ length: Math.ceil(rows / rowsPerBlock) }, (_, block) => Math.min(rowsPerBlock, rows - block * rowsPerBlock));
+    return sizes.length === 1 ? [tf.clone(matrix)] : tf.split(matrix, sizes, 0);
+  }
   const values = matrix.dataSync() as Float32Array;
   const blocks: tf.Tensor2D[] = [];
   for (let start = 0; start < rows; start += rowsPerBlock) {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
+import { checkSyncReads, readSync } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError } from '../errors';
 import {
   ForwardOptions,
@@ -30,9 +31,11 @@ export interface ManualOptions {
   /**
    * How the forward recurrence runs its steps: `'host'` on typed arrays, `'tensor'` on the
    * backend (as tf ops, or wasm's kernels called directly), `'auto'` whichever is faster:
-   * the backend on wasm, the host on cpu, elsewhere the host for steps smaller than
-   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`); with no gradient recorded, small models and
-   * short calls run wholly on the host (`forwardRunsOnHost`). Both give PyTorch's numbers;
+   * the backend on wasm, the host on cpu, on tensorflow the host for steps smaller than
+   * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`), always the backend on GPU backends (webgl,
+   * webgpu: `backendCapabilities`); with no gradient recorded, small models and short calls
+   * run wholly on the host where reads are host copies (`forwardRunsOnHost`). `'host'` throws
+   * `BackendError` on a backend whose tensors cannot be read synchronously (webgpu). Both give PyTorch's numbers;
    * the gradient is the same either way.
    * @default 'auto'
    */
@@ -117,6 +120,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
     this.lifecycle.check();
+    if (this.loop === 'host') checkSyncReads("loop 'host'");
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
@@ -139,7 +143,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
 
   /** `forward` of a small call with no gradient recorded, on host arrays (see `forwardRunsOnHost`). */
   private forwardThroughHost(input: tf.Tensor, layout: SequenceLayout, initialStates?: tf.Tensor[]): RNNOutput {
-    const states = initialStates?.map((state) => state.dataSync() as Float32Array);
+    const states = initialStates?.map((state) => readSync(state, 'a forward on host arrays') as Float32Array);
     let finalStates: Float32Array[] = [];
     const output = hostCallInLayout(this.config, layout, input, (timeMajor) => {
       const result = this.host.run(timeMajor, layout.seqLen, layout.batchSize, states);
@@ -164,6 +168,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    */
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     this.lifecycle.check();
+    checkSyncReads('forwardOnHost');
     checkHostCall(this.config, this.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendCapabilities, readSync } from '../backend/capabilities';
 import { Cell, StepWeights } from './cells/cell';
 import { StepLoop, runsOnHost } from './hostLoop';
 import { productOfTransposed } from './simd/tensorProduct';
@@ -110,17 +111,19 @@ function forwardStates(
   const kernels = cell.stepsOnWasm && wasmKernels();
   const backendSteps = kernels ? 'wasm kernels' : tf.getBackend() === 'cpu' ? 'cpu ops' : 'tf ops';
   const multiplyAdds = batchSize * weights.recurrentT.shape[0] * weights.recurrentT.shape[1];
-  if (cell.stepsOnHost && runsOnHost(loop, multiplyAdds, backendSteps)) {
+  const hostAllowed = loop === 'host' || backendCapabilities().hostPath;
+  if (cell.stepsOnHost && hostAllowed && runsOnHost(loop, multiplyAdds, backendSteps)) {
+    const read = (tensor: tf.Tensor) => readSync(tensor, 'the host loop') as Float32Array;
     const sizes = initial.map((state) => state.shape[1]);
     const recurrent = productOfTransposed(weights.recurrentT);
     const outputProjection = weights.projectionT && productOfTransposed(weights.projectionT);
     try {
       const states = cell.stepsOnHost({
         dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-        projection: projection.dataSync() as Float32Array,
-        initial: initial.map((state) => state.dataSync() as Float32Array),
+        projection: read(projection),
+        initial: initial.map(read),
         recurrent,
-        hiddenBias: weights.hiddenBias?.dataSync() as Float32Array | undefined,
+        hiddenBias: weights.hiddenBias && read(weights.hiddenBias),
         outputProjection,
         reverse,
         lengths,

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
 import { StepLoop } from '../manual';
 import { forwardRunsOnHost, hostCallInLayout } from '../manual/hostForward';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
+
+/** What `checkSyncReads` names: the stream keeps its states on the host. */
+const STATES_ON_HOST = 'StreamingRNN (its states are kept on the host)';
 
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
@@ -34,7 +38,9 @@ interface HostStates {
  * The states are kept on the host, where a small step needs them: a hand-written model's
  * steps and short chunks, and any chunk of a small model, run on host arrays
  * (`forwardOnHost`, see `forwardRunsOnHost`: a few µs at batch 1 where tf ops cost
- * hundreds), other chunks through `forward`.
+ * hundreds), other chunks through `forward`. Keeping them there reads each chunk's final
+ * states back (`dataSync`): a GPU sync per chunk on webgl, and a `BackendError` before any
+ * work on a backend whose tensors cannot be read synchronously (webgpu, `backendCapabilities`).
  */
 export class StreamingRNN {
   private states: HostStates | undefined;
@@ -77,6 +83,7 @@ export class StreamingRNN {
    */
   push(chunk: tf.Tensor): tf.Tensor {
     this.lifecycle.check();
+    checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     const layout = checkInput(config, chunk);
     this.checkContinues(layout, formatShape(chunk.shape));
@@ -100,6 +107,7 @@ export class StreamingRNN {
    */
   step(input: Float32Array): Float32Array {
     this.lifecycle.check();
+    checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     if (!(input instanceof Float32Array) || input.length === 0 || input.length % config.inputSize !== 0) {
       const actual = input instanceof Float32Array ? `${input.length} values` : input === null ? 'null' : typeof input;
@@ -121,6 +129,7 @@ export class StreamingRNN {
   /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
   reset(hx?: InitialState): void {
     this.lifecycle.check();
+    if (hx !== undefined) checkSyncReads(STATES_ON_HOST);
     if (hx === undefined) {
       this.keepStates(undefined);
       return;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ShapeError, formatShape } from '../errors';
 import { RNNOutput } from '../shapes';
 import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
@@ -31,6 +32,7 @@ export function valueAndGradients(
   sources: tf.Tensor[],
   argument: string,
 ): { value: number; grads: Array<tf.Tensor | undefined> } {
+  checkSyncReads("the objective's value");
   const expected = 'a function returning a scalar tf.Tensor';
   let failure: { error: unknown } | undefined;
   const { value, grads } = tf.engine().gradients(
