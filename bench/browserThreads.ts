@@ -8,14 +8,13 @@
  * median ms per call, then the median over rounds and the speedup.
  */
 import { context } from 'esbuild';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { dirname, join, resolve } from 'path';
+import { join } from 'path';
 import { chromium } from 'playwright-core';
-import { WASM_FILES, serveIsolated } from '../examples/browser/build';
+import { copyWasmFiles, pageBundleOptions, serveIsolated } from '../examples/browser/build';
 import { PageShape, PageTimes } from './browser/types';
 
-const ROOT = resolve(__dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHAPES: PageShape[] = [
   { mode: 'LSTM', batch: 32, seq: 100, input: 64, hidden: 128 },
@@ -37,20 +36,9 @@ async function main(): Promise<void> {
   const rounds = flag('rounds', 3);
   const calls = flag('calls', 5);
   const outdir = mkdtempSync(join(tmpdir(), 'tfjs-rnn-bench-'));
-  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json', { paths: [ROOT] })), 'dist');
-  WASM_FILES.forEach((name) => copyFileSync(join(wasmDir, name), join(outdir, name)));
+  copyWasmFiles(outdir);
   writeFileSync(join(outdir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="threads.js"></script>\n');
-  const bundler = await context({
-    absWorkingDir: ROOT,
-    entryPoints: [join(__dirname, 'browser', 'threads.ts')],
-    outdir,
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2020',
-    minify: true,
-    logLevel: 'warning',
-  });
+  const bundler = await context(pageBundleOptions(outdir, [join(__dirname, 'browser', 'threads.ts')]));
   const served = await bundler.serve({ servedir: outdir, host: '127.0.0.1', port: 0 });
   const front = await serveIsolated(served.port, 0);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

@@ -31,16 +31,21 @@ const HARNESS_DIR = join(ROOT, '__tests__', 'browser', 'harness');
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 /** The wasm backend picks one by what the browser supports: plain, SIMD, SIMD with threads. */
-export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 /** esbuild's options for the page's bundle, `main.js` in `outdir`. */
 function bundleOptions(outdir: string): BuildOptions {
+  return pageBundleOptions(outdir, [
+    { in: join(EXAMPLE_DIR, 'main.ts'), out: 'main' },
+    { in: join(HARNESS_DIR, 'harness.ts'), out: 'harness/harness' },
+  ]);
+}
+
+/** esbuild's options for a page's bundle of `entryPoints` into `outdir`, as an application makes it. */
+export function pageBundleOptions(outdir: string, entryPoints: BuildOptions['entryPoints']): BuildOptions {
   return {
     absWorkingDir: ROOT,
-    entryPoints: [
-      { in: join(EXAMPLE_DIR, 'main.ts'), out: 'main' },
-      { in: join(HARNESS_DIR, 'harness.ts'), out: 'harness/harness' },
-    ],
+    entryPoints,
     outdir,
     bundle: true,
     platform: 'browser',
@@ -52,14 +57,19 @@ function bundleOptions(outdir: string): BuildOptions {
   };
 }
 
+/** Copies the wasm backend's three `.wasm` files into `dir`. */
+export function copyWasmFiles(dir: string): void {
+  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json', { paths: [ROOT] })), 'dist');
+  WASM_FILES.forEach((name) => copyFileSync(join(wasmDir, name), join(dir, name)));
+}
+
 /** Writes everything but the bundle into `outdir`: the page, the `.wasm` files, the fixture's weights and case. */
 function writeStaticFiles(outdir: string): void {
   mkdirSync(outdir, { recursive: true });
   copyFileSync(join(EXAMPLE_DIR, 'index.html'), join(outdir, 'index.html'));
   mkdirSync(join(outdir, 'harness'), { recursive: true });
   copyFileSync(join(HARNESS_DIR, 'index.html'), join(outdir, 'harness', 'index.html'));
-  const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json', { paths: [ROOT] })), 'dist');
-  WASM_FILES.forEach((name) => ['', 'harness'].forEach((dir) => copyFileSync(join(wasmDir, name), join(outdir, dir, name))));
+  ['', 'harness'].forEach((dir) => copyWasmFiles(join(outdir, dir)));
   const { state_dict, torch, config, input, h0, output, h_n } = JSON.parse(readFileSync(join(ROOT, 'fixtures', `${FIXTURE}.json`), 'utf8'));
   writeFileSync(join(outdir, 'rnn.safetensors'), serializeSafetensors(parseStateDictJson(JSON.stringify(state_dict), FIXTURE)));
   writeFileSync(join(outdir, 'fixture.json'), JSON.stringify({ name: FIXTURE, torch, config, input, h0, output, h_n }));
