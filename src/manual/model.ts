@@ -34,9 +34,9 @@ export interface ManualOptions {
    * the backend on wasm, the host on cpu, on tensorflow the host for steps smaller than
    * `HOST_LOOP_MAX_MULTIPLY_ADDS` (`N·H·H`), always the backend on GPU backends (webgl,
    * webgpu: `backendCapabilities`); with no gradient recorded, small models and short calls
-   * run wholly on the host where reads are host copies (`forwardRunsOnHost`). `'host'` throws
-   * `BackendError` on a backend whose tensors cannot be read synchronously (webgpu). Both give PyTorch's numbers;
-   * the gradient is the same either way.
+   * run wholly on the host where reads are host copies (`forwardRunsOnHost`). `'host'`
+   * throws `BackendError` on a backend whose tensors cannot be read synchronously (webgpu).
+   * Both give PyTorch's numbers; the gradient is the same either way.
    * @default 'auto'
    */
   loop?: StepLoop;
