@@ -95,7 +95,7 @@ async function runPage(browser: Browser, url: string, screenshot?: string): Prom
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const problems = watchProblems(page);
   try {
-    await page.goto(url);
+    await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
     // Expressions in the page (strings: the tests are compiled without the DOM's types).
     await page.waitForFunction("document.body.dataset.status !== 'running'", undefined, { timeout: PAGE_TIMEOUT_MS });
     const status = (await page.evaluate('document.body.dataset.status')) as PageStatus;
@@ -112,7 +112,7 @@ async function runParity(browser: Browser, url: string, { backend, threads }: (t
   const page = await browser.newPage();
   const problems = watchProblems(page);
   try {
-    await page.goto(url);
+    await page.goto(url, { timeout: PAGE_TIMEOUT_MS });
     await page.waitForFunction('window.tfjsRnnParity !== undefined', undefined, { timeout: PAGE_TIMEOUT_MS });
     const run = (await page.evaluate(
       // Runs in the page (the tests are compiled without the DOM's types: globalThis is the window there).

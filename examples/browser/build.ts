@@ -121,6 +121,8 @@ export async function serveIsolated(upstreamPort: number, port: number): Promise
 export async function serveExample(port: number, outdir = OUT_DIR): Promise<ExampleServer> {
   writeStaticFiles(outdir);
   const bundler = await context(bundleOptions(outdir));
+  // Built before the first request, which would otherwise wait for it (tens of seconds on a loaded machine).
+  await bundler.rebuild();
   const served = await bundler.serve({ servedir: outdir, host: '127.0.0.1', port: 0 });
   const front = await serveIsolated(served.port, port);
   const stop = async () => {

@@ -33,7 +33,7 @@ export function availableBackends(): string[] {
  * (`BackendOptions`) is the wasm backend's: 1 in Node.
  */
 export async function initBackend(backend?: BackendName, options?: BackendOptions): Promise<BackendName>;
-export async function initBackend(backend: string, options?: BackendOptions): Promise<string>;
+export async function initBackend(backend?: string, options?: BackendOptions): Promise<string>;
 export async function initBackend(backend?: string, options: BackendOptions = {}): Promise<string> {
   const source = backend !== undefined ? 'backend' : BACKEND_ENV;
   const requested = backend ?? process.env[BACKEND_ENV];

@@ -24,7 +24,7 @@ export function availableBackends(): string[] {
  * cannot have; the automatic choice falls through to the next.
  */
 export async function initBackend(backend?: BackendName, options?: BackendOptions): Promise<BackendName>;
-export async function initBackend(backend: string, options?: BackendOptions): Promise<string>;
+export async function initBackend(backend?: string, options?: BackendOptions): Promise<string>;
 export async function initBackend(backend?: string, options: BackendOptions = {}): Promise<string> {
   return activateWithOptions(backend, options, () => activateBackend(availableBackends(), backend, 'backend'));
 }
