@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_NAMES, BackendName, availableBackends, initBackend } from '../../src';
 
-/** Runs `body` once per available backend of the package's own (`BACKEND_NAMES`), inside a describe block named after it. */
+/** Runs `body` once per available backend of the automatic choice (tensorflow, wasm, cpu), inside a describe block named after it. */
 export function describeEachBackend(body: (backend: BackendName) => void): void {
-  const known = availableBackends().filter((name): name is BackendName => (BACKEND_NAMES as readonly string[]).includes(name));
-  describe.each(known)('%s backend', (backend) => {
+  const backends = availableBackends().filter((name): name is BackendName => (BACKEND_NAMES as readonly string[]).includes(name));
+  describe.each(backends)('%s backend', (backend) => {
     beforeAll(async () => {
       await initBackend(backend);
     });

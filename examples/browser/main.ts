@@ -4,11 +4,12 @@
  * tf.layers with the same random weights) and one PyTorch fixture (weights fetched as a
  * safetensors file and parsed from bytes), shows the largest differences, the time per call
  * and the backend, and plots the hidden-state traces of both implementations and PyTorch.
- * `?backend=cpu` picks the cpu backend; wasm by default.
+ * `?backend=webgl` (or `cpu`) picks the backend, wasm by default; `?threads=2` the wasm
+ * backend's threads (the page must be cross-origin isolated, as `npm run example:browser`
+ * serves it); `?compare` also times the fixture on every backend registered in the page.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  BackendName,
   FORWARD_TOLERANCE,
   LayersRNN,
   ManualRNN,
@@ -17,7 +18,9 @@ import {
   compareArrays,
   copyManualToLayers,
   disposeKerasWeights,
+  availableBackends,
   fromTorchArgs,
+  getThreadsCount,
   initBackend,
   parseStateDict,
   setWasmPaths,
@@ -26,7 +29,7 @@ import {
 } from 'tfjs-rnn';
 // The scenarios are the example's data (seeds, shapes), shared with `npm run demo`; the library comes from the package.
 import { SCENARIOS, Scenario } from '../../src/demo/scenarios';
-import { ForwardValues, ImplementationRun, PageResults, PageStatus, StoredTensor } from './results';
+import { BackendTime, ForwardValues, ImplementationRun, PageResults, PageStatus, StoredTensor } from './results';
 
 /** The PyTorch case `build.ts` puts next to the page: `nn.RNN`'s arguments, the input, h0 and what PyTorch returned. */
 interface FixtureCase {
@@ -146,6 +149,11 @@ async function fetchOk(url: string): Promise<Response> {
 /** Both implementations with the fixture's PyTorch weights, fetched as a safetensors file. */
 async function runFixture(fixture: FixtureCase): Promise<PageResults['fixture']> {
   const arrays = parseStateDict(await (await fetchOk('rnn.safetensors')).arrayBuffer(), 'safetensors', 'rnn.safetensors');
+  return runFixtureWith(fixture, arrays);
+}
+
+/** Both implementations with the fixture's weights `arrays` on the active backend. */
+function runFixtureWith(fixture: FixtureCase, arrays: ReturnType<typeof parseStateDict>): PageResults['fixture'] {
   const config = fromTorchArgs(fixture.config);
   const manual = new ManualRNN(config);
   const layers = new LayersRNN(config);
@@ -244,6 +252,49 @@ function showFixture(fixture: FixtureCase, run: PageResults['fixture']): void {
   );
 }
 
+/**
+ * The fixture timed on every backend registered in the page, `first` (the active one, already
+ * timed) first; the page ends on `first` again.
+ */
+async function timeEachBackend(fixture: FixtureCase, first: string, firstRun: PageResults['fixture']): Promise<BackendTime[]> {
+  const arrays = parseStateDict(await (await fetchOk('rnn.safetensors')).arrayBuffer(), 'safetensors', 'rnn.safetensors');
+  const times: BackendTime[] = [{ backend: first, manualMs: firstRun.manual.msPerCall, layersMs: firstRun.layers.msPerCall }];
+  for (const backend of availableBackends().filter((name) => name !== first)) {
+    await initBackend(backend);
+    const run = runFixtureWith(fixture, arrays);
+    times.push({ backend, manualMs: run.manual.msPerCall, layersMs: run.layers.msPerCall });
+  }
+  await initBackend(first);
+  return times;
+}
+
+function showBackendTimes(fixture: FixtureCase, times: BackendTime[], threads: number): void {
+  const label = (backend: string) => (backend === 'wasm' ? `wasm (${threads || 1} thread${threads > 1 ? 's' : ''})` : backend);
+  document.getElementById('backends')!.replaceChildren(
+    element('h2', [`Time per call of ${fixture.name} on each backend`]),
+    element('p', ['Mean of the calls after a warm-up; the first row is the backend chosen above. GPU backends pay for a shader per op and step.'], 'note'),
+    table(['backend', 'hand-written ms', 'tf.layers ms'], times.map(({ backend, manualMs, layersMs }) => ({ cells: [label(backend), manualMs.toFixed(2), layersMs.toFixed(2)] }))),
+  );
+}
+
+/** Links to this page on every backend registered here and on wasm with 2 threads, and to the same run timing every backend. */
+function showBackendChoice(active: string, threads: number): void {
+  const current = active === 'wasm' && threads > 1 ? `?backend=wasm&threads=${threads}` : `?backend=${active}`;
+  const choices = [...availableBackends().map((backend) => ({ text: backend, query: `?backend=${backend}` })), { text: 'wasm, 2 threads', query: '?backend=wasm&threads=2' }];
+  const link = (text: string, query: string) => {
+    const anchor = element('a', [text]) as HTMLAnchorElement;
+    anchor.href = query;
+    if (query === `${current}${location.search.includes('compare') ? '&compare' : ''}`) anchor.setAttribute('aria-current', 'page');
+    return anchor;
+  };
+  document.getElementById('choice')!.replaceChildren(
+    'Run on: ',
+    ...choices.map(({ text, query }) => link(text, query)),
+    ' · ',
+    link('time every backend', `${current}&compare`),
+  );
+}
+
 function showScenarios(runs: PageResults['scenarios']): void {
   const rows = runs.map((run) =>
     comparisonRow(run.title, compareRuns(run.manual, run.layers), [run.manual.msPerCall.toFixed(2), run.layers.msPerCall.toFixed(2)]),
@@ -255,22 +306,26 @@ function showScenarios(runs: PageResults['scenarios']): void {
 }
 
 async function main(): Promise<void> {
-  const requested = (new URLSearchParams(location.search).get('backend') ?? 'wasm') as BackendName;
+  const query = new URLSearchParams(location.search);
+  const requested = query.get('backend') ?? 'wasm';
+  const threadsParam = query.get('threads');
   // build.ts copies the three .wasm files next to this page; say so before the backend starts.
   setWasmPaths('./');
-  const backend = await initBackend(requested);
+  const backend = await initBackend(requested, threadsParam === null ? {} : { threads: Number(threadsParam) });
   const onWasm = backend === 'wasm';
-  const [wasmSimd, wasmThreads] = onWasm
-    ? await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')])
-    : [false, false];
-  const details = onWasm ? ` (SIMD ${wasmSimd ? 'on' : 'off'}, threads ${wasmThreads ? 'on' : 'off'})` : '';
+  const wasmSimd = onWasm && Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const wasmThreads = onWasm ? getThreadsCount() : 0;
+  showBackendChoice(backend, wasmThreads);
+  const details = onWasm ? ` (SIMD ${wasmSimd ? 'on' : 'off'}, ${wasmThreads} thread${wasmThreads > 1 ? 's' : ''})` : '';
   document.getElementById('backend')!.textContent = `Backend: ${backend}${details} · TensorFlow.js ${tf.version.tfjs} · ${navigator.userAgent.match(/(Headless)?Chrom(e|ium)\/[\d.]+/)?.[0] ?? navigator.userAgent}`;
   const fixture = (await (await fetchOk('fixture.json')).json()) as FixtureCase;
   const fixtureRun = await runFixture(fixture);
   showFixture(fixture, fixtureRun);
   const scenarios = SCENARIOS.map(runScenario);
   showScenarios(scenarios);
-  window.tfjsRnn = { backend, wasmSimd: Boolean(wasmSimd), wasmThreads: Boolean(wasmThreads), scenarios, fixture: fixtureRun };
+  const backendTimes = query.has('compare') ? await timeEachBackend(fixture, backend, fixtureRun) : [];
+  if (backendTimes.length > 0) showBackendTimes(fixture, backendTimes, wasmThreads);
+  window.tfjsRnn = { backend, wasmSimd, wasmThreads, crossOriginIsolated: self.crossOriginIsolated, backendTimes, scenarios, fixture: fixtureRun };
   setStatus('done');
 }
 

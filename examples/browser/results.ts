@@ -20,12 +20,24 @@ export interface ImplementationRun extends ForwardValues {
   msPerCall: number;
 }
 
-export interface PageResults {
-  /** The active backend: `wasm` or `cpu`. */
+/** Mean milliseconds per `forward` call of the fixture on one backend. */
+export interface BackendTime {
   backend: string;
-  /** What the wasm binary uses (false on cpu): SIMD, and threads (only on cross-origin isolated pages). */
+  manualMs: number;
+  layersMs: number;
+}
+
+export interface PageResults {
+  /** The active backend: `wasm`, `webgl` or `cpu` (`?backend=`). */
+  backend: string;
+  /** Whether the wasm binary uses SIMD (false on other backends). */
   wasmSimd: boolean;
-  wasmThreads: boolean;
+  /** The wasm backend's threads (`getThreadsCount`; `?threads=` asks for a count), 0 on other backends. */
+  wasmThreads: number;
+  /** Whether the page is cross-origin isolated, as threads need (the example server sends the headers). */
+  crossOriginIsolated: boolean;
+  /** With `?compare`: the fixture timed on every backend registered in the page, the chosen one first; else empty. */
+  backendTimes: BackendTime[];
   /** The seeded RNN scenarios, in `SCENARIOS`' order. */
   scenarios: { title: string; manual: ImplementationRun; layers: ImplementationRun }[];
   /** The PyTorch fixture: its name, and both implementations with PyTorch's weights on its input. */

@@ -1,4 +1,5 @@
 import { BackendName, activateBackend, registeredBackends } from './select';
+import { BackendOptions, activateWithOptions } from './wasmThreads';
 
 /** Backend choice in Node: `tensorflow` (tfjs-node) when it loads, and `TFJS_RNN_BACKEND`. */
 
@@ -28,11 +29,13 @@ export function availableBackends(): string[] {
  * Makes a backend active and returns its name: `backend` when given (any backend registered
  * with tfjs), else the one named by `TFJS_RNN_BACKEND`, else the fastest that initialises
  * (`tensorflow`, then `wasm`, then `cpu`). A backend that was asked for and cannot be
- * used throws `BackendError`; the automatic choice falls through to the next.
+ * used throws `BackendError`; the automatic choice falls through to the next. `threads`
+ * (`BackendOptions`) is the wasm backend's: 1 in Node.
  */
-export async function initBackend(backend?: BackendName): Promise<BackendName>;
-export async function initBackend(backend: string): Promise<string>;
-export async function initBackend(backend?: string): Promise<string> {
+export async function initBackend(backend?: BackendName, options?: BackendOptions): Promise<BackendName>;
+export async function initBackend(backend?: string, options?: BackendOptions): Promise<string>;
+export async function initBackend(backend?: string, options: BackendOptions = {}): Promise<string> {
   const source = backend !== undefined ? 'backend' : BACKEND_ENV;
-  return activateBackend(availableBackends(), backend ?? process.env[BACKEND_ENV], source);
+  const requested = backend ?? process.env[BACKEND_ENV];
+  return activateWithOptions(requested, options, () => activateBackend(availableBackends(), requested, source));
 }

@@ -13,6 +13,30 @@ import { ArgumentError, BackendError } from '../errors';
  * COOP `same-origin` and COEP `require-corp`), else the backend runs one thread.
  */
 
+/** Options of `initBackend` (both entries). */
+export interface BackendOptions {
+  /**
+   * Threads of the wasm backend's kernels, from 1 to 8, fixed when it first initialises:
+   * more than 1 needs a cross-origin isolated page (`docs/browser-backends.md`; Node's wasm
+   * backend has one thread). Absent: tfjs's own choice (half the logical cores on an
+   * isolated page, else 1).
+   */
+  threads?: number;
+}
+
+/**
+ * `activate` (which makes `backend`, or the automatic choice, active) with `options` applied:
+ * `threads` is checked before any work and given to the wasm backend (`withWasmThreads`).
+ */
+export async function activateWithOptions(backend: string | undefined, options: BackendOptions, activate: () => Promise<string>): Promise<string> {
+  if (options.threads === undefined) return activate();
+  const threads = checkThreads(options.threads);
+  if (backend !== undefined && backend !== '' && backend !== 'wasm') {
+    throw new ArgumentError('threads', `no threads option for the ${backend} backend (it sets the wasm backend's)`, String(threads));
+  }
+  return withWasmThreads(threads, activate);
+}
+
 /** Threads the pool can have: tfjs-backend-wasm starts eight workers. */
 export const MAX_WASM_THREADS = 8;
 
