@@ -22,11 +22,8 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/**
- * `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them (the target's name and the writing
- * process), and `.<name>.<pid>.<hex>.old`, an old file a commit keeps until it lands.
- */
-const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.(?:tmp|old)$/;
+/** `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them: the target's name and the writing process. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /** Temp files created and neither renamed nor removed. */
 const tempFiles = new Set<string>();
