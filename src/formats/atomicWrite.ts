@@ -1,9 +1,9 @@
 import { randomBytes } from 'crypto';
-import { closeSync, fsync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fsync, openSync, readdirSync, renameSync, writeSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { promisify } from 'util';
 import { FormatError } from '../errors';
-import { commitEntries, isAlive, recoverCommits, systemErrorText } from './commitJournal';
+import { commitEntries, isAlive, recoverCommits, systemErrorText, unlinkQuietly } from './commitJournal';
 
 export { systemErrorText };
 
@@ -32,14 +32,6 @@ const tempFiles = new Set<string>();
 export function removeTempFiles(): void {
   tempFiles.forEach(unlinkQuietly);
   tempFiles.clear();
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Nothing to remove.
-  }
 }
 
 /**

@@ -56,7 +56,8 @@ function donePath(primary: string): string {
   return primary.replace(/\.json$/, '.done.json');
 }
 
-function unlinkQuietly(path: string): void {
+/** Removes `path` if it is there. */
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {
