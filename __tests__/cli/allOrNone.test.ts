@@ -183,12 +183,28 @@ describe('a commit killed in its middle', () => {
     expect(await state()).toEqual({ a: 'old a', b: 'old b', others: [] });
   });
 
-  it('after the commit point: the next write removes what the commit kept, the new files stay', async () => {
-    killedCommit('unlinkSync', 2); // 1: the primary journal, the commit point; 2: a's old file.
+  it.each([1, 2])('after the commit point, at clean-up step %p: the next write removes what the commit kept, the new files stay', async (step) => {
+    killedCommit('unlinkSync', step); // After the primary journal is renamed done: 1 removes a's old file, 2 b's.
     expect((await state()).others.length).toBeGreaterThan(0);
     await writeFileAtomic(path('c'), 'c');
     await writeFileAtomic(path('b/c'), 'c');
     await fs.rm(path('b/c'));
     expect(await state()).toEqual({ a: 'new a', b: 'new b', others: [] });
+  });
+
+  it("leaves the journals of other hosts alone (a volume shared by machines), and a journal cut short until it is old", async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const kept = `.a.${gone}.0123456789ab.old`;
+    await fs.writeFile(path(kept), 'old a');
+    const entries = [{ path: path('a'), temp: path(`.a.${gone}.0123456789ab.tmp`), backup: path(kept) }];
+    const journal = (tag: string) => `.tfjs-rnn-commit.${gone}.${tag}.json`;
+    const record = { 'tfjs-rnn commit': 1, host: 'another-host', primary: path(journal('0123456789ab')), copies: [path(journal('0123456789ab'))], entries };
+    await fs.writeFile(path(journal('0123456789ab')), JSON.stringify(record));
+    await fs.writeFile(path(journal('ba9876543210')), '{"tfjs-rnn commit": 1, "ho');
+    await fs.writeFile(path(journal('aaaaaaaaaaaa')), '{"tfjs-rnn commit": 1, "ho');
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await fs.utimes(path(journal('aaaaaaaaaaaa')), anHourAgo, anHourAgo);
+    await writeFileAtomic(path('c'), 'c');
+    expect(await state()).toEqual({ a: 'old a', b: 'old b', others: [kept, journal('0123456789ab'), journal('ba9876543210')].sort() });
   });
 });

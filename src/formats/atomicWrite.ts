@@ -1,9 +1,9 @@
 import { randomBytes } from 'crypto';
-import { closeSync, fsync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fsync, openSync, readdirSync, renameSync, writeSync } from 'fs';
 import { basename, dirname, join } from 'path';
 import { promisify } from 'util';
 import { FormatError } from '../errors';
-import { commitEntries, isAlive, recoverCommits, systemErrorText } from './commitJournal';
+import { commitEntries, isAlive, recoverCommits, systemErrorText, unlinkQuietly } from './commitJournal';
 
 export { systemErrorText };
 
@@ -22,11 +22,8 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/**
- * `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them (the target's name and the writing
- * process), and `.<name>.<pid>.<hex>.old`, an old file a commit keeps until it lands.
- */
-const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.(?:tmp|old)$/;
+/** `.<name>.<pid>.<hex>.tmp`, as `tempPathFor` names them: the target's name and the writing process. */
+const TEMP_NAME = /^\.(.+)\.(\d+)\.[0-9a-f]{12}\.tmp$/;
 
 /** Temp files created and neither renamed nor removed. */
 const tempFiles = new Set<string>();
@@ -35,14 +32,6 @@ const tempFiles = new Set<string>();
 export function removeTempFiles(): void {
   tempFiles.forEach(unlinkQuietly);
   tempFiles.clear();
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Nothing to remove.
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'fs';
+import { hostname } from 'os';
 import { basename, dirname, join, resolve } from 'path';
 import { FormatError } from '../errors';
 
@@ -14,14 +15,16 @@ import { FormatError } from '../errors';
  * 3. keeps each old file as `.<name>.<pid>.<hex>.old` (a hard link, or the file moved aside
  *    where links are not supported);
  * 4. renames every temp file over its destination;
- * 5. removes the primary journal: the commit point. Then the kept old files and the other
- *    copies of the journal.
+ * 5. renames the primary journal to `….done.json`: the commit point. Then removes the kept old
+ *    files, the other copies of the journal, and the done journal last.
  *
  * A failure in 3 or 4 puts every old file back and removes the new ones. A process killed
  * between 2 and 5 leaves its journal: the next write into one of its directories (any
- * process) finds the journal of a process that is gone and rolls the commit back while the
- * primary copy exists (every destination as before the commit), or finishes its clean-up
- * when it does not (the commit had landed whole).
+ * process on the same host) finds the journal of a process that is gone and rolls the commit
+ * back while the primary copy exists (every destination as before the commit), or finishes its
+ * clean-up when it does not (the commit had landed whole). A journal names its host: on a
+ * volume shared by machines (the tasks of a sharded run), a process id means nothing on
+ * another host, so journals of other hosts are left to their own.
  */
 
 /** One destination of a commit: its path, its finished temp file, and where its old file is kept (null: a new name). */
@@ -33,6 +36,7 @@ export interface CommitEntry {
 
 /** A journal as written: its primary copy (whose removal commits), every copy, and the destinations. */
 interface Journal {
+  host: string;
   primary: string;
   copies: string[];
   entries: CommitEntry[];
@@ -41,10 +45,19 @@ interface Journal {
 const VERSION_KEY = 'tfjs-rnn commit';
 const VERSION = 1;
 
-/** `.tfjs-rnn-commit.<pid>.<12 hex digits>.json`: a journal and the process that wrote it. */
-const JOURNAL_NAME = /^\.tfjs-rnn-commit\.(\d+)\.[0-9a-f]{12}\.json$/;
+/** Age after which a journal that cannot be read is removed: a crash while writing it, not another host writing it. */
+const UNREADABLE_JOURNAL_MS = 10 * 60 * 1000;
 
-function unlinkQuietly(path: string): void {
+/** `.tfjs-rnn-commit.<pid>.<12 hex digits>.json`: a journal and the process that wrote it. */
+const JOURNAL_NAME = /^\.tfjs-rnn-commit\.(\d+)\.[0-9a-f]{12}(\.done)?\.json$/;
+
+/** The name of a primary journal once its commit has landed. */
+function donePath(primary: string): string {
+  return primary.replace(/\.json$/, '.done.json');
+}
+
+/** Removes `path` if it is there. */
+export function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {
@@ -145,7 +158,7 @@ export function commitEntries(entries: Array<{ path: string; temp: string }>, re
   const directories = [...new Set(planned.map(({ path }) => dirname(path)))];
   const copies = directories.map((directory) => join(directory, `.tfjs-rnn-commit.${process.pid}.${tag}.json`));
   const primary = copies[0];
-  const text = JSON.stringify({ [VERSION_KEY]: VERSION, primary, copies, entries: planned });
+  const text = JSON.stringify({ [VERSION_KEY]: VERSION, host: hostname(), primary, copies, entries: planned });
   const written: string[] = [];
   const removeJournal = (): void => [...written].reverse().forEach(unlinkQuietly);
   try {
@@ -175,9 +188,15 @@ export function commitEntries(entries: Array<{ path: string; temp: string }>, re
     throw error instanceof FormatError ? error : new FormatError(planned[index].path, 'a writable file path', systemErrorText(error));
   }
   directories.forEach(fsyncDirectory);
-  unlinkQuietly(primary); // The commit point.
+  try {
+    renameSync(primary, donePath(primary)); // The commit point.
+  } catch {
+    // The files have all landed: only the clean-up below is left, which the rename would have recorded.
+  }
   planned.forEach(({ backup }) => backup !== null && unlinkQuietly(backup));
   copies.slice(1).forEach(unlinkQuietly);
+  unlinkQuietly(primary);
+  unlinkQuietly(donePath(primary));
 }
 
 /** Keeps the file at `path` as `backup`: a second link to it, or the file moved aside where links are not supported. */
@@ -201,7 +220,7 @@ export function systemErrorText(error: unknown): string {
 function readJournal(path: string): Journal | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    if (parsed[VERSION_KEY] !== VERSION || typeof parsed.primary !== 'string' || !Array.isArray(parsed.entries) || !Array.isArray(parsed.copies)) return undefined;
+    if (parsed[VERSION_KEY] !== VERSION || typeof parsed.host !== 'string' || typeof parsed.primary !== 'string' || !Array.isArray(parsed.entries) || !Array.isArray(parsed.copies)) return undefined;
     return parsed as unknown as Journal;
   } catch {
     return undefined;
@@ -225,11 +244,13 @@ export function recoverCommits(directory: string): void {
     const path = join(directory, name);
     const journal = readJournal(path);
     if (journal === undefined) {
-      unlinkQuietly(path);
+      // Cut short while written (nothing had moved yet), or being written on another host: removed once surely the former.
+      const stats = statSync(path, { throwIfNoEntry: false });
+      if (stats !== undefined && Date.now() - stats.mtimeMs > UNREADABLE_JOURNAL_MS) unlinkQuietly(path);
       continue;
     }
-    const others = journal.copies.filter((copy) => copy !== journal.primary);
-    if (existsSync(journal.primary)) {
+    if (journal.host !== hostname()) continue; // Its process id is another host's.
+    if (match[2] === undefined && existsSync(journal.primary)) {
       if (!rollBack(journal.entries)) continue; // Tried again by the next write.
     } else {
       journal.entries.forEach(({ temp, backup }) => {
@@ -237,8 +258,8 @@ export function recoverCommits(directory: string): void {
         if (backup !== null) unlinkQuietly(backup);
       });
     }
-    others.forEach(unlinkQuietly);
+    journal.copies.filter((copy) => copy !== journal.primary).forEach(unlinkQuietly);
     unlinkQuietly(journal.primary);
-    unlinkQuietly(path);
+    unlinkQuietly(donePath(journal.primary));
   }
 }
