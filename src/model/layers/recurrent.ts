@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { FullRNNConfig, Mode, checkConfig, numDirections, outputSize } from '../../config';
+import { WeightsError } from '../../errors';
+import { HostArray, inferConfig, toTensors } from '../../formats';
+import { createLayersModel } from '../../layers';
+import { createManualModel } from '../../manual';
+import { disposeKerasWeights, torchToKeras } from '../../mapping';
+import { RecurrentModel } from '../../shapes';
+import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsError } from './layerType';
+
+/**
+ * `nn.RNN`, `nn.LSTM`, `nn.GRU` inside a model: sizes, layers, directions, bias and
+ * `proj_size` from the weights under the entry's name (`inferConfig`), `nonlinearity` (RNN) and
+ * `dropout` from the entry (dropout acts in training only). Runs batch-first over `[N, L, F]`
+ * with packed semantics under lengths (padded steps of the output zero, `h_n` each sequence's
+ * after its own last step). Hand-written: the package's `ManualModel`; twin: its `LayersModel`
+ * with the weights mapped by `torchToKeras`.
+ */
+
+/** The configuration of a bound recurrent layer: what its weights say and its entry adds. */
+export function recurrentConfig(bound: BoundLayer): FullRNNConfig {
+  const { nonlinearity, dropout } = bound.layer.options as { nonlinearity?: 'tanh' | 'relu'; dropout: number };
+  return checkConfig({ ...inferConfig(bound.parameters), ...(nonlinearity && { nonlinearity }), dropout, batchFirst: true });
+}
+
+/** `h_n` `[D·layers, N, H_out]` → `h_n[−1]`, or `cat(h_n[−2], h_n[−1])` for D = 2: `[N, D·H_out]`. */
+function lastLayerHidden(hN: tf.Tensor, config: FullRNNConfig): tf.Tensor2D {
+  const directions = numDirections(config);
+  return tf.concat(tf.unstack(hN).slice(-directions), 1) as tf.Tensor2D;
+}
+
+/** Runs a recurrent model of either implementation as a layer; `model` is disposed with it. */
+function recurrentForward(model: RecurrentModel & { dispose(): void }, config: FullRNNConfig): LayerForward {
+  return {
+    forward: (flow, context) => {
+      const { output, hN } = model.forward(flow.tensor, undefined, { lengths: context.lengths });
+      return { kind: 'sequence', tensor: output, finalHidden: lastLayerHidden(hN, config) };
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+function recurrentType(mode: Mode): LayerType {
+  const fields: Record<string, FieldSpec> = { dropout: FIELDS.probability(0) };
+  if (mode === 'RNN') fields.nonlinearity = { check: (value) => value === 'tanh' || value === 'relu', expected: "'tanh' or 'relu'", default: 'tanh' };
+  return {
+    type: mode,
+    named: true,
+    fields,
+    accepts: ['sequence'],
+    outputKind: () => 'sequence',
+    recurrent: true,
+    bind(layer, _input, module) {
+      let inferred;
+      try {
+        inferred = inferConfig(module);
+      } catch (error) {
+        if (error instanceof WeightsError) {
+          throw new WeightsError(error.problems.map((problem) => `${layer.label}: ${problem.replace(/'(weight|bias)_/g, `'${layer.name}.$1_`)}`));
+        }
+        throw error;
+      }
+      if (inferred.mode !== mode) throw layerWeightsError(layer, `the weights under '${layer.name}.' are an nn.${inferred.mode}'s, not an nn.${mode}'s`);
+      const bound: BoundLayer = { layer, parameters: module as Record<string, HostArray>, inputFeatures: inferred.inputSize, output: { kind: 'sequence', features: 0 } };
+      const config = recurrentConfig(bound);
+      const features = numDirections(config) * outputSize(config);
+      return { ...bound, output: { kind: 'sequence', features, finalHidden: features } };
+    },
+    manual(bound) {
+      const config = recurrentConfig(bound);
+      const tensors = toTensors(bound.parameters);
+      try {
+        const model = createManualModel(config).eval();
+        model.loadStateDict(tensors);
+        return recurrentForward(model, config);
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+    },
+    twin(bound) {
+      const config = recurrentConfig(bound);
+      const tensors = toTensors(bound.parameters);
+      try {
+        const model = createLayersModel(config).eval();
+        const keras = torchToKeras(tensors, config);
+        model.setKerasWeights(keras);
+        disposeKerasWeights(keras);
+        return recurrentForward(model, config);
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+    },
+  };
+}
+
+export const RNN = recurrentType('RNN');
+export const LSTM = recurrentType('LSTM');
+export const GRU = recurrentType('GRU');
