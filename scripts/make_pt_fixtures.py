@@ -36,6 +36,24 @@ bidirectional=True)`` after ``torch.manual_seed``: ``config.json`` (its argument
 ``input.npy`` ``[4, 6, 3]``, and PyTorch's ``output.npy`` and ``h_n.npy`` for it in eval mode.
 Its state_dict is ``pytorch_model.bin`` and ``checkpoint.pt``'s ``model``.
 
+``whole_models/``: state_dicts of whole models, to find and select recurrent modules in:
+
+* ``model.pt``: ``WholeModel`` (``Embedding(100, 16) -> nn.LSTM(16, 32, num_layers=2,
+  batch_first=True) -> Linear(32, 5)``), ``torch.save(model.state_dict())``;
+  ``data_parallel.pt``: ``{"epoch": 12, "model_state_dict": nn.DataParallel(model).state_dict()
+  (keys module.*), "optimizer_state_dict": adam.state_dict()}``; ``compiled.pt``: its keys as
+  ``torch.compile(model).state_dict()`` names them (``_orig_mod.*``; PyTorch 1.13 has no
+  ``torch.compile``, so they are prefixed here). ``lstm_input.npy`` is ``model.embedding(ids)``
+  for ids ``[3, 7]``, and ``lstm_output.npy``, ``lstm_h_n.npy``, ``lstm_c_n.npy`` what
+  ``model.lstm`` returns for it (eval mode).
+* ``seq2seq.pt``: ``Seq2Seq``, two recurrent modules: ``encoder.rnn`` ``nn.GRU(8, 12,
+  bidirectional=True)`` beside ``encoder.embedding``, ``decoder.rnn`` ``nn.LSTM(24, 20,
+  proj_size=6)`` beside ``decoder.norm`` (LayerNorm) and ``decoder.out`` (Linear without bias).
+  ``encoder_input.npy`` ``[5, 2, 8]`` (time-major), ``encoder_output.npy``; the decoder run on
+  the encoder's output: ``decoder_output.npy``, ``decoder_h_n.npy``.
+* ``nested.pt``: ``{"step": 5, "models": {"student": model.state_dict(), "teacher.ema": {"rnn":
+  seq2seq.encoder.rnn.state_dict()}}}``: state_dicts two levels down, one under a key with a dot.
+
 Refused files: ``legacy.pt`` (``_use_new_zipfile_serialization=False``), ``torchscript.pt``
 (``torch.jit.save(torch.jit.script(gru))``), ``module.pt`` (``torch.save(gru)``),
 ``custom_module.pt`` (``torch.save(Net())``, a ``__main__.Net`` holding a GRU), ``system.pt``
@@ -250,6 +268,86 @@ def checkpoint(lstm: nn.LSTM) -> dict:
             "steps": torch.arange(4), "flags": [True, None], "nested": {"pair": (1, 2.5)}}
 
 
+
+class WholeModel(nn.Module):
+    """The model users train: ``Embedding(100, 16) -> nn.LSTM(16, 32, num_layers=2, batch_first=True) -> Linear(32, 5)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(100, 16)
+        self.lstm = nn.LSTM(16, 32, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(32, 5)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(50, 8)
+        self.rnn = nn.GRU(8, 12, bidirectional=True)
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(24, 20, proj_size=6)
+        self.norm = nn.LayerNorm(6)
+        self.out = nn.Linear(6, 50, bias=False)
+
+
+class Seq2Seq(nn.Module):
+    """Two recurrent modules: ``encoder.rnn`` (a bidirectional GRU) and ``decoder.rnn`` (an LSTM with proj_size)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = Decoder()
+
+
+def npy_bytes(tensor: torch.Tensor) -> bytes:
+    npy = io.BytesIO()
+    np.save(npy, tensor.detach().numpy().astype(np.float32))
+    return npy.getvalue()
+
+
+def whole_model_files() -> dict:
+    """``whole_models/``: state_dicts of whole models, in checkpoints and wrappers, and what their recurrent modules compute."""
+    files = {}
+    model = seeded(7, WholeModel).eval()
+    state = model.state_dict()
+    files["whole_models/model.pt"] = saved(state, "model")
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    optimizer.zero_grad(set_to_none=False)
+    optimizer.step()  # zero gradients: the moments exist, the weights stay as saved
+    assert all(torch.equal(state[key], value) for key, value in model.state_dict().items())
+    wrapped = nn.DataParallel(model).state_dict()
+    assert all(key.startswith("module.") for key in wrapped)
+    files["whole_models/data_parallel.pt"] = saved(
+        {"epoch": 12, "model_state_dict": wrapped, "optimizer_state_dict": optimizer.state_dict()}, "data_parallel")
+    # torch.compile (PyTorch 2.x) returns an OptimizedModule holding the model as _orig_mod: its state_dict's keys.
+    files["whole_models/compiled.pt"] = saved({f"_orig_mod.{key}": value for key, value in state.items()}, "compiled")
+    ids = seeded(8, lambda: torch.randint(0, 100, (3, 7)))
+    with torch.no_grad():
+        features = model.embedding(ids)
+        output, (h_n, c_n) = model.lstm(features)
+    for name, tensor in (("input", features), ("output", output), ("h_n", h_n), ("c_n", c_n)):
+        files[f"whole_models/lstm_{name}.npy"] = npy_bytes(tensor)
+
+    seq2seq = seeded(9, Seq2Seq).eval()
+    seq2seq_state = seq2seq.state_dict()
+    files["whole_models/seq2seq.pt"] = saved(seq2seq_state, "seq2seq")
+    with torch.no_grad():
+        encoder_input = seq2seq.encoder.embedding(seeded(10, lambda: torch.randint(0, 50, (5, 2))))
+        encoder_output, _ = seq2seq.encoder.rnn(encoder_input)
+        decoder_output, (decoder_h_n, _) = seq2seq.decoder.rnn(encoder_output)
+    for name, tensor in (("encoder_input", encoder_input), ("encoder_output", encoder_output),
+                         ("decoder_output", decoder_output), ("decoder_h_n", decoder_h_n)):
+        files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
+
+    files["whole_models/nested.pt"] = saved(
+        {"step": 5, "models": {"student": state, "teacher.ema": {"rnn": seq2seq.encoder.rnn.state_dict()}}}, "nested")
+    return files
+
+
 def tensor_entry(t: torch.Tensor) -> dict:
     return {"shape": list(t.shape), "data": t.detach().float().double().reshape(-1).tolist()}
 
@@ -351,6 +449,7 @@ def build() -> dict:
     files["bare_pickle.pt"] = pickle.dumps({"weight_ih_l0": [[1.0, 2.0]]}, protocol=2)
     files["short_storage.pt"] = short_storage_archive()
 
+    files.update(whole_model_files())
     files["expected.json"] = (json.dumps(expected) + "\n").encode()
     files["pickles.json"] = (json.dumps(pickle_cases()) + "\n").encode()
     return files

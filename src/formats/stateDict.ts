@@ -1,82 +1,11 @@
-import { FullRNNConfig, GATE_COUNTS, Mode, checkConfig, checkParameterShapes, parameterName } from '../config';
-import { ArgumentError, ConfigError, WeightsError, formatShape } from '../errors';
+import { ArgumentError } from '../errors';
 import { asBytes } from './bytes';
-import { HostArray, hostArray } from './hostArray';
+import { HostArray } from './hostArray';
+import { chooseModule } from './modules';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { parseStateDictJson, serializeStateDictJson } from './stateDictJson';
 import { parseTorchFile } from './torchFile';
 import { serializeTorchFile } from './torchWriter';
-
-/** The part of a configuration a `state_dict`'s keys and shapes determine. */
-export type InferredConfig = Pick<FullRNNConfig, 'mode' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'bidirectional' | 'bias' | 'projSize'>;
-
-function hasKey(tensors: Record<string, HostArray>, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(tensors, key);
-}
-
-/**
- * Checks `tensors` against `parameterSpecs(config)`: one `WeightsError` lists every
- * missing, unexpected or misshaped key; then a `ShapeError` for data that does not fill its shape.
- */
-export function checkStateDict(tensors: Record<string, HostArray>, config: FullRNNConfig): void {
-  checkParameterShapes(tensors, config);
-  Object.entries(tensors).forEach(([name, { shape, data }]) => hostArray(shape, data, name));
-}
-
-/** The mode whose gate count `G` is `weight_hh`'s rows ÷ its columns (without projection). */
-function modeOfGates(gates: number): Mode | undefined {
-  return (Object.keys(GATE_COUNTS) as Mode[]).find((mode) => GATE_COUNTS[mode] === gates);
-}
-
-/**
- * Reads the configuration off PyTorch's keys and shapes: `weight_hr_l0` `[P, H]` makes an
- * LSTM with `projSize` P; otherwise `weight_hh_l0` `[G·H, H]` gives the mode by G (1 RNN,
- * 4 LSTM, 3 GRU) and H; `weight_ih_l0` `[G·H, I]` the input size; the `weight_ih_l{k}`
- * present the layers, `_reverse` keys bidirectional and `bias_ih_l0` the bias. An RNN's
- * nonlinearity is not in the weights (tanh unless a configuration says relu). Throws a
- * `WeightsError` when those keys are missing or misshaped, or when the rest of `tensors`
- * does not fit what was read.
- */
-export function inferConfig(tensors: Record<string, HostArray>): InferredConfig {
-  const shapeOf = (name: string, expected: string): number[] => {
-    if (!hasKey(tensors, name)) throw new WeightsError([`missing key '${name}'`]);
-    const { shape } = tensors[name];
-    if (shape.length !== 2 || shape[0] === 0 || shape[1] === 0) {
-      throw new WeightsError([`${name}: expected shape ${expected} of positive sizes, got ${formatShape(shape)}`]);
-    }
-    return shape;
-  };
-  const [gateSize, inputSize] = shapeOf(parameterName('weight_ih', 0, 0), '[gates·hidden_size, input_size]');
-  const [recurrentRows, recurrentColumns] = shapeOf(parameterName('weight_hh', 0, 0), '[gates·hidden_size, hidden_size]');
-  const projection = hasKey(tensors, parameterName('weight_hr', 0, 0))
-    ? shapeOf(parameterName('weight_hr', 0, 0), '[proj_size, hidden_size]')
-    : undefined;
-  const mode = projection ? 'LSTM' : modeOfGates(recurrentRows / recurrentColumns);
-  if (mode === undefined) {
-    const name = parameterName('weight_hh', 0, 0);
-    throw new WeightsError([
-      `${name}: expected [G·hidden_size, hidden_size] with G = 1 (RNN), 4 (LSTM) or 3 (GRU), got ${formatShape([recurrentRows, recurrentColumns])}`,
-    ]);
-  }
-  let numLayers = 1;
-  while (hasKey(tensors, parameterName('weight_ih', numLayers, 0))) numLayers++;
-  const inferred: InferredConfig = {
-    mode,
-    inputSize,
-    hiddenSize: projection ? projection[1] : gateSize / GATE_COUNTS[mode],
-    numLayers,
-    bidirectional: hasKey(tensors, parameterName('weight_ih', 0, 1)),
-    bias: hasKey(tensors, parameterName('bias_ih', 0, 0)),
-    projSize: projection ? projection[0] : 0,
-  };
-  try {
-    checkStateDict(tensors, checkConfig(inferred));
-  } catch (error) {
-    if (error instanceof ConfigError) throw new WeightsError([`the weights describe no valid ${mode}: ${error.message}`]);
-    throw error;
-  }
-  return inferred;
-}
 
 /**
  * The byte formats of a `state_dict`: PyTorch's `torch.save` (`pt`: a state_dict, or the one a
@@ -109,13 +38,49 @@ function codecOf(format: unknown): StateDictCodec {
   return CODECS[format as StateDictFormat];
 }
 
+/** Options of `parseStateDict` and `loadStateDict`. */
+export interface StateDictOptions {
+  /**
+   * The module to return, by its prefix in the state_dict (`'lstm'` or `'lstm.'`, `'encoder.rnn'`;
+   * DataParallel's `module.` and torch.compile's `_orig_mod.` need not be written), its
+   * parameters under their own names (`weight_ih_l0`); `''` is the whole state_dict without those
+   * wrappers. By default the only recurrent module when there is one, the whole state_dict when
+   * there is none; a state_dict with several needs it. See `chooseModule`.
+   */
+  prefix?: string;
+  /** A PyTorch checkpoint's entry holding the state_dict, a dotted path for nested dicts (`model.rnn`); see `TorchFileOptions`. */
+  key?: string;
+}
+
 /**
  * Parses a `state_dict` from the bytes of a file in `format`, e.g. what
- * `(await fetch(url)).arrayBuffer()` gives. Any problem with the bytes is a `FormatError`
- * whose argument is `source` (the format's name unless given: a file name or URL).
+ * `(await fetch(url)).arrayBuffer()` gives, and chooses a module of it (`options.prefix`, or the
+ * only recurrent one; see `StateDictOptions`). Any problem with the bytes is a `FormatError`
+ * whose argument is `source` (the format's name unless given: a file name or URL); a prefix that
+ * names no module is a `PrefixError` listing those there are. A string as `options` is `source`.
  */
-export function parseStateDict(bytes: Uint8Array | ArrayBuffer, format: StateDictFormat, source: string = format): Record<string, HostArray> {
-  return codecOf(format).parse(asBytes(bytes, 'bytes'), source);
+export function parseStateDict(
+  bytes: Uint8Array | ArrayBuffer,
+  format: StateDictFormat,
+  options: string | (StateDictOptions & { source?: string }) = {},
+): Record<string, HostArray> {
+  const { source = format, key, prefix } = checkStateDictOptions(typeof options === 'string' ? { source: options } : options);
+  const codec = codecOf(format);
+  if (key !== undefined && format !== 'pt') throw new ArgumentError('key', 'the format pt, whose checkpoint entry it names', `the format '${format}'`);
+  const tensors = format === 'pt' ? parseTorchFile(asBytes(bytes, 'bytes'), { source, key }).tensors : codec.parse(asBytes(bytes, 'bytes'), source);
+  return chooseModule(tensors, prefix);
+}
+
+/** Checks `options`' type and its strings, naming the option and the actual JS type. */
+export function checkStateDictOptions<T extends StateDictOptions & { source?: string }>(options: T): T {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ArgumentError('options', "an object such as { prefix: 'lstm' }", options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options);
+  }
+  for (const name of ['source', 'key', 'prefix'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'string') throw new ArgumentError(name, 'a string', value === null ? 'null' : typeof value);
+  }
+  return options;
 }
 
 /** The bytes of `tensors` as a `state_dict` file in `format`: torch.save's archive or safetensors of float32, or JSON of nested lists. */

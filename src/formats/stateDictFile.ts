@@ -4,8 +4,9 @@ import { writeFileAtomic } from './atomicWrite';
 import { DETECT_BYTES, detectStateDictFormat } from './detect';
 import { HostArray } from './hostArray';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, OpenFile, openFile, readRegularFile } from './regularFile';
-import { StateDictFormat, parseStateDict, serializeStateDict } from './stateDict';
-import { TorchFileOptions, readTorchFile } from './torchFile';
+import { chooseModule } from './modules';
+import { StateDictFormat, StateDictOptions, checkStateDictOptions, parseStateDict, serializeStateDict } from './stateDict';
+import { readTorchFile } from './torchFile';
 
 /**
  * `state_dict` files on disk (Node only): read as their content says, whatever their name
@@ -47,17 +48,20 @@ export function openStateDictFile(path: string): { format: StateDictFormat; file
 /**
  * Reads a `state_dict` from a file of any name, told by its content: PyTorch's `torch.save`
  * (`.pt`, `.pth`, `.bin`, …: read with random access, a large file never whole; a checkpoint's
- * state_dict found as `readTorchFile` says, or `options.key`'s), safetensors (at most
- * `MAX_WEIGHTS_BYTES`) or JSON (at most `MAX_JSON_BYTES`). Any problem with the file, including
- * a missing one, is a `FormatError` whose argument is `path`; a key for another format is an
- * `ArgumentError`.
+ * state_dict found as `readTorchFile` says, or `options.key`'s, a dotted path for nested
+ * dicts), safetensors (at most `MAX_WEIGHTS_BYTES`) or JSON (at most `MAX_JSON_BYTES`); then
+ * chooses a module of it: `options.prefix`'s, or the only recurrent one (see
+ * `StateDictOptions`). Any problem with the file, including a missing one, is a `FormatError`
+ * whose argument is `path`; a key for another format is an `ArgumentError`; a prefix that names
+ * no module is a `PrefixError` listing those there are.
  */
-export async function loadStateDict(path: string, options: TorchFileOptions = {}): Promise<Record<string, HostArray>> {
+export async function loadStateDict(path: string, options: StateDictOptions = {}): Promise<Record<string, HostArray>> {
+  const { key, prefix } = checkStateDictOptions(options);
   const { format, file } = openStateDictFile(path);
   try {
-    if (format === 'pt') return readTorchFile(file, path, options).tensors;
-    if (options.key !== undefined) throw new ArgumentError('key', 'a PyTorch file, whose checkpoint entry it names', `${path}, a ${format} file`);
-    return parseStateDict(readRegularFile(path, MAX_BYTES[format]), format, path);
+    if (format === 'pt') return chooseModule(readTorchFile(file, path, { key }).tensors, prefix);
+    if (key !== undefined) throw new ArgumentError('key', 'a PyTorch file, whose checkpoint entry it names', `${path}, a ${format} file`);
+    return parseStateDict(readRegularFile(path, MAX_BYTES[format]), format, { source: path, prefix });
   } finally {
     file.close();
   }

@@ -19,12 +19,16 @@ import { ZipEntry, listZipEntries, readStoredEntry } from './zip';
 /** What `readTorchFile` returns: the state_dict as float32, and the checkpoint entry it was under. */
 export interface TorchStateDict {
   tensors: Record<string, HostArray>;
-  /** The key of the checkpoint (`checkpoint['model']`) holding the state_dict; undefined when the file is one. */
+  /** The key of the checkpoint (`checkpoint['model']`; a dotted path `model.rnn` when given so) holding the state_dict; undefined when the file is one. */
   key?: string;
 }
 
 export interface TorchFileOptions {
-  /** The checkpoint entry holding the state_dict; by default the file itself, or the one of `CHECKPOINT_KEYS` that is one. */
+  /**
+   * The checkpoint entry holding the state_dict, a dotted path into nested dicts (`model.rnn` is
+   * `checkpoint['model']['rnn']`; an entry whose name holds dots is found too, see
+   * `readTorchFile`); by default the file itself, or the one of `CHECKPOINT_KEYS` that is one.
+   */
   key?: string;
 }
 
@@ -144,13 +148,53 @@ function describe(value: unknown): string {
   return describeKind(value);
 }
 
-/** The state_dict of the unpickled `root`: itself, `root[key]`, or the one entry of `CHECKPOINT_KEYS` holding one. */
+/** A path of checkpoint entries for messages: `['model']['rnn']`. */
+function entryPath(keys: string[]): string {
+  return keys.map((key) => `['${key}']`).join('');
+}
+
+/**
+ * The entry of the checkpoint `root` that the dotted path `key` names: `model.rnn` is
+ * `root['model']['rnn']`. At each level the longest run of the path's next dot-separated parts
+ * that is an entry is taken, so a key that itself holds dots is found too (`ema.model` is
+ * `root['ema.model']` when the checkpoint has that entry, else `root['ema']['model']`). A path
+ * that leads into a state_dict with parts left over names a module in it: a `FormatError` says
+ * to select it with a prefix.
+ */
+function entryAtPath(root: unknown, key: string, source: string): { value: unknown; keys: string[] } {
+  const parts = key.split('.');
+  const keys: string[] = [];
+  let value = root;
+  for (let at = 0; at < parts.length; ) {
+    const where = `${source}${entryPath(keys)}`;
+    if (keys.length > 0 && isStateDict(value)) {
+      const rest = parts.slice(at).join('.');
+      throw new FormatError(where, `a checkpoint dict with an entry '${rest}'`, `a state_dict: select its module '${rest}' with --prefix ${rest} or { prefix: '${rest}' }, and ${keys.join('.')} as the key`);
+    }
+    const dict = value instanceof Map ? value : undefined;
+    let end = parts.length;
+    while (end > at && !dict?.has(parts.slice(at, end).join('.'))) end--;
+    if (dict === undefined || end === at) {
+      const rest = parts.slice(at).join('.');
+      const expected = `a checkpoint dict with an entry '${parts[at]}'${rest === parts[at] ? '' : ` (or '${rest}')`}`;
+      throw new FormatError(where, expected, describe(value));
+    }
+    keys.push(parts.slice(at, end).join('.'));
+    value = dict.get(keys[keys.length - 1]);
+    at = end;
+  }
+  return { value, keys };
+}
+
+/**
+ * The state_dict of the unpickled `root`: itself, the entry the dotted path `key` names (see
+ * `entryAtPath`), or the one entry of `CHECKPOINT_KEYS` holding one.
+ */
 function selectStateDict(root: unknown, key: string | undefined, source: string): { stateDict: Map<string, TorchTensor>; key?: string } {
   if (key !== undefined) {
-    if (!(root instanceof Map) || !root.has(key)) throw new FormatError(source, `a checkpoint dict with an entry '${key}'`, describe(root));
-    const entry = root.get(key);
-    if (!isStateDict(entry)) throw new FormatError(`${source}['${key}']`, 'a state_dict: a dict of parameter names to tensors', describe(entry));
-    return { stateDict: entry, key };
+    const { value, keys } = entryAtPath(root, key, source);
+    if (!isStateDict(value)) throw new FormatError(`${source}${entryPath(keys)}`, 'a state_dict: a dict of parameter names to tensors', describe(value));
+    return { stateDict: value, key };
   }
   if (isStateDict(root)) return { stateDict: root };
   const candidates = root instanceof Map ? CHECKPOINT_KEYS.filter((name) => isStateDict(root.get(name))) : [];
