@@ -1,28 +1,18 @@
 import { WeightsError } from '../errors';
 import { HostArray } from '../formats/hostArray';
+import { selectModule } from '../formats/modules';
 import { FlowShape } from './flow';
 import { BoundLayer, LAYER_TYPES } from './layers';
 import { CheckedLayer, CheckedModelSpec } from './spec';
 
-/** The module prefixes of a state_dict's keys (`gru`, `head.0`), in order, for errors. */
-function modulePrefixes(stateDict: Record<string, HostArray>): string[] {
-  return [...new Set(Object.keys(stateDict).map((key) => (key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '(top level)')))];
-}
-
-/** The entries under `layer.name` (`name.` removed from their keys), or a `WeightsError` listing the state_dict's modules. */
+/** The entries under `layer.name`, its prefix removed from their keys (`selectModule`: a `PrefixError` listing the modules there are). */
 function moduleOf(layer: CheckedLayer, stateDict: Record<string, HostArray>): Record<string, HostArray> {
-  if (layer.name === undefined) return {};
-  const prefix = `${layer.name}.`;
-  const module = Object.fromEntries(Object.entries(stateDict).filter(([key]) => key.startsWith(prefix)).map(([key, value]) => [key.slice(prefix.length), value]));
-  if (Object.keys(module).length === 0) {
-    throw new WeightsError([`${layer.label}: no key starting with '${prefix}' in the state_dict (its modules: ${modulePrefixes(stateDict).join(', ') || 'none'})`]);
-  }
-  return module;
+  return layer.name === undefined ? {} : selectModule(stateDict, layer.name, `layers[${layer.index}].name`);
 }
 
 /**
  * Binds every layer of `spec` to its weights in `stateDict` (a model's `state_dict`, wrapper
- * prefixes such as `module.` already removed): each layer reads the keys under its name, and
+ * prefixes such as `module.` are ignored): each layer reads the keys under its name, and
  * what it takes must be what the layer before gives (`features`: the weights' sizes).
  * Throws a `WeightsError` naming the layer, or a `ModelSpecError` for an option the weights
  * contradict, before any tensor is made. Keys no layer names are left alone.

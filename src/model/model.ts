@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ArgumentError } from '../errors';
 import { HostArray } from '../formats/hostArray';
 import { isPlainObject } from '../formats/isPlainObject';
+import { stripWrapperPrefixes } from '../formats/modules';
 import { Lifecycle, SequenceLengths } from '../shapes';
 import { bindModel } from './bind';
 import { Flow, ForwardContext } from './flow';
@@ -37,7 +38,7 @@ abstract class WholeModel {
     if (!isPlainObject(stateDict)) {
       throw new ArgumentError('stateDict', 'an object of host arrays ({shape, data}) keyed by parameter name', stateDict === null ? 'null' : typeof stateDict);
     }
-    this.bound = bindModel(this.spec, stateDict);
+    this.bound = bindModel(this.spec, stripWrapperPrefixes(stateDict).stateDict);
     this.lifecycle = new Lifecycle('model', className);
     this.layers = [];
     try {
@@ -82,7 +83,8 @@ function isCheckedSpec(spec: unknown): spec is CheckedModelSpec {
 /**
  * A whole model written out on tf ops and the package's hand-written recurrences
  * (`ManualModel`), from a spec (`WholeModelSpec`, see `checkModelSpec`) and a state_dict
- * (`loadStateDict`, wrapper prefixes such as `module.` removed).
+ * (`loadStateDict(path, { prefix: '' })`: the whole model's; DataParallel's `module.` and
+ * `torch.compile`'s `_orig_mod.` prefixes are stripped).
  */
 export class ManualWholeModel extends WholeModel {
   constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>) {
