@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { FORWARD_TOLERANCE, LayersWholeModel, ManualWholeModel, WholeModelSpec } from '../../src';
+import { FORWARD_TOLERANCE, LayersWholeModel, initBackend, ManualWholeModel, WholeModelSpec } from '../../src';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 import { MODEL_FIXTURES, ModelFixture, loadModelFixture, npyTensor } from '../helpers/modelFixtures';
@@ -25,6 +25,11 @@ const CASES: [string, string, string][] = [
 function predict(model: WholeModel, fixture: ModelFixture): tf.Tensor {
   return tf.tidy(() => model.predict(npyTensor(fixture.inputPath), { lengths: fixture.lengths }));
 }
+
+// The checks below run on the cpu backend (the suite may be filtered to them).
+beforeAll(async () => {
+  await initBackend('cpu');
+});
 
 describeEachBackend(() => {
   describe.each(CASES)('%s (%s)', (name, specFile, outputFile) => {
@@ -143,6 +148,10 @@ describe('weights are checked against the spec before any tensor is made', () =>
     expect(build(layers({ type: 'Embedding', name: 'embedding' }, { type: 'Linear', name: 'fc' }))).toThrow(
       /^weights: layers\[1\] \(Linear 'fc'\): expected inputs of 12 features \(its weights\), got 8 from layers\[0\] \(Embedding 'embedding'\)$/,
     );
+  });
+  it('a Softmax over another axis than the features', () => {
+    const spec = layers({ type: 'Embedding', name: 'embedding' }, { type: 'GRU', name: 'gru' }, { type: 'Softmax', dim: 1 });
+    expect(build(spec)).toThrow(/^layers\[2\]\.dim: expected -1 or 2 \(the feature axis of its 3-D input; no other axis is supported\), got 1$/);
   });
   it('a Linear named after a recurrent module', () => {
     expect(build(layers({ type: 'Embedding', name: 'embedding' }, { type: 'Linear', name: 'gru' }))).toThrow(/^weights: layers\[1\] \(Linear 'gru'\): missing key 'gru\.weight'; .*unexpected key 'gru\.weight_ih_l0'/);
