@@ -16,6 +16,7 @@ import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { openStateDictFile } from '../formats/stateDictFile';
+import { CheckedModelSpec } from '../model';
 import { FlagValues, UsageError, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
@@ -38,6 +39,12 @@ export interface WeightsFile {
   /** The checkpoint entry a PyTorch file's state_dict was under (`model`), if it was one. */
   entry?: string;
   recordedArgs?: unknown;
+}
+
+/** A whole model from `--model`: its checked spec, and the weights' whole state dict. */
+export interface WholeModelFile {
+  model: CheckedModelSpec;
+  stateDict: Record<string, HostArray>;
 }
 
 /** A model ready to build: its configuration and PyTorch state dict. */

@@ -13,6 +13,11 @@ const SEQUENCE_OPTIONS = `
   --input X            .npy (float32/float64, little-endian, C order), .npz or .json (nested lists),
                        shaped as the module takes it: [L, N, input_size], [N, L, input_size] (batch_first)
                        or [L, input_size] (unbatched)
+  --model SPEC         a whole model instead of one recurrent module: a JSON spec of its layers in
+                       PyTorch's words (see docs/whole-models.md); W is then the whole model's
+                       state_dict (DataParallel's module. stripped), X its input (token ids
+                       .npy int32/int64 when it starts with an Embedding), OUT its output; no
+                       --config, --h0, --c0, --hn, --cn
   --input-key K        the array of an .npz input (default: its only array)
   --h0 H0              initial state h [D*num_layers, N, H_out] ([D*num_layers, H_out] unbatched), H_out
                        proj_size when > 0, else hidden_size; an LSTM takes --h0 and --c0 together
