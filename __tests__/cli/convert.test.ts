@@ -233,14 +233,17 @@ describe('info', () => {
     const { code, stdout } = await runCli(['info', '--weights', WEIGHTS, '--backend', 'wasm']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.slice(0, 4)).toEqual([
+    expect(lines.slice(0, 7)).toEqual([
       `weights: ${WEIGHTS} (safetensors)`,
+      'recurrent modules (1):',
+      "  '' (the model itself): nn.RNN(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True)",
+      "module: '' (the only recurrent one)",
       'inferred from the weights: nn.RNN(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True)',
-      'config: none recorded (nonlinearity, batch_first and dropout need --config to run)',
+      "config: nn.RNN(input_size=3, hidden_size=5, num_layers=2, nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0, bidirectional=True) from the weights (they cannot tell nonlinearity, batch_first and dropout: PyTorch's defaults unless given with --nonlinearity, --batch-first or --config)",
       'parameters:',
     ]);
     expect(lines).toContain('  weight_ih_l1_reverse  [5, 10]');
-    expect(lines.filter((line) => line.startsWith('  '))).toHaveLength(16);
+    expect(lines.filter((line) => line.startsWith('  '))).toHaveLength(1 + 16);
     expect(lines).toContain('parameter count: 270');
     expect(lines[lines.length - 1]).toMatch(/^backend: wasm \(available: .*wasm.*\)$/);
   });

@@ -381,10 +381,10 @@ describe('weights and config', () => {
     await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: ${message}`);
   });
 
-  it('rejects a config PyTorch would reject, and asks for --config when the weights record none', async () => {
+  it('rejects a config or a --nonlinearity PyTorch would reject', async () => {
     const bad = await writeJson(dir, 'bad.json', { input_size: 3, hidden_size: 4, nonlinearity: 'sigmoid' });
     await expectRejected(runArgs({ config: bad }), `tfjs-rnn run: ${bad}: nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'`);
-    await expectRejected(runArgs({ config: null }), `tfjs-rnn run: --config: expected a JSON file of nn.RNN arguments (${weights} records none), got nothing`);
+    await expectRejected(runArgs({ config: null, nonlinearity: 'sigmoid' }), "tfjs-rnn run: --nonlinearity: expected one of tanh, relu, got 'sigmoid'", true);
   });
 });
 

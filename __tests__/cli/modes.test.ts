@@ -134,10 +134,13 @@ describe('info for every mode', () => {
     const { code, stdout } = await runCli(['info', '--weights', weights, '--backend', 'cpu']);
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.slice(0, 3)).toEqual([
+    expect(lines.slice(0, 6)).toEqual([
       `weights: ${weights} (safetensors)`,
+      'recurrent modules (1):',
+      "  '' (the model itself): nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True, proj_size=2)",
+      "module: '' (the only recurrent one)",
       'inferred from the weights: nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, bias=True, proj_size=2)',
-      'config: none recorded (batch_first and dropout need --config to run)',
+      "config: nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bias=True, batch_first=False, dropout=0.0, bidirectional=True, proj_size=2) from the weights (they cannot tell batch_first and dropout: PyTorch's defaults unless given with --batch-first or --config)",
     ]);
     expect(lines).toContain('  weight_hr_l1_reverse  [2, 5]');
     expect(lines).toContain('parameter count: 640');

@@ -112,8 +112,9 @@ describe('findOtherModules', () => {
     ]);
   });
 
-  it("leaves out the recurrent modules' parameters, not what sits beside them", () => {
-    expect(findOtherModules(stateDictOf([...LSTM_2, ['scale', [3]]]))).toEqual([{ prefix: '', kind: 'unknown', shapes: { scale: [3] } }]);
+  it("leaves out the recurrent modules' parameters; one a recurrent module does not have is unexpected, as load_state_dict says", () => {
+    expect(findOtherModules(stateDictOf([...LSTM_2, ['fc.weight', [5, 32]]]))).toEqual([{ prefix: 'fc.', kind: 'Embedding or Linear', shapes: { weight: [5, 32] } }]);
+    expect(() => findRecurrentModules(stateDictOf([...LSTM_2, ['scale', [3]]]))).toThrow(/^weights: unexpected key 'scale'$/);
   });
 });
 

@@ -7,7 +7,7 @@ import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
 import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
-import { MAX_CONFIG_BYTES, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, readWeightsFlags, resolveModel } from './modelFile';
+import { CONFIG_FLAGS, MAX_CONFIG_BYTES, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
 import { FileLayout, checkStateFile, fileLayout, wholeModelLayout } from './layout';
 import { bindModel, checkModelSpec } from '../model';
 import { stripWrapperPrefixes } from '../formats/modules';
@@ -31,7 +31,7 @@ export const DEFAULT_BATCH_SIZE = 256;
 /** The flags of every command that runs sequences. */
 export const SEQUENCE_FLAGS: FlagSpec = {
   ...WEIGHTS_FLAGS,
-  config: { type: 'string', file: 'input' },
+  ...CONFIG_FLAGS,
   input: { type: 'string', file: 'input' },
   'input-key': { type: 'string' },
   h0: { type: 'string', file: 'input' },
@@ -131,13 +131,15 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const loop = loopFlag(values);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
-  const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
   const modelPath = optionalString(values, 'model');
   if (modelPath !== undefined) {
-    const common = { weightSources: weights.sources, batchSize, workers, backend, loop, allowNonfinite: values['allow-nonfinite'] === true, quiet: values.quiet === true };
-    return { ...common, ...(await openWholeModelJob(values, modelPath, weights.tensors, shard)) };
+    const file = await readStateDictFlags(values);
+    if (values['allow-nonfinite'] !== true) checkFiniteWeights(file);
+    const common = { weightSources: file.sources, batchSize, workers, backend, loop, allowNonfinite: values['allow-nonfinite'] === true, quiet: values.quiet === true };
+    return { ...common, ...(await openWholeModelJob(values, modelPath, file.tensors, shard)) };
   }
-  const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
+  const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
+  const { config, stateDict } = await resolveModel(weights, configFlags(values));
   checkStateFlags(values, config);
   const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
   const opened: ArraySource[] = [input];
@@ -186,7 +188,7 @@ export function refuseStatesWithModel(values: FlagValues, flags: string[]): void
 }
 
 /** Flags a whole model (`--model`) does not take: it starts from zero states and its spec says the rest. */
-const NOT_WITH_MODEL = ['config', 'h0', 'c0'];
+const NOT_WITH_MODEL = ['config', 'h0', 'c0', 'prefix', 'nonlinearity', 'batch-first'];
 
 /** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
 function readModelSpecFile(path: string) {
@@ -205,8 +207,8 @@ function readModelSpecFile(path: string) {
  * features) and lengths checked against it, and the shard's rows.
  */
 async function openWholeModelJob(values: FlagValues, modelPath: string, tensors: Record<string, HostArray>, shard: Shard | undefined) {
-  const given = NOT_WITH_MODEL.find((flag) => optionalString(values, flag) !== undefined);
-  if (given !== undefined) throw new UsageError(`--${given}`, 'nothing with --model (a whole model starts from zero states; its spec says the rest)', `'${values[given]}'`);
+  const given = NOT_WITH_MODEL.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given}`, 'nothing with --model (a whole model starts from zero states; its spec says the rest)', `'${String(values[given])}'`);
   const model = readModelSpecFile(modelPath);
   const stateDict = stripWrapperPrefixes(tensors).stateDict;
   const bound = bindModel(model, stateDict);

@@ -1,15 +1,24 @@
 /** The help text of each command, and of the whole tool. */
 
 const SEQUENCE_OPTIONS = `
-  --weights W          state_dict of an nn.RNN, nn.LSTM or nn.GRU: torch.save's file (.pt, .pth, .bin,
-                       told by content; or a checkpoint holding one), .safetensors or .json; or a tfjs
-                       model.json (convert --to tfjs)
-  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict (default: the file
-                       itself, or the one of 'state_dict', 'model_state_dict', 'model', 'net' that is one)
-  --config C           JSON of the module's arguments (input_size, hidden_size, num_layers, nonlinearity,
-                       bias, batch_first, bidirectional, dropout, proj_size) and mode (RNN_TANH, RNN_RELU,
-                       LSTM, GRU; from the weights when absent, but an RNN's nonlinearity only from here);
-                       optional when W records it
+  --weights W          a state_dict holding an nn.RNN, nn.LSTM or nn.GRU (the module itself or a whole
+                       model around it): torch.save's file (.pt, .pth, .bin, told by content; or a
+                       checkpoint holding one), .safetensors or .json; or a tfjs model.json (convert --to tfjs)
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict, a dotted path into
+                       nested dicts (model.rnn: checkpoint['model']['rnn']; at each level the longest
+                       run of parts that is an entry, so an entry named 'ema.model' is found too);
+                       default: the file itself, or the one of 'state_dict', 'model_state_dict',
+                       'model', 'net' that is one
+  --prefix P           the recurrent module to run in a whole model's state_dict, by its prefix
+                       (lstm or lstm., encoder.rnn; see 'tfjs-rnn info'); default: the only one.
+                       DataParallel's module. and torch.compile's _orig_mod. on every key are stripped
+  --batch-first        input and output are [N, L, features] (the module's batch_first=True)
+  --nonlinearity F     an nn.RNN's activation: tanh (default) or relu
+  --config C           JSON of the module's arguments, all or some (e.g. {"batch_first": true}):
+                       input_size, hidden_size, num_layers, nonlinearity, bias, batch_first,
+                       bidirectional, dropout, proj_size and mode (RNN_TANH, RNN_RELU, LSTM, GRU);
+                       each one the weights tell must agree with them; default: the one W records
+                       (convert writes it), else only the weights and the flags
   --input X            .npy (float32/float64, little-endian, C order), .npz or .json (nested lists),
                        shaped as the module takes it: [L, N, input_size], [N, L, input_size] (batch_first)
                        or [L, input_size] (unbatched)
@@ -44,7 +53,7 @@ const SEQUENCE_OPTIONS = `
   --quiet              no progress bar; just the summary line`;
 
 export const USAGE: Record<string, string> = {
-  run: `Usage: tfjs-rnn run --weights W [--config C] --input X --output OUT [--hn HN] [--cn CN] [options]
+  run: `Usage: tfjs-rnn run --weights W [--prefix P] [--batch-first] --input X --output OUT [--hn HN] [--cn CN] [options]
 
 Runs nn.RNN, nn.LSTM or nn.GRU (eval mode) over every sequence of X and writes output (and h_n,
 c_n) exactly as PyTorch lays them out, as .npy float32 (or .json by extension), through temp
@@ -64,7 +73,7 @@ record beside it (out.shard-0003-of-0016.npy.json), from which 'tfjs-rnn merge' 
 pieces back together:
 
   tfjs-rnn merge --output out.npy --hn hn.npy out.shard-*.npy hn.shard-*.npy`,
-  check: `Usage: tfjs-rnn check --weights W [--config C] --input X [--expected-output E] [--expected-hn E2] [--expected-cn E3] [options]
+  check: `Usage: tfjs-rnn check --weights W [--prefix P] [--batch-first] --input X [--expected-output E] [--expected-hn E2] [--expected-cn E3] [options]
 
 Runs both implementations, compares them with each other and with the expected arrays (e.g.
 exported from PyTorch), prints max abs/rel difference, worst index and a per-sequence summary
@@ -74,14 +83,23 @@ ${SEQUENCE_OPTIONS}
   --expected-hn E2     expected h_n; --expected-hn-key K for an .npz
   --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
-  convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--config C] --to pt|safetensors|json|tfjs OUT
+  convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] --to pt|safetensors|json|tfjs OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
-model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU, recording the module's
-arguments and mode so that later commands need no --config (but in a .pt, which holds the
-state_dict alone, as torch.load(OUT, weights_only=True) gives it to load_state_dict). A tfjs RNN
-or LSTM keeps b_ih + b_hh as one bias: converted back, b_hh is zero and the outputs are the same
-(a GRU keeps both).
+model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU — the one recurrent module
+of a whole model's state_dict, or --prefix's — recording the module's arguments and mode so that
+later commands need no flags (but in a .pt, which holds the state_dict alone, as
+torch.load(OUT, weights_only=True) gives it to the module's load_state_dict). A tfjs RNN or LSTM
+keeps b_ih + b_hh as one bias: converted back, b_hh is zero and the outputs are the same (a GRU
+keeps both).
+  --weights W          a state_dict (.pt, .pth, .bin, .safetensors, .json) or a tfjs model.json
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict, a dotted path for
+                       nested dicts (see 'tfjs-rnn run --help')
+  --prefix P           the recurrent module of a whole model's state_dict (default: the only one)
+  --batch-first        record batch_first=True
+  --nonlinearity F     an nn.RNN's activation: tanh (default) or relu
+  --config C           JSON of the module's arguments, all or some, checked against the weights
+  --to T               pt, safetensors, json or tfjs
   --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
@@ -95,11 +113,22 @@ result is byte for byte what one run over the whole input writes (on the same ba
   --output OUT         the output, from the pieces of output (.npy)
   --hn HN              h_n, from the pieces of h_n (.npy)
   --cn CN              c_n, from the pieces of c_n (.npy)`,
-  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--config C] [--backend B]
+  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] [--backend B]
 
-Prints the module (nn.RNN, nn.LSTM or nn.GRU) and configuration inferred from the weights, the
-full one when given or recorded, parameter names and shapes, parameter count, and the backend
-that would run.`,
+Lists the modules of the state_dict: each recurrent one (nn.RNN, nn.LSTM or nn.GRU) by prefix with
+what its keys and shapes say (input, hidden and proj sizes, layers, directions, bias), and the
+others by prefix and shape (Embedding or Linear without bias [V, E], Linear [out, in] with bias,
+LayerNorm [F]); then for the recurrent module chosen (--prefix, or the only one) the configuration
+inferred from the weights, the full one (with --config, the recorded one or the flags),
+parameter names and shapes, parameter count, and the backend that would run.
+  --weights W          a state_dict (.pt, .pth, .bin, .safetensors, .json) or a tfjs model.json
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict, a dotted path for
+                       nested dicts (see 'tfjs-rnn run --help')
+  --prefix P           the recurrent module to describe (default: the only one)
+  --batch-first        as run takes it
+  --nonlinearity F     as run takes it
+  --config C           JSON of the module's arguments, all or some, checked against the weights
+  --backend B          tensorflow, wasm or cpu`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
@@ -110,7 +139,7 @@ Commands:
   run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
-  info     show the configuration and parameters of a weights file
+  info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
 
 Run 'tfjs-rnn <command> --help' for its options.

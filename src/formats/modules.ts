@@ -86,9 +86,13 @@ function recurrentPrefixes(stateDict: Record<string, unknown>): string[] {
   return Object.keys(stateDict).flatMap((key) => (key.endsWith('weight_ih_l0') && RECURRENT_PARAMETER.test(key.slice(modulePrefixOf(key).length)) ? [modulePrefixOf(key)] : []));
 }
 
-/** The recurrent parameters of `prefix`'s module, by their names in it. */
+/**
+ * The parameters of the recurrent module at `prefix`, by their names in it: all its own keys
+ * (not its submodules'), so that one an `nn.RNN`/`nn.LSTM`/`nn.GRU` does not have is reported as
+ * `load_state_dict` reports it, unexpected.
+ */
 function recurrentParameters<T>(stateDict: Record<string, T>, prefix: string): Record<string, T> {
-  return Object.fromEntries(ownParameters(stateDict, prefix).filter(([name]) => RECURRENT_PARAMETER.test(name)));
+  return Object.fromEntries(ownParameters(stateDict, prefix));
 }
 
 /** `inferConfig` of the recurrent module at `prefix`, its problems named by their full keys. */
@@ -105,8 +109,8 @@ function inferModule(stateDict: Record<string, HostArray>, prefix: string): Recu
  * Every recurrent module of a `state_dict` (wrapper prefixes stripped first, see
  * `stripWrapperPrefixes`), in the order of its keys: each prefix with a `weight_ih_l0`, and
  * what `inferConfig` reads off its `weight_*`/`bias_*` keys (mode, sizes, layers, directions,
- * bias, projSize). A recurrent module whose keys do not make a valid one is a `WeightsError`
- * naming the keys with their prefix.
+ * bias, projSize). A recurrent module whose own keys do not make a valid one (missing,
+ * misshaped or unexpected keys) is a `WeightsError` naming the keys with their prefix.
  */
 export function findRecurrentModules(stateDict: Record<string, HostArray>): RecurrentModule[] {
   const unwrapped = stripWrapperPrefixes(stateDict).stateDict;
@@ -126,8 +130,7 @@ function kindOf(shapes: Record<string, number[]>): OtherModuleKind {
 /**
  * The modules of a `state_dict` (wrapper prefixes stripped) that are not recurrent, by prefix
  * in the order of their first key, with their parameters' shapes and what they suggest
- * (`OtherModuleKind`). Parameters beside a recurrent module's own (a `scale` next to a bare
- * LSTM's `weight_ih_l0`) make a module of the same prefix.
+ * (`OtherModuleKind`).
  */
 export function findOtherModules(stateDict: Record<string, Shaped>): OtherModule[] {
   const unwrapped = stripWrapperPrefixes(stateDict).stateDict;
@@ -136,7 +139,7 @@ export function findOtherModules(stateDict: Record<string, Shaped>): OtherModule
   for (const [key, { shape }] of Object.entries(unwrapped)) {
     const prefix = modulePrefixOf(key);
     const name = key.slice(prefix.length);
-    if (recurrent.has(prefix) && RECURRENT_PARAMETER.test(name)) continue;
+    if (recurrent.has(prefix)) continue;
     modules.set(prefix, { ...modules.get(prefix), [name]: [...shape] });
   }
   return [...modules].map(([prefix, shapes]) => ({ prefix, kind: kindOf(shapes), shapes }));
@@ -218,7 +221,7 @@ export interface SelectedRecurrentModule {
  * The recurrent module of a `state_dict` at `prefix` (see `selectModule`), or when `prefix` is
  * undefined the only one there is. A prefix that names no recurrent module, or none given when
  * there are several (or none), is a `PrefixError` listing them, whose argument is `argument`
- * (`prefix`; the CLI's `--prefix`). Only the module's recurrent parameters are returned.
+ * (`prefix`; the CLI's `--prefix`). The module's own parameters are returned, not its submodules'.
  */
 export function selectRecurrentModule(stateDict: Record<string, HostArray>, prefix?: string, argument = 'prefix'): SelectedRecurrentModule {
   const { stateDict: unwrapped, wrappers } = stripWrapperPrefixes(stateDict);

@@ -2,15 +2,15 @@ import { extname } from 'path';
 import { initBackend } from '../../backend';
 import { toTorchArgs } from '../../config';
 import { serializeSafetensors, serializeStateDictJson, serializeTorchFile, writeFileAtomic } from '../../formats';
-import { UsageError, backendFlag, choice, optionalString, parseFlags } from '../flags';
+import { UsageError, backendFlag, choice, parseFlags } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
-import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from '../modelFile';
+import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, configFlags, readWeightsFlags, resolveModel } from '../modelFile';
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { CONFIG_KEY, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
 
 const CONVERT_FLAGS = {
   ...WEIGHTS_FLAGS,
-  config: { type: 'string', file: 'input' },
+  ...CONFIG_FLAGS,
   to: { type: 'string' },
   backend: { type: 'string' },
 } as const;
@@ -63,7 +63,7 @@ export async function convertCommand(argv: string[], io: CliIO): Promise<number>
   await initBackend(backendFlag(values));
   const weights = await readWeightsFlags(values);
   checkOutputFiles(namedOutputs, weightFiles(weights.sources), target === 'tfjs');
-  const spec = await resolveModel(weights, optionalString(values, 'config'));
+  const spec = await resolveModel(weights, configFlags(values));
   const written = await write(spec, target, out);
   io.stdout.write(`${weights.path} (${weights.format}) -> ${written} (${target})\n`);
   return EXIT_OK;

@@ -1,41 +1,74 @@
 import { availableBackends, initBackend } from '../../backend';
 import { checkConfig, parameterSpecs } from '../../config';
 import { formatShape } from '../../errors';
-import { shapeSize } from '../../formats';
+import { describeModule, shapeSize } from '../../formats';
 import { backendFlag, optionalString, parseFlags } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
-import { WEIGHTS_FLAGS, describeInferred, describeTorchArgs, inferWeightsConfig, readWeightsFlags, resolveModel } from '../modelFile';
+import {
+  CONFIG_FLAGS,
+  StateDictFile,
+  StateDictModules,
+  WEIGHTS_FLAGS,
+  chooseRecurrentModule,
+  configFlags,
+  describeInferred,
+  describeTorchArgs,
+  inferWeightsConfig,
+  listModules,
+  readStateDictFlags,
+  resolveModel,
+} from '../modelFile';
 
 const INFO_FLAGS = {
   ...WEIGHTS_FLAGS,
-  config: { type: 'string', file: 'input' },
+  ...CONFIG_FLAGS,
   backend: { type: 'string' },
 } as const;
 
+/** The lines about the file and every module it holds: recurrent ones, then the others by prefix and shape. */
+function moduleLines(weights: StateDictFile, modules: StateDictModules): string[] {
+  const entry = weights.entry === undefined ? '' : `, checkpoint${weights.entry.split('.').length > 1 ? ` key ${weights.entry}` : `['${weights.entry}']`}`;
+  const wrappers = modules.wrappers.length === 0 ? '' : `, wrapper prefix ${modules.wrappers.join('')} stripped from every key`;
+  const lines = [`weights: ${weights.path} (${weights.format}${entry}${wrappers})`];
+  lines.push(`recurrent modules (${modules.recurrent.length}):`, ...modules.recurrent.map((module) => `  ${describeModule(module)}`));
+  if (modules.others.length > 0) lines.push(`other modules (${modules.others.length}):`, ...modules.others.map((module) => `  ${describeModule(module)}`));
+  return lines;
+}
+
 /**
- * `tfjs-rnn info`: what the weights say (inferred configuration, parameter names and shapes,
- * parameter count), the full configuration when --config is given or recorded, and the backend
- * a run would use.
+ * `tfjs-rnn info`: the modules of the weights (each recurrent module with what its keys and
+ * shapes say, the others by prefix and shape); then for the recurrent module chosen (`--prefix`,
+ * or the only one) its configuration — inferred, completed by --config, the recorded one or the
+ * flags — parameter names and shapes, parameter count; and the backend a run would use.
  */
 export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, INFO_FLAGS);
   const backend = await initBackend(backendFlag(values));
-  const weights = await readWeightsFlags(values);
-  const inferred = inferWeightsConfig(weights);
-  const configPath = optionalString(values, 'config');
-  const entry = weights.entry === undefined ? '' : `, checkpoint['${weights.entry}']`;
-  const lines = [`weights: ${weights.path} (${weights.format}${entry})`, `inferred from the weights: ${describeInferred(inferred)}`];
-  if (configPath !== undefined || weights.recordedArgs !== undefined) {
-    const { config, configSource } = await resolveModel(weights, configPath);
-    lines.push(`config: ${describeTorchArgs(config)} from ${configSource}`);
+  const file = await readStateDictFlags(values);
+  const modules = listModules(file);
+  const lines = moduleLines(file, modules);
+  const prefix = optionalString(values, 'prefix');
+  if (prefix === undefined && modules.recurrent.length > 1) {
+    lines.push(`module: choose one of the ${modules.recurrent.length} recurrent modules with --prefix (e.g. --prefix ${(modules.recurrent.find((module) => module.prefix !== '') ?? modules.recurrent[0]).prefix.slice(0, -1)}) for run, check, convert and info`);
   } else {
-    const needed = inferred.mode === 'RNN' ? 'nonlinearity, batch_first and dropout' : 'batch_first and dropout';
-    lines.push(`config: none recorded (${needed} need --config to run)`);
+    const weights = chooseRecurrentModule(file, prefix);
+    const inferred = inferWeightsConfig(weights);
+    const flags = configFlags(values);
+    const { config, configSource } = await resolveModel(weights, flags);
+    lines.push(`module: '${weights.module.prefix}'${prefix === undefined ? ' (the only recurrent one)' : ' (--prefix)'}`, `inferred from the weights: ${describeInferred(inferred)}`);
+    if (flags.configPath !== undefined || weights.recordedArgs !== undefined) {
+      lines.push(`config: ${describeTorchArgs(config)} from ${configSource}`);
+    } else {
+      const given = [flags.batchFirst ? '--batch-first' : '', flags.nonlinearity === undefined ? '' : '--nonlinearity'].filter((flag) => flag !== '');
+      const unknown = inferred.mode === 'RNN' ? 'nonlinearity, batch_first and dropout' : 'batch_first and dropout';
+      const hint = inferred.mode === 'RNN' ? '--nonlinearity, --batch-first or --config' : '--batch-first or --config';
+      lines.push(`config: ${describeTorchArgs(config)} from the weights${given.map((flag) => ` and ${flag}`).join('')} (they cannot tell ${unknown}: PyTorch's defaults unless given with ${hint})`);
+    }
+    const specs = parameterSpecs(checkConfig(inferred));
+    const width = Math.max(...specs.map((spec) => spec.name.length));
+    lines.push('parameters:', ...specs.map((spec) => `  ${spec.name.padEnd(width)}  ${formatShape(spec.shape)}`));
+    lines.push(`parameter count: ${specs.reduce((total, spec) => total + shapeSize(spec.shape), 0)}`);
   }
-  const specs = parameterSpecs(checkConfig(inferred));
-  const width = Math.max(...specs.map((spec) => spec.name.length));
-  lines.push('parameters:', ...specs.map((spec) => `  ${spec.name.padEnd(width)}  ${formatShape(spec.shape)}`));
-  lines.push(`parameter count: ${specs.reduce((total, spec) => total + shapeSize(spec.shape), 0)}`);
   lines.push(`backend: ${backend} (available: ${availableBackends().join(', ')})`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;
