@@ -101,6 +101,7 @@ describe('run --model refuses bad input before writing anything', () => {
     const args = await modelArgs('gru_classifier');
     await refused(['run', ...args, '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')], /--hn: expected nothing with --model \(a whole model returns its output alone\)/);
     await refused(['run', ...args, '--output', join(dir, 'out.npy'), '--h0', fixture('gru_classifier', 'output.npy')], /--h0: expected nothing with --model/);
+    await refused(['run', ...args, '--output', join(dir, 'out.npy'), '--prefix', 'gru'], /--prefix: expected nothing with --model/);
   });
 
   it.each([

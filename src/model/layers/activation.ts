@@ -102,6 +102,7 @@ export const DROPOUT: LayerType = {
   bind: (layer, input) => weightless(layer, input, input.kind),
   manual: () => ({ forward: (flow) => ({ kind: flow.kind, tensor: flow.tensor }), dispose: () => undefined }),
   twin: ({ layer }) => {
+    // tfjs refuses rate 1, which PyTorch allows; called without training, any rate is the identity.
     const keras = tf.layers.dropout({ rate: Math.min(layer.options.p as number, 0.999) });
     return { forward: (flow) => ({ kind: flow.kind, tensor: keras.apply(flow.tensor, { training: false }) as tf.Tensor }), dispose: () => undefined };
   },
