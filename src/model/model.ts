@@ -9,6 +9,7 @@ import { Flow, ForwardContext } from './flow';
 import { ModelCall, checkModelInput } from './input';
 import { BoundLayer, LAYER_TYPES, LayerForward } from './layers';
 import { CheckedModelSpec, WholeModelSpec, checkModelSpec } from './spec';
+import { buildTwinModel } from './twin';
 
 /** Options of `predict`. */
 export interface PredictOptions {
@@ -19,34 +20,23 @@ export interface PredictOptions {
   lengths?: SequenceLengths;
 }
 
-/** Which forward each layer type gives: hand-written (`manual`) or the tf.layers twin (`twin`). */
-type Implementation = 'manual' | 'twin';
-
 /**
- * A whole model from a spec and a state_dict, run in eval mode (inference). The model owns
- * the loop over its layers; each layer type (`layers/`) brings its own forward.
+ * A whole model from a spec and a state_dict, run in eval mode (inference): the spec checked,
+ * every layer bound to its weights, the input checked before any work. Subclasses compute.
  */
 abstract class WholeModel {
   readonly spec: CheckedModelSpec;
   /** Every layer bound to its weights (what it reads, takes and gives). */
   readonly bound: readonly BoundLayer[];
-  private readonly layers: LayerForward[];
   private readonly lifecycle: Lifecycle;
 
-  protected constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>, implementation: Implementation, className: string) {
+  protected constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>, className: string) {
     this.spec = isCheckedSpec(spec) ? spec : checkModelSpec(spec);
     if (!isPlainObject(stateDict)) {
       throw new ArgumentError('stateDict', 'an object of host arrays ({shape, data}) keyed by parameter name', stateDict === null ? 'null' : typeof stateDict);
     }
     this.bound = bindModel(this.spec, stripWrapperPrefixes(stateDict).stateDict);
     this.lifecycle = new Lifecycle('model', className);
-    this.layers = [];
-    try {
-      for (const bound of this.bound) this.layers.push(LAYER_TYPES[bound.layer.type][implementation](bound));
-    } catch (error) {
-      this.layers.forEach((layer) => layer.dispose());
-      throw error;
-    }
   }
 
   /**
@@ -58,21 +48,22 @@ abstract class WholeModel {
   predict(input: tf.Tensor, options: PredictOptions = {}): tf.Tensor {
     this.lifecycle.check();
     const call = checkModelInput(this.spec, this.bound[0], input, options.lengths);
-    return tf.tidy(() => this.run(input, call));
+    return tf.tidy(() => this.compute(input, call));
   }
 
-  private run(input: tf.Tensor, call: ModelCall): tf.Tensor {
-    const { batchFirst, inputKind } = this.spec;
-    const context: ForwardContext = { lengths: call.lengths, seqLen: call.seqLen };
-    const batchMajor = batchFirst ? input : tf.transpose(input, inputKind === 'ids' ? [1, 0] : [1, 0, 2]);
-    let flow: Flow = { kind: inputKind, tensor: batchMajor };
-    for (const layer of this.layers) flow = layer.forward(flow, context);
-    return flow.kind === 'sequence' && !batchFirst ? tf.transpose(flow.tensor, [1, 0, 2]) : flow.tensor;
-  }
+  /** The output of a checked call, inside `tidy`. */
+  protected abstract compute(input: tf.Tensor, call: ModelCall): tf.Tensor;
+
+  /** Frees what the model holds. */
+  protected abstract release(): void;
 
   /** Frees every layer's tensors; every other method throws afterwards, and `dispose()` again does nothing. */
   dispose(): void {
-    this.lifecycle.end(() => this.layers.forEach((layer) => layer.dispose()));
+    this.lifecycle.end(() => this.release());
+  }
+
+  protected checkLive(): void {
+    this.lifecycle.check();
   }
 }
 
@@ -84,21 +75,74 @@ function isCheckedSpec(spec: unknown): spec is CheckedModelSpec {
  * A whole model written out on tf ops and the package's hand-written recurrences
  * (`ManualModel`), from a spec (`WholeModelSpec`, see `checkModelSpec`) and a state_dict
  * (`loadStateDict(path, { prefix: '' })`: the whole model's; DataParallel's `module.` and
- * `torch.compile`'s `_orig_mod.` prefixes are stripped).
+ * `torch.compile`'s `_orig_mod.` prefixes are stripped). The model owns the loop over its
+ * layers; each layer type (`layers/`) brings its own forward.
  */
 export class ManualWholeModel extends WholeModel {
+  private readonly layers: LayerForward[] = [];
+
   constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>) {
-    super(spec, stateDict, 'manual', 'ManualWholeModel');
+    super(spec, stateDict, 'ManualWholeModel');
+    try {
+      for (const bound of this.bound) this.layers.push(LAYER_TYPES[bound.layer.type].manual(bound));
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+  }
+
+  protected compute(input: tf.Tensor, call: ModelCall): tf.Tensor {
+    const { batchFirst, inputKind } = this.spec;
+    const context: ForwardContext = { lengths: call.lengths, seqLen: call.seqLen };
+    const batchMajor = batchFirst ? input : tf.transpose(input, inputKind === 'ids' ? [1, 0] : [1, 0, 2]);
+    let flow: Flow = { kind: inputKind, tensor: batchMajor };
+    for (const layer of this.layers) flow = layer.forward(flow, context);
+    return flow.kind === 'sequence' && !batchFirst ? tf.transpose(flow.tensor, [1, 0, 2]) : flow.tensor;
+  }
+
+  protected release(): void {
+    this.layers.forEach((layer) => layer.dispose());
   }
 }
 
 /**
- * The tf.layers twin of a whole model: `tf.layers.embedding`, the package's recurrent
- * `LayersModel`s, `dense`, `layerNormalization`, activations and the registered
- * `SequenceReduction` for the selections, weights mapped from the state_dict.
+ * The tf.layers twin of a whole model: one `tf.LayersModel` (`buildTwinModel`) of
+ * `tf.layers.embedding`, the package's recurrent Keras layers under Keras's mask, `dense`,
+ * `layerNormalization`, activations and small registered layers for the selections, its
+ * weights mapped from the state_dict. `save` writes it for `tf.loadLayersModel`.
  */
 export class LayersWholeModel extends WholeModel {
+  private readonly model: tf.LayersModel;
+
   constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>) {
-    super(spec, stateDict, 'twin', 'LayersWholeModel');
+    super(spec, stateDict, 'LayersWholeModel');
+    this.model = buildTwinModel(this.spec, this.bound);
   }
+
+  protected compute(input: tf.Tensor, call: ModelCall): tf.Tensor {
+    const lengths = call.lengths ? Float32Array.from(call.lengths) : new Float32Array(call.batchSize).fill(call.seqLen);
+    return this.model.execute([input, tf.tensor1d(lengths)], this.model.outputs[0].name) as tf.Tensor;
+  }
+
+  /**
+   * Saves the twin through `handler` (e.g. `tf.io.withSaveHandler`, a file handler) as a tfjs
+   * LayersModel; the spec is kept in its user-defined metadata under `'model spec'`.
+   */
+  async save(handler: tf.io.IOHandler): Promise<tf.io.SaveResult> {
+    this.checkLive();
+    this.model.setUserDefinedMetadata({ [SPEC_METADATA_KEY]: specJson(this.spec) });
+    return this.model.save(handler);
+  }
+
+  protected release(): void {
+    this.model.dispose();
+  }
+}
+
+/** Where a saved twin keeps its spec. */
+export const SPEC_METADATA_KEY = 'model spec';
+
+/** A checked spec back as the JSON it came from (every field filled in). */
+export function specJson(spec: CheckedModelSpec): WholeModelSpec {
+  return { batch_first: spec.batchFirst, layers: spec.layers.map(({ type, name, options }) => ({ type, ...(name !== undefined && { name }), ...options })) };
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpecError } from '../../errors';
 import { LayerType, moduleParameters, tensorOf } from './layerType';
-import { builtTwin } from './twin';
 
 /**
  * `nn.Embedding(V, E)`: `out[n, t] = weight[ids[n, t]]`, `[N, L]` ids → `[N, L, E]`.
@@ -32,9 +31,9 @@ export const EMBEDDING: LayerType = {
       dispose: () => weight.dispose(),
     };
   },
-  twin(bound) {
+  twin(bound, flow, name) {
     const [inputDim, outputDim] = bound.parameters.weight.shape;
-    const layer = tf.layers.embedding({ inputDim, outputDim });
-    return builtTwin(layer, [null, null], [bound.parameters.weight], (flow) => ({ kind: 'sequence', tensor: layer.apply(flow.tensor) as tf.Tensor }));
+    const layer = tf.layers.embedding({ inputDim, outputDim, name });
+    return { flow: { kind: 'sequence', tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: [[layer, [tensorOf(bound.parameters.weight)]]] };
   },
 };

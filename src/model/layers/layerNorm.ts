@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../../errors';
 import { FIELDS, LayerType, layerWeightsError, moduleParameters, tensorOf } from './layerType';
-import { builtTwin } from './twin';
 
 /**
  * `nn.LayerNorm(F, eps)` over the last axis: `y = (x − E[x]) / √(Var[x] + eps) · weight + bias`,
@@ -43,16 +42,10 @@ export const LAYER_NORM: LayerType = {
       dispose: () => tf.dispose([weight, bias].filter((tensor): tensor is tf.Tensor => tensor !== undefined)),
     };
   },
-  twin({ layer: entry, parameters, output }) {
-    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: entry.options.eps as number, scale: parameters.weight !== undefined, center: parameters.bias !== undefined });
-    const rank = output.kind === 'sequence' ? 3 : 2;
-    const inputShape = [...Array<null>(rank - 1).fill(null), output.features];
+  twin({ layer: entry, parameters, output }, flow, name) {
+    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: entry.options.eps as number, scale: parameters.weight !== undefined, center: parameters.bias !== undefined, name });
     // Keras keeps gamma, then beta.
-    const weights = [parameters.weight, parameters.bias].filter((weight) => weight !== undefined);
-    if (weights.length === 0) {
-      // No parameters: the features are only known at the call.
-      return { forward: (flow) => ({ kind: flow.kind, tensor: layer.apply(flow.tensor) as tf.Tensor }), dispose: () => undefined };
-    }
-    return builtTwin(layer, inputShape, weights, (flow) => ({ kind: flow.kind, tensor: layer.apply(flow.tensor) as tf.Tensor }));
+    const weights = [parameters.weight, parameters.bias].flatMap((weight) => (weight === undefined ? [] : [tensorOf(weight)]));
+    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: weights.length > 0 ? [[layer, weights]] : [] };
   },
 };

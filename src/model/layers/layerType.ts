@@ -22,6 +22,19 @@ export interface BoundLayer {
   output: FlowShape;
 }
 
+/** A flow in the twin's graph: as `Flow`, of symbolic tensors (batch-major). */
+export interface SymbolicFlow {
+  kind: FlowKind;
+  tensor: tf.SymbolicTensor;
+  finalHidden?: tf.SymbolicTensor;
+}
+
+/** A layer type's part of the twin: its Keras layers applied to the flow, and their weights in Keras's order (owned: disposed once set). */
+export interface TwinPart {
+  flow: SymbolicFlow;
+  weights: [tf.layers.Layer, tf.Tensor[]][];
+}
+
 /** A layer's forward pass inside one model, holding its own tensors. */
 export interface LayerForward {
   /** Runs inside the model's `tidy`. */
@@ -49,8 +62,11 @@ export interface LayerType {
   bind(layer: CheckedLayer, input: FlowShape, module: Record<string, HostArray>): BoundLayer;
   /** The hand-written forward: tf ops (and the package's recurrences). */
   manual(bound: BoundLayer): LayerForward;
-  /** The tf.layers twin, its weights mapped from the parameters. */
-  twin(bound: BoundLayer): LayerForward;
+  /**
+   * The tf.layers twin: its Keras layers (named from `name`, unique in the model) applied to the
+   * symbolic flow, and their weights mapped from the parameters. Sequences carry Keras's mask.
+   */
+  twin(bound: BoundLayer, flow: SymbolicFlow, name: string): TwinPart;
 }
 
 /** A layer type with no weights: the same forward either way but for `twin`. */

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../../errors';
 import { LayerType, layerWeightsError, moduleParameters, tensorOf } from './layerType';
-import { builtTwin } from './twin';
 
 /** `x` `[…, F]` as `[rows, F]`, `f` of it, and the result back in `x`'s leading axes. */
 export function onLastAxis(x: tf.Tensor, f: (rows: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
@@ -43,11 +42,10 @@ export const LINEAR: LayerType = {
       dispose: () => tf.dispose([weight, ...(bias ? [bias] : [])]),
     };
   },
-  twin({ parameters, output }) {
-    const [units, inFeatures] = parameters.weight.shape;
-    const layer = tf.layers.dense({ units, useBias: parameters.bias !== undefined });
+  twin({ parameters, output }, flow, name) {
+    const layer = tf.layers.dense({ units: parameters.weight.shape[0], useBias: parameters.bias !== undefined, name });
     const kernel = tf.tidy(() => tf.transpose(tensorOf(parameters.weight)));
-    const weights = parameters.bias ? [kernel, parameters.bias] : [kernel];
-    return builtTwin(layer, [null, inFeatures], weights, (flow) => ({ kind: output.kind, tensor: layer.apply(flow.tensor) as tf.Tensor }));
+    const weights = parameters.bias ? [kernel, tensorOf(parameters.bias)] : [kernel];
+    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: [[layer, weights]] };
   },
 };

@@ -2,9 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Mode, checkConfig, numDirections, outputSize } from '../../config';
 import { WeightsError } from '../../errors';
 import { HostArray, inferConfig, toTensors } from '../../formats';
-import { createLayersModel } from '../../layers';
+import { stackedLayer } from '../../layers/build';
+import { layerKerasTensors } from '../../layers/model';
 import { createManualModel } from '../../manual';
-import { disposeKerasWeights, torchToKeras } from '../../mapping';
+import { torchToKeras } from '../../mapping';
+import { KerasWeights } from '../../mapping/kerasWeights';
+import { LastLayerHidden, ZeroPaddedSteps } from './graphLayers';
 import { RecurrentModel } from '../../shapes';
 import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsError } from './layerType';
 
@@ -13,8 +16,9 @@ import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsErr
  * `proj_size` from the weights under the entry's name (`inferConfig`), `nonlinearity` (RNN) and
  * `dropout` from the entry (dropout acts in training only). Runs batch-first over `[N, L, F]`
  * with packed semantics under lengths (padded steps of the output zero, `h_n` each sequence's
- * after its own last step). Hand-written: the package's `ManualModel`; twin: its `LayersModel`
- * with the weights mapped by `torchToKeras`.
+ * after its own last step). Hand-written: the package's `ManualModel`; twin: its Keras layer per
+ * stacked layer (`stackedLayer`, as `LayersModel` builds them) under Keras's mask, with the
+ * weights mapped by `torchToKeras`, padded steps zeroed (`ZeroPaddedSteps`).
  */
 
 /** The configuration of a bound recurrent layer: what its weights say and its entry adds. */
@@ -29,7 +33,7 @@ function lastLayerHidden(hN: tf.Tensor, config: FullRNNConfig): tf.Tensor2D {
   return tf.concat(tf.unstack(hN).slice(-directions), 1) as tf.Tensor2D;
 }
 
-/** Runs a recurrent model of either implementation as a layer; `model` is disposed with it. */
+/** Runs the hand-written recurrent model as a layer; `model` is disposed with it. */
 function recurrentForward(model: RecurrentModel & { dispose(): void }, config: FullRNNConfig): LayerForward {
   return {
     forward: (flow, context) => {
@@ -77,18 +81,29 @@ function recurrentType(mode: Mode): LayerType {
         tf.dispose(Object.values(tensors));
       }
     },
-    twin(bound) {
+    twin(bound, flow, name) {
       const config = recurrentConfig(bound);
       const tensors = toTensors(bound.parameters);
+      let keras: KerasWeights;
       try {
-        const model = createLayersModel(config).eval();
-        const keras = torchToKeras(tensors, config);
-        model.setKerasWeights(keras);
-        disposeKerasWeights(keras);
-        return recurrentForward(model, config);
+        keras = torchToKeras(tensors, config);
       } finally {
         tf.dispose(Object.values(tensors));
       }
+      // One Keras layer per stacked layer (`stackedLayer`), each taking the mask of the one before.
+      let sequence = flow.tensor;
+      let states: tf.SymbolicTensor[] = [];
+      const weights = keras.map((directions, index): [tf.layers.Layer, tf.Tensor[]] => {
+        const layer = stackedLayer(config, { name: `${name}_l${index}` }, `${name}_bidirectional_l${index}`);
+        [sequence, ...states] = layer.apply(sequence) as tf.SymbolicTensor[];
+        return [layer, layerKerasTensors(directions)];
+      });
+      // Keras orders the last layer's states by direction, then state: [h_f, (c_f), h_b, (c_b)].
+      const perDirection = states.length / numDirections(config);
+      const lastHidden = states.filter((_, position) => position % perDirection === 0);
+      const finalHidden = new LastLayerHidden({ name: `${name}_final_hidden` }).apply(lastHidden) as tf.SymbolicTensor;
+      const output = new ZeroPaddedSteps({ name: `${name}_zero_padded` }).apply(sequence) as tf.SymbolicTensor;
+      return { flow: { kind: 'sequence', tensor: output, finalHidden }, weights };
     },
   };
 }

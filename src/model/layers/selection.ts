@@ -76,10 +76,9 @@ export class SequenceReduction extends tf.layers.Layer {
 tf.serialization.registerClass(SequenceReduction);
 
 function reductionType(type: keyof typeof REDUCTIONS): LayerType {
-  const reduce = (flow: Flow, context: ForwardContext, keras?: SequenceReduction): Flow => {
+  const reduce = (flow: Flow, context: ForwardContext): Flow => {
     const x = flow.tensor as tf.Tensor3D;
     const mask = context.lengths && validStepMask(context.lengths, context.seqLen, false);
-    if (keras) return { kind: 'vector', tensor: keras.apply(x, { mask: mask && tf.cast(mask, 'bool') }) as tf.Tensor };
     const reduction = REDUCTIONS[type];
     if (!mask || !context.lengths) return { kind: 'vector', tensor: reduction.all(x) };
     return { kind: 'vector', tensor: reduction.valid(x, mask, tf.tensor2d(Float32Array.from(context.lengths), [context.lengths.length, 1])) };
@@ -92,10 +91,7 @@ function reductionType(type: keyof typeof REDUCTIONS): LayerType {
     outputKind: () => 'vector',
     bind: (layer, input) => weightless(layer, input, 'vector'),
     manual: () => ({ forward: (flow, context) => reduce(flow, context), dispose: () => undefined }),
-    twin: () => {
-      const keras = new SequenceReduction({ reduction: type });
-      return { forward: (flow, context) => reduce(flow, context, keras), dispose: () => undefined };
-    },
+    twin: (_bound, flow, name) => ({ flow: { kind: 'vector', tensor: new SequenceReduction({ reduction: type, name }).apply(flow.tensor) as tf.SymbolicTensor }, weights: [] }),
   };
 }
 
@@ -118,5 +114,5 @@ export const FINAL_HIDDEN: LayerType = {
   followsRecurrent: true,
   bind: (layer, input) => weightless(layer, input, 'vector', input.finalHidden ?? input.features),
   manual: () => ({ forward: (flow) => ({ kind: 'vector', tensor: flow.finalHidden as tf.Tensor2D }), dispose: () => undefined }),
-  twin: () => ({ forward: (flow) => ({ kind: 'vector', tensor: flow.finalHidden as tf.Tensor2D }), dispose: () => undefined }),
+  twin: (_bound, flow) => ({ flow: { kind: 'vector', tensor: flow.finalHidden as tf.SymbolicTensor }, weights: [] }),
 };
