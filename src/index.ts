@@ -10,3 +10,4 @@ export * from './compare';
 export * from './training';
 export * from './streaming';
 export * from './model';
+export * from './generate';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ArgumentError, DtypeError, ShapeError, formatShape } from '../errors';
+import { unravelIndex } from '../formats/hostArray';
 import { checkLengths } from '../shapes';
 import { BoundLayer } from './layers';
 import { CheckedModelSpec } from './spec';
@@ -49,13 +50,12 @@ export function checkModelInput(spec: CheckedModelSpec, first: BoundLayer, input
   return { batchSize, seqLen, ...(checkedLengths && { lengths: checkedLengths }) };
 }
 
-/** Every id an integer in `[0, vocabulary)`, or an error naming the first one's position. */
-function checkIds(values: ArrayLike<number>, shape: number[], vocabulary: number): void {
+/** Every id an integer in `[0, vocabulary)`, or an error naming the first one's position (`input[1, 3]`). */
+export function checkIds(values: ArrayLike<number>, shape: number[], vocabulary: number, argument = 'input'): void {
   for (let i = 0; i < values.length; i++) {
     const id = values[i];
     if (id < 0 || id >= vocabulary) {
-      const position = [Math.floor(i / shape[1]), i % shape[1]];
-      throw new ArgumentError(`input${formatShape(position)}`, `a token id in [0, ${vocabulary}) (the Embedding's rows)`, String(id));
+      throw new ArgumentError(`${argument}${formatShape(unravelIndex(shape, i))}`, `a token id in [0, ${vocabulary}) (the Embedding's rows)`, String(id));
     }
   }
 }

@@ -4,7 +4,7 @@ import { WeightsError } from '../../errors';
 import { HostArray, inferConfig, toTensors } from '../../formats';
 import { stackedLayer } from '../../layers/build';
 import { layerKerasTensors } from '../../layers/model';
-import { createManualModel } from '../../manual';
+import { ManualModel, ManualOptions, createManualModel } from '../../manual';
 import { torchToKeras } from '../../mapping';
 import { KerasWeights } from '../../mapping/kerasWeights';
 import { LastLayerHidden, ZeroPaddedSteps } from './graphLayers';
@@ -25,6 +25,18 @@ import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsErr
 export function recurrentConfig(bound: BoundLayer): FullRNNConfig {
   const { nonlinearity, dropout } = bound.layer.options as { nonlinearity?: 'tanh' | 'relu'; dropout: number };
   return checkConfig({ ...inferConfig(bound.parameters), ...(nonlinearity && { nonlinearity }), dropout, batchFirst: true });
+}
+
+/** The hand-written model of a bound recurrent layer, in eval mode, its weights loaded (batch-first); owned by the caller. */
+export function manualRecurrentModel(bound: BoundLayer, options?: ManualOptions): ManualModel {
+  const tensors = toTensors(bound.parameters);
+  try {
+    const model = createManualModel(recurrentConfig(bound), options).eval();
+    model.loadStateDict(tensors);
+    return model;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
 }
 
 /** `h_n` `[D·layers, N, H_out]` → `h_n[−1]`, or `cat(h_n[−2], h_n[−1])` for D = 2: `[N, D·H_out]`. */
@@ -71,15 +83,7 @@ function recurrentType(mode: Mode): LayerType {
       return { ...bound, output: { kind: 'sequence', features, finalHidden: features } };
     },
     manual(bound) {
-      const config = recurrentConfig(bound);
-      const tensors = toTensors(bound.parameters);
-      try {
-        const model = createManualModel(config).eval();
-        model.loadStateDict(tensors);
-        return recurrentForward(model, config);
-      } finally {
-        tf.dispose(Object.values(tensors));
-      }
+      return recurrentForward(manualRecurrentModel(bound), recurrentConfig(bound));
     },
     twin(bound, flow, name) {
       const config = recurrentConfig(bound);
