@@ -191,7 +191,7 @@ export function refuseStatesWithModel(values: FlagValues, flags: string[]): void
 const NOT_WITH_MODEL = ['config', 'h0', 'c0', 'prefix', 'nonlinearity', 'batch-first'];
 
 /** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
-function readModelSpecFile(path: string) {
+export function readModelSpecFile(path: string) {
   const parsed = parseJson(readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8'), path, 'a JSON model spec');
   try {
     return checkModelSpec(parsed);

@@ -129,6 +129,32 @@ parameter names and shapes, parameter count, and the backend that would run.
   --nonlinearity F     as run takes it
   --config C           JSON of the module's arguments, all or some, checked against the weights
   --backend B          tensorflow, wasm or cpu`,
+  generate: `Usage: tfjs-rnn generate --weights W --model SPEC --prompt IDS --steps N --output OUT [--temperature T] [--top-k K] [--seed S] [--stop-id I]
+
+Continues each prompt with a language model (a spec whose output is a distribution over its
+Embedding's vocabulary at every step: Embedding, unidirectional RNN/LSTM/GRU and per-step layers,
+a Linear to the V logits, optionally Softmax or LogSoftmax; no selection), as PyTorch's loop
+feeding back one token at a time: each prompt is read once, then one step per new token on the
+recurrent state. Greedy (the argmax, the first one among equal logits) unless --temperature or
+--top-k is given. Writes the N new ids of each prompt as int64 .npy, [batch, N] (or [N] for a
+prompt [P]), through a temp file renamed at the end; nothing is written on an error.
+  --weights W          the whole model's state_dict (.pt, .pth, .bin, .safetensors, .json; a
+                       checkpoint holding it; DataParallel's module. stripped)
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict, a dotted path for
+                       nested dicts (see 'tfjs-rnn run --help')
+  --model SPEC         the model's JSON spec (see docs/whole-models.md and docs/generation.md)
+  --prompt IDS         token ids [P] or [batch, P] (.npy int32/int64, or a JSON list), each in [0, V),
+                       whatever the spec's batch_first
+  --steps N            new tokens per prompt
+  --output OUT         the new ids, .npy int64 [batch, N] ([N] for a prompt [P])
+  --temperature T      sample from softmax(logits / T), T > 0 (default: greedy)
+  --top-k K            sample among the K largest logits only (ties: lower ids first), K in [1, V];
+                       1 is greedy
+  --seed S             seed of the sampling generator (Philox4x32-10), an integer in [0, 2^53),
+                       default 0; the same seed gives the same tokens on every backend and run
+                       (not torch.multinomial's sequence); only with --temperature or --top-k
+  --stop-id I          an id in [0, V): a prompt whose continuation reaches it repeats it to the end
+  --backend B          tensorflow, wasm or cpu (default: the fastest available)`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
@@ -141,6 +167,7 @@ Commands:
   convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
   info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
+  generate continue prompts with a language model (--model), greedy or sampled
 
 Run 'tfjs-rnn <command> --help' for its options.
 Exit codes: 0 success, 1 check outside tolerance, 2 bad input or usage, 3 internal error.`;

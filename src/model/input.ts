@@ -50,11 +50,11 @@ export function checkModelInput(spec: CheckedModelSpec, first: BoundLayer, input
   return { batchSize, seqLen, ...(checkedLengths && { lengths: checkedLengths }) };
 }
 
-/** Every id an integer in `[0, vocabulary)`, or an error naming the first one's position (`input[1, 3]`). */
+/** Every id an integer in `[0, vocabulary)`, or an error naming the first other's position (`input[1, 3]`). */
 export function checkIds(values: ArrayLike<number>, shape: number[], vocabulary: number, argument = 'input'): void {
   for (let i = 0; i < values.length; i++) {
     const id = values[i];
-    if (id < 0 || id >= vocabulary) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabulary) {
       throw new ArgumentError(`${argument}${formatShape(unravelIndex(shape, i))}`, `a token id in [0, ${vocabulary}) (the Embedding's rows)`, String(id));
     }
   }
