@@ -28,6 +28,8 @@ Cases:
   step, trained briefly (Adam, 150 steps) on a short text of V distinct characters; ``prompt.npy`` is its input, and ``generated.npy`` ``[2, 20]`` (int64) its greedy
   continuation: argmax of the last step's logits fed back one token at a time with the state
   (``min_margin`` in meta.json: the smallest gap between the best and second-best logit on the way).
+* ``gru_lm``: Embedding(V, 8) → GRU(8, 16) → Sequential(Linear(16, 12), Tanh(), Linear(12, V)) →
+  log_softmax at every step, trained as ``char_lm``; ``generated.npy`` ``[2, 12]`` its greedy continuation.
 * ``dataparallel_checkpoint``: a ``gru_classifier`` wrapped in ``nn.DataParallel``, saved as
   ``{'epoch': 7, 'model_state_dict': dp.state_dict() ('module.…' keys), 'optimizer_state_dict':
   Adam's after one step}``.
@@ -39,7 +41,7 @@ Cases:
 Deterministic: seeds from the names, one thread, OpenBLAS's Haswell kernels pinned as
 ``make_fixtures.py`` does (unless ``OPENBLAS_CORETYPE`` is set). Usage, from the repository root:
 
-    /usr/bin/python3 scripts/make_model_fixtures.py [--out DIR]   # default fixtures/models
+    /usr/bin/python3 scripts/make_model_fixtures.py [--out DIR] [--only CASE ...]   # default fixtures/models
 """
 
 from __future__ import annotations
@@ -188,6 +190,20 @@ class CharLM(nn.Module):
             tokens.append(token)
             logits, state = self(token.unsqueeze(1), state)
         return torch.stack(tokens, dim=1), margin
+
+
+class GRULM(CharLM):
+    """Embedding → GRU → Linear → Tanh → Linear → log_softmax: a language model with a hidden head."""
+
+    def __init__(self, vocab=12, embedding_dim=8, hidden=16, head=12):
+        nn.Module.__init__(self)
+        self.embedding = nn.Embedding(vocab, embedding_dim)
+        self.gru = nn.GRU(embedding_dim, hidden, batch_first=True)
+        self.head = nn.Sequential(nn.Linear(hidden, head), nn.Tanh(), nn.Linear(head, vocab))
+
+    def forward(self, ids, state=None):
+        out, state = self.gru(self.embedding(ids), state)
+        return F.log_softmax(self.head(out), dim=-1), state
 
 
 class EncoderDecoder(nn.Module):
@@ -370,6 +386,43 @@ def char_lm(name="char_lm", steps=20) -> dict:
     return case.finish()
 
 
+def gru_lm(name="gru_lm", steps=12) -> dict:
+    torch.manual_seed(seed_of(name))
+    vocab = sorted(set(TEXT))
+    model = GRULM(vocab=len(vocab))
+    encoded = torch.tensor([vocab.index(c) for c in TEXT * 4], dtype=torch.int64)
+    windows = encoded.unfold(0, 17, 3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        optimizer.zero_grad()
+        log_probs, _ = model(windows[:, :-1])
+        F.nll_loss(log_probs.reshape(-1, len(vocab)), windows[:, 1:].reshape(-1)).backward()
+        optimizer.step()
+    model.eval()
+    prompt = torch.tensor([[vocab.index(c) for c in "rat"], [vocab.index(c) for c in "on "]], dtype=torch.int64)
+    with torch.no_grad():
+        log_probs, _ = model(prompt)
+    generated, margin = model.greedy(prompt, steps)
+    if margin < 1e-3:
+        raise AssertionError(f"{name}: greedy top-2 margin {margin} too small to compare tokens")
+    case = Case(name, model, f"GRU language model with a Linear-Tanh-Linear head and log_softmax, greedy {steps}-token continuation")
+    case.meta = {"steps": steps, "min_margin": round(margin, 6), "vocabulary": "".join(vocab),
+                 "continuations": ["".join(vocab[i] for i in row) for row in generated.tolist()]}
+    case.saved(model.state_dict())
+    case.json("spec.json", {"batch_first": True, "layers": [
+        {"type": "Embedding", "name": "embedding"},
+        {"type": "GRU", "name": "gru"},
+        {"type": "Linear", "name": "head.0"},
+        {"type": "Tanh"},
+        {"type": "Linear", "name": "head.2"},
+        {"type": "LogSoftmax", "dim": -1},
+    ]})
+    case.npy("prompt", prompt.numpy())
+    case.floats("output", log_probs)
+    case.npy("generated", generated.numpy())
+    return case.finish()
+
+
 def dataparallel_checkpoint(name="dataparallel_checkpoint") -> dict:
     torch.manual_seed(seed_of(name))
     model = GRUClassifier()
@@ -424,17 +477,22 @@ def encoder_decoder(name="encoder_decoder") -> dict:
     return case.finish()
 
 
-def build() -> dict:
-    cases = {
-        "gru_classifier": gru_classifier(),
-        "lstm_tagger": lstm_tagger(),
-        "rnn_regressor": rnn_regressor(),
-        "gru_norm_mlp": gru_pooled("gru_norm_mlp", "Last", batch_first=True),
-        "gru_mean_mlp": gru_pooled("gru_mean_mlp", "Mean", batch_first=False),
-        "char_lm": char_lm(),
-        "dataparallel_checkpoint": dataparallel_checkpoint(),
-        "encoder_decoder": encoder_decoder(),
-    }
+CASES = {
+    "gru_classifier": gru_classifier,
+    "lstm_tagger": lstm_tagger,
+    "rnn_regressor": rnn_regressor,
+    "gru_norm_mlp": lambda: gru_pooled("gru_norm_mlp", "Last", batch_first=True),
+    "gru_mean_mlp": lambda: gru_pooled("gru_mean_mlp", "Mean", batch_first=False),
+    "char_lm": char_lm,
+    "gru_lm": gru_lm,
+    "dataparallel_checkpoint": dataparallel_checkpoint,
+    "encoder_decoder": encoder_decoder,
+}
+
+
+def build(only=None) -> dict:
+    """The files of every case (or of the cases named in ``only``), by path under the output directory."""
+    cases = {name: make() for name, make in CASES.items() if only is None or name in only}
     return {f"{case}/{file}": data for case, files in cases.items() for file, data in files.items()}
 
 
@@ -448,11 +506,14 @@ def write_atomic(path: Path, data: bytes) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: fixtures/models)")
-    out: Path = parser.parse_args(argv).out.resolve()
+    parser.add_argument("--only", nargs="+", choices=sorted(CASES), help="rebuild only these cases (each one's directory replaced; the others left alone)")
+    args = parser.parse_args(argv)
+    out: Path = args.out.resolve()
     torch.set_num_threads(1)
-    files = build()  # everything first, so that a failure leaves the old fixtures in place
-    if out.exists():
-        shutil.rmtree(out)
+    files = build(args.only)  # everything first, so that a failure leaves the old fixtures in place
+    for directory in ([out] if args.only is None else [out / name for name in args.only]):
+        if directory.exists():
+            shutil.rmtree(directory)
     for name, data in files.items():
         write_atomic(out / name, data)
     print(f"wrote {len(files)} files to {out} with torch {torch.__version__}")

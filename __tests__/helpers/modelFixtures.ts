@@ -11,6 +11,7 @@ export const MODEL_FIXTURES = [
   'gru_norm_mlp',
   'gru_mean_mlp',
   'char_lm',
+  'gru_lm',
   'dataparallel_checkpoint',
   'encoder_decoder',
 ] as const;
