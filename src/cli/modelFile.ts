@@ -21,7 +21,7 @@ import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { openStateDictFile } from '../formats/stateDictFile';
-import { CheckedModelSpec } from '../model';
+import { CheckedModelSpec, checkModelSpec } from '../model';
 import { FlagValues, UsageError, choice, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
@@ -342,3 +342,15 @@ export function describeInferred(inferred: InferredConfig): string {
   );
   return `nn.${inferred.mode}(${described.join(', ')})`;
 }
+
+/** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
+export function readModelSpecFile(path: string): CheckedModelSpec {
+  const parsed = parseJson(readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8'), path, 'a JSON model spec');
+  try {
+    return checkModelSpec(parsed);
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new FormatError(`${path}: ${error.argument}`, error.expected, error.actual);
+    throw error;
+  }
+}
+

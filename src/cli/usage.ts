@@ -84,6 +84,7 @@ ${SEQUENCE_OPTIONS}
   --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
   convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] --to pt|safetensors|json|tfjs OUT
+       tfjs-rnn convert --model SPEC --weights W [--weights-key K] [--to tfjs] OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
 model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU — the one recurrent module
@@ -100,6 +101,9 @@ keeps both).
   --nonlinearity F     an nn.RNN's activation: tanh (default) or relu
   --config C           JSON of the module's arguments, all or some, checked against the weights
   --to T               pt, safetensors, json or tfjs
+  --model SPEC         a whole model (see docs/whole-models.md): writes its tf.layers twin as a tfjs
+                       LayersModel with inputs input and lengths, which tf.loadLayersModel runs
+                       with the package imported; W the whole model's state_dict
   --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 

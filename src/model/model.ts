@@ -121,7 +121,7 @@ export class LayersWholeModel extends WholeModel {
 
   protected compute(input: tf.Tensor, call: ModelCall): tf.Tensor {
     const lengths = call.lengths ? Float32Array.from(call.lengths) : new Float32Array(call.batchSize).fill(call.seqLen);
-    return this.model.execute([input, tf.tensor1d(lengths)], this.model.outputs[0].name) as tf.Tensor;
+    return this.model.execute([input, tf.tensor2d(lengths, [lengths.length, 1])], this.model.outputs[0].name) as tf.Tensor;
   }
 
   /**
