@@ -105,6 +105,23 @@ keeps both).
                        LayersModel with inputs input and lengths, which tf.loadLayersModel runs
                        with the package imported; W the whole model's state_dict
   --backend B          tensorflow, wasm or cpu`,
+  generate: `Usage: tfjs-rnn generate --weights W --model SPEC --prompt P --steps N --output OUT [options]
+
+Continues each prompt with a language model (a spec starting with an Embedding and giving the
+vocabulary's logits at every step, see docs/whole-models.md): the prompt runs once, then each new
+token is fed back one step at a time from the carried recurrent states. Writes the N new ids of
+each prompt, int64 [batch, N], to OUT (.npy), atomically.
+  --weights W          the whole model's state_dict (.pt, .pth, .bin, .safetensors, .json; or a
+                       checkpoint holding one, --weights-key K)
+  --model SPEC         the model's spec (JSON)
+  --prompt P           token ids [P] or [batch, P] (.npy int32/int64 or a JSON list)
+  --steps N            new tokens per prompt
+  --temperature T      0 (default): greedy, argmax fed back (PyTorch's tokens); > 0: sample from
+                       softmax(logits / T)
+  --top-k K            sample among the K most likely tokens only (default 0: all)
+  --seed S             the sampler's seed (default 0): the same seed gives the same tokens
+  --stop-id I          a token that ends a sequence; the rest of it is I
+  --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
 Puts the pieces of a sharded run (run --shard, each .npy with its .npy.json shard record) back
@@ -143,6 +160,7 @@ Commands:
   run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
+  generate continue prompts with a language model given by --model (greedy or sampled)
   info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
 
