@@ -81,6 +81,6 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
     model.dispose();
   }
   await writeFileAtomic(output, serializeNpy(shape, tokens, 'int64'));
-  io.stderr.write(`${shape[0]} prompt${shape[0] === 1 ? "" : "s"}, ${shape[1]} new tokens each -> ${output}\n`);
+  io.stderr.write(`${shape[0]} prompt${shape[0] === 1 ? '' : 's'}, ${shape[1]} new tokens each -> ${output}\n`);
   return EXIT_OK;
 }
