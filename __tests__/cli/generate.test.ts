@@ -70,4 +70,25 @@ describe('generate', () => {
     expect(result.code).toBe(2);
     expect(Array.from(readNpyFile(copy).values)).toEqual(Array.from(readNpyFile(fixture('prompt.npy')).values));
   });
+
+  it.each([
+    ['--prompt', 'a directory'],
+    ['--prompt', '/dev/zero'],
+    ['--model', 'a directory'],
+    ['--model', '/dev/zero'],
+    ['--weights', 'a truncated copy'],
+  ])('refuses %s as %s, writing nothing', async (flag, kind) => {
+    let path = kind === 'a directory' ? dir : '/dev/zero';
+    if (kind === 'a truncated copy') {
+      path = join(dir, 'cut.pt');
+      await fs.writeFile(path, (await fs.readFile(fixture('model.pt'))).subarray(0, 700));
+    }
+    const current = { '--prompt': fixture('prompt.npy'), '--model': fixture('spec.json'), '--weights': fixture('model.pt') }[flag];
+    const args = BASE.map((arg) => (arg === current ? path : arg));
+    const before = await fs.readdir(dir);
+    const result = await runCli([...args, '--steps', '3', '--output', join(dir, 'out.npy')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tfjs-rnn generate: /);
+    expect(await fs.readdir(dir)).toEqual(before);
+  });
 });
