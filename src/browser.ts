@@ -11,3 +11,4 @@ export * from './formats/browser';
 export * from './compare';
 export * from './training';
 export * from './streaming';
+export * from './model';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Mode, checkConfig, numDirections, outputSize } from '../../config';
 import { WeightsError } from '../../errors';
-import { HostArray, inferConfig, toTensors } from '../../formats';
+import { HostArray, inferConfig, toTensors } from '../../formats/browser';
 import { stackedLayer } from '../../layers/build';
 import { layerKerasTensors } from '../../layers/model';
 import { createManualModel } from '../../manual';
