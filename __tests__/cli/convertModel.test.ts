@@ -6,23 +6,13 @@ import { FORWARD_TOLERANCE } from '../../src/compare';
 import { SPEC_METADATA_KEY } from '../../src/model';
 import { fileIOHandler } from '../../src/cli/tfjsModel';
 import { expectClose } from '../helpers/expectClose';
-import { MODEL_FIXTURE_ROOT, npyTensor, readNpyFile } from '../helpers/modelFixtures';
-import { makeTempDir, removeTempDir, runCli } from './helpers';
+import { modelFixturePath, npyTensor, readNpyFile } from '../helpers/modelFixtures';
+import { cpuWithTempDir, runCli } from './helpers';
 
 /** `convert --model`: a whole model's twin as a tfjs LayersModel that tf.loadLayersModel runs as PyTorch did. */
 
-const fixture = (name: string, file: string) => join(MODEL_FIXTURE_ROOT, name, file);
-let dir: string;
-
-beforeAll(async () => {
-  await initBackend('cpu');
-});
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-afterEach(async () => {
-  await removeTempDir(dir);
-});
+const fixture = modelFixturePath;
+const tempDir = cpuWithTempDir(initBackend);
 
 /** The fixture's lengths as the saved model takes them, `[N, 1]` float32 (every step valid without lengths). */
 async function lengthsOf(name: string, batch: number, seqLen: number): Promise<tf.Tensor2D> {
@@ -40,7 +30,7 @@ describe('convert --model', () => {
     ['rnn_regressor', false],
     ['gru_mean_mlp', false],
   ])('%s: tf.loadLayersModel runs it as PyTorch did', async (name, batchFirst) => {
-    const out = join(dir, 'model.json');
+    const out = join(tempDir(), 'model.json');
     const result = await runCli(['convert', '--backend', 'cpu', '--model', fixture(name, 'spec.json'), '--weights', fixture(name, 'model.pt'), out]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ -> .*model\.json \+ weights\.bin \(tfjs\)\n$/);
@@ -63,15 +53,15 @@ describe('convert --model', () => {
 
   it('refuses another target, module flags, and an output over an input', async () => {
     const args = ['convert', '--model', fixture('gru_classifier', 'spec.json'), '--weights', fixture('gru_classifier', 'model.pt')];
-    const pt = await runCli([...args, '--to', 'pt', join(dir, 'out.pt')]);
+    const pt = await runCli([...args, '--to', 'pt', join(tempDir(), 'out.pt')]);
     expect([pt.code, pt.stderr]).toEqual([2, expect.stringMatching(/--to: expected tfjs \(or nothing\) with --model/)]);
-    const prefix = await runCli([...args, '--prefix', 'gru', join(dir, 'model.json')]);
+    const prefix = await runCli([...args, '--prefix', 'gru', join(tempDir(), 'model.json')]);
     expect([prefix.code, prefix.stderr]).toEqual([2, expect.stringMatching(/--prefix: expected nothing with --model/)]);
-    const copy = join(dir, 'spec.json');
+    const copy = join(tempDir(), 'spec.json');
     await fs.copyFile(fixture('gru_classifier', 'spec.json'), copy);
     const over = await runCli(['convert', '--model', copy, '--weights', fixture('gru_classifier', 'model.pt'), copy]);
     expect(over.code).toBe(2);
     expect(await fs.readFile(copy, 'utf8')).toBe(await fs.readFile(fixture('gru_classifier', 'spec.json'), 'utf8'));
-    expect((await fs.readdir(dir)).sort()).toEqual(['spec.json']);
+    expect((await fs.readdir(tempDir())).sort()).toEqual(['spec.json']);
   });
 });

@@ -1,28 +1,18 @@
 import { promises as fs } from 'fs';
 import { join } from 'path';
 import { initBackend } from '../../src/backend';
-import { MODEL_FIXTURE_ROOT, readNpyFile } from '../helpers/modelFixtures';
-import { makeTempDir, removeTempDir, runCli } from './helpers';
+import { modelFixturePath, readNpyFile } from '../helpers/modelFixtures';
+import { cpuWithTempDir, runCli } from './helpers';
 
 /** `tfjs-rnn generate`: PyTorch's greedy continuation (fixtures/models/char_lm), token for token. */
 
-const fixture = (file: string) => join(MODEL_FIXTURE_ROOT, 'char_lm', file);
+const fixture = (file: string) => modelFixturePath('char_lm', file);
 const BASE = ['generate', '--backend', 'cpu', '--weights', fixture('model.pt'), '--model', fixture('spec.json'), '--prompt', fixture('prompt.npy')];
-let dir: string;
-
-beforeAll(async () => {
-  await initBackend('cpu');
-});
-beforeEach(async () => {
-  dir = await makeTempDir();
-});
-afterEach(async () => {
-  await removeTempDir(dir);
-});
+const tempDir = cpuWithTempDir(initBackend);
 
 describe('generate', () => {
   it('writes the greedy continuation as int64 [batch, steps], PyTorch\'s tokens', async () => {
-    const out = join(dir, 'tokens.npy');
+    const out = join(tempDir(), 'tokens.npy');
     const result = await runCli([...BASE, '--steps', '20', '--output', out]);
     expect(result).toEqual({ code: 0, stdout: '', stderr: `2 prompts, 20 new tokens each -> ${out}\n` });
     const written = readNpyFile(out);
@@ -34,9 +24,9 @@ describe('generate', () => {
   it('samples the same tokens for the same seed', async () => {
     const runs = [];
     for (const name of ['a.npy', 'b.npy']) {
-      const result = await runCli([...BASE, '--steps', '12', '--temperature', '1.2', '--top-k', '5', '--seed', '42', '--output', join(dir, name)]);
+      const result = await runCli([...BASE, '--steps', '12', '--temperature', '1.2', '--top-k', '5', '--seed', '42', '--output', join(tempDir(), name)]);
       expect(result.code).toBe(0);
-      runs.push(Array.from(readNpyFile(join(dir, name)).values));
+      runs.push(Array.from(readNpyFile(join(tempDir(), name)).values));
     }
     expect(runs[1]).toEqual(runs[0]);
   });
@@ -46,24 +36,24 @@ describe('generate', () => {
     [['--steps', '5', '--top-k', '-1'], /--top-k: expected a non-negative integer, got '-1'/],
     [['--steps', '5', '--top-k', '99'], /topK: expected an integer in \[0, 12\], got 99/],
   ])('refuses %j, writing nothing', async (flags, message) => {
-    const result = await runCli([...BASE, ...flags, '--output', join(dir, 'out.npy')]);
+    const result = await runCli([...BASE, ...flags, '--output', join(tempDir(), 'out.npy')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(message);
-    expect(await fs.readdir(dir)).toEqual([]);
+    expect(await fs.readdir(tempDir())).toEqual([]);
   });
 
   it('an id outside the vocabulary names its position in the prompt file', async () => {
-    const prompt = join(dir, 'prompt.json');
+    const prompt = join(tempDir(), 'prompt.json');
     await fs.writeFile(prompt, JSON.stringify([[1, 2, 3], [4, 12, 5]]));
     const args = BASE.map((arg) => (arg === fixture('prompt.npy') ? prompt : arg));
-    const result = await runCli([...args, '--steps', '3', '--output', join(dir, 'out.npy')]);
+    const result = await runCli([...args, '--steps', '3', '--output', join(tempDir(), 'out.npy')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/prompt\.json: prompt\[1, 1\]: expected a token id in \[0, 12\).*, got 12/);
-    expect(await fs.readdir(dir)).toEqual(['prompt.json']);
+    expect(await fs.readdir(tempDir())).toEqual(['prompt.json']);
   });
 
   it('refuses an output over an input', async () => {
-    const copy = join(dir, 'prompt.npy');
+    const copy = join(tempDir(), 'prompt.npy');
     await fs.copyFile(fixture('prompt.npy'), copy);
     const args = BASE.map((arg) => (arg === fixture('prompt.npy') ? copy : arg));
     const result = await runCli([...args, '--steps', '3', '--output', copy]);
@@ -78,17 +68,17 @@ describe('generate', () => {
     ['--model', '/dev/zero'],
     ['--weights', 'a truncated copy'],
   ])('refuses %s as %s, writing nothing', async (flag, kind) => {
-    let path = kind === 'a directory' ? dir : '/dev/zero';
+    let path = kind === 'a directory' ? tempDir() : '/dev/zero';
     if (kind === 'a truncated copy') {
-      path = join(dir, 'cut.pt');
+      path = join(tempDir(), 'cut.pt');
       await fs.writeFile(path, (await fs.readFile(fixture('model.pt'))).subarray(0, 700));
     }
     const current = { '--prompt': fixture('prompt.npy'), '--model': fixture('spec.json'), '--weights': fixture('model.pt') }[flag];
     const args = BASE.map((arg) => (arg === current ? path : arg));
-    const before = await fs.readdir(dir);
-    const result = await runCli([...args, '--steps', '3', '--output', join(dir, 'out.npy')]);
+    const before = await fs.readdir(tempDir());
+    const result = await runCli([...args, '--steps', '3', '--output', join(tempDir(), 'out.npy')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^tfjs-rnn generate: /);
-    expect(await fs.readdir(dir)).toEqual(before);
+    expect(await fs.readdir(tempDir())).toEqual(before);
   });
 });
