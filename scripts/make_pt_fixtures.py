@@ -51,6 +51,13 @@ Its state_dict is ``pytorch_model.bin`` and ``checkpoint.pt``'s ``model``.
   proj_size=6)`` beside ``decoder.norm`` (LayerNorm) and ``decoder.out`` (Linear without bias).
   ``encoder_input.npy`` ``[5, 2, 8]`` (time-major), ``encoder_output.npy``; the decoder run on
   the encoder's output: ``decoder_output.npy``, ``decoder_h_n.npy``.
+* ``regressor.pt``: ``Regressor`` (``nn.RNN(4, 6, num_layers=2, nonlinearity="relu") ->
+  Linear(6, 1)``, time-major): ``rnn_input.npy`` ``[9, 2, 4]``, ``rnn_output.npy``,
+  ``rnn_h_n.npy`` (the relu the weights cannot tell).
+* ``crnn.pt``: ``ConvRecurrent`` (``Conv1d(4, 8, 3) -> BatchNorm1d(8) -> nn.GRU(8, 16,
+  batch_first=True) -> Linear(16, 3)``) after one training-mode pass, so that its BatchNorm
+  holds running statistics and an int64 ``num_batches_tracked``: ``gru_input.npy`` ``[2, 8, 8]``
+  (the BatchNorm's output, batch-first), ``gru_output.npy``, ``gru_h_n.npy``.
 * ``nested.pt``: ``{"step": 5, "models": {"student": model.state_dict(), "teacher.ema": {"rnn":
   seq2seq.encoder.rnn.state_dict()}}}``: state_dicts two levels down, one under a key with a dot.
 
@@ -303,6 +310,29 @@ class Seq2Seq(nn.Module):
         self.decoder = Decoder()
 
 
+class Regressor(nn.Module):
+    """A time-major ReLU RNN regressor: ``nn.RNN(4, 6, num_layers=2, nonlinearity="relu") -> Linear(6, 1)``."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(4, 6, num_layers=2, nonlinearity="relu")
+        self.head = nn.Linear(6, 1)
+
+
+class ConvRecurrent(nn.Module):
+    """``Conv1d(4, 8, 3) -> BatchNorm1d(8) -> nn.GRU(8, 16, batch_first=True) -> Linear(16, 3)``: a BatchNorm's int64 ``num_batches_tracked`` beside the GRU."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 3)
+        self.bn = nn.BatchNorm1d(8)
+        self.gru = nn.GRU(8, 16, batch_first=True)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc(self.gru(self.bn(self.conv(x)).transpose(1, 2))[0])
+
+
 def npy_bytes(tensor: torch.Tensor) -> bytes:
     npy = io.BytesIO()
     np.save(npy, tensor.detach().numpy().astype(np.float32))
@@ -341,6 +371,24 @@ def whole_model_files() -> dict:
         decoder_output, (decoder_h_n, _) = seq2seq.decoder.rnn(encoder_output)
     for name, tensor in (("encoder_input", encoder_input), ("encoder_output", encoder_output),
                          ("decoder_output", decoder_output), ("decoder_h_n", decoder_h_n)):
+        files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
+
+    regressor = seeded(11, Regressor).eval()
+    files["whole_models/regressor.pt"] = saved(regressor.state_dict(), "regressor")
+    with torch.no_grad():
+        series = seeded(12, lambda: torch.randn(9, 2, 4))
+        rnn_output, rnn_h_n = regressor.rnn(series)
+    for name, tensor in (("rnn_input", series), ("rnn_output", rnn_output), ("rnn_h_n", rnn_h_n)):
+        files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
+
+    crnn = seeded(13, ConvRecurrent)
+    crnn(seeded(14, lambda: torch.randn(4, 4, 10)))  # one training-mode pass: running statistics and num_batches_tracked move
+    crnn.eval()
+    files["whole_models/crnn.pt"] = saved(crnn.state_dict(), "crnn")
+    with torch.no_grad():
+        frames = crnn.bn(crnn.conv(seeded(15, lambda: torch.randn(2, 4, 10)))).transpose(1, 2)
+        gru_output, gru_h_n = crnn.gru(frames)
+    for name, tensor in (("gru_input", frames), ("gru_output", gru_output), ("gru_h_n", gru_h_n)):
         files[f"whole_models/{name}.npy"] = npy_bytes(tensor)
 
     files["whole_models/nested.pt"] = saved(

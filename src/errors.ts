@@ -35,6 +35,21 @@ export class WeightsError extends RNNError {
   }
 }
 
+/**
+ * A module prefix that names no module of a state_dict (or none where several are): `argument`
+ * is `prefix` (the CLI's `--prefix`), `prefixes` those of the modules it has.
+ */
+export class PrefixError extends ArgumentError {
+  constructor(
+    argument: string,
+    expected: string,
+    actual: string,
+    readonly prefixes: string[],
+  ) {
+    super(argument, expected, actual);
+  }
+}
+
 /** A file or byte buffer that cannot be read as the format it claims to be. */
 export class FormatError extends ArgumentError {}
 

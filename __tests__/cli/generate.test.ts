@@ -53,16 +53,18 @@ describe('generate', () => {
     expect(written()).toEqual({ dtype: 'int64', ...generated });
   });
 
-  it('a prompt [P] gives [N]: the first row of the batch; int32 prompts too', async () => {
+  it('a prompt [P] gives [1, N]: the first row of the batch; int32 prompts too', async () => {
     const row = readNpyFile(fixture('prompt.npy'));
     const length = row.shape[1];
     const single = join(dir, 'one.npy');
     await fs.writeFile(single, serializeNpy([length], Array.from(row.values.subarray(0, length)), 'int32'));
     expect((await runCli(args(['--steps', '20'], single))).code).toBe(0);
-    expect(written()).toEqual({ dtype: 'int64', shape: [20], values: generated.values.slice(0, 20) });
+    expect(written()).toEqual({ dtype: 'int64', shape: [1, 20], values: generated.values.slice(0, 20) });
   });
 
-  it('top-k 1 is greedy; a temperature near 0 is greedy', async () => {
+  it('top-k 1 is greedy; a temperature near 0 is greedy; temperature 0 is greedy', async () => {
+    expect((await runCli(args(['--steps', '20', '--temperature', '0', '--seed', '3']))).code).toBe(0);
+    expect(written().values).toEqual(generated.values);
     expect((await runCli(args(['--steps', '20', '--top-k', '1', '--temperature', '2', '--seed', '9']))).code).toBe(0);
     expect(written().values).toEqual(generated.values);
     expect((await runCli(args(['--steps', '20', '--temperature', '0.001']))).code).toBe(0);
@@ -109,9 +111,9 @@ describe('generate refuses, naming the flag or file, and writes nothing', () => 
   it.each([
     [['--steps', '0'], /--steps: expected a positive integer .*got 0/],
     [['--steps', 'ten'], /--steps: expected a number, got 'ten'/],
-    [['--steps', '3', '--temperature', '0'], /--temperature: expected a positive finite number/],
-    [['--steps', '3', '--top-k', '13'], /--top-k: expected an integer in \[1, 12\]/],
-    [['--steps', '3', '--seed', '4'], /--seed: expected a seed only with --temperature or --top-k/],
+    [['--steps', '3', '--temperature', '-0.5'], /--temperature: expected a finite number ≥ 0 \(0: greedy\), got -0.5/],
+    [['--steps', '3', '--top-k', '13'], /--top-k: expected an integer in \[0, 12\]/],
+    [['--steps', '3', '--top-k', '-1'], /--top-k: expected an integer in \[0, 12\]/],
     [['--steps', '3', '--temperature', '1', '--seed', '1.5'], /--seed: expected an integer in \[0, 2\^53\)/],
     [['--steps', '3', '--stop-id', '-1'], /--stop-id: expected a token id in \[0, 12\), got -1/],
     [['--steps', '3', '--topk', '2'], /--topk/],
@@ -126,6 +128,11 @@ describe('generate refuses, naming the flag or file, and writes nothing', () => 
     await refused(args(['--steps', '2'], bad), /bad\.npy\[1, 1\]: expected a token id in \[0, 12\).*got 12/);
     await fs.writeFile(bad, serializeNpy([2, 3], [1, 2, 3, 4, 5, 6], 'float32'));
     await refused(args(['--steps', '2'], bad), /bad\.npy/);
+    const json = join(dir, 'prompt.json');
+    await fs.writeFile(json, JSON.stringify([[1, 2], [3, 12]]));
+    await refused(args(['--steps', '2'], json), /prompt\.json\[1, 1\]: expected a token id in \[0, 12\).*got 12/);
+    await fs.writeFile(json, JSON.stringify([[1, 2.5]]));
+    await refused(args(['--steps', '2'], json), /prompt\.json\[0, 1\]: expected a token id in \[0, 12\).*got 2\.5/);
     await fs.writeFile(bad, serializeNpy([1, 2, 1], [1, 2], 'int64'));
     await refused(args(['--steps', '2'], bad), /bad\.npy: expected token ids \[P\] or \[N, P\].*got \[1, 2, 1\]/);
   });

@@ -136,3 +136,21 @@ export async function withScheduler<T>(env: Record<string, string>, fn: () => Pr
     saved.forEach(([name, value]) => value !== undefined && (process.env[name] = value));
   }
 }
+
+/**
+ * The setup of a CLI suite on the cpu backend with a fresh temp directory per test (removed
+ * after it); returns the directory's getter.
+ */
+export function cpuWithTempDir(initBackend: (name: 'cpu') => Promise<unknown>): () => string {
+  let dir = '';
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+  beforeEach(async () => {
+    dir = await makeTempDir();
+  });
+  afterEach(async () => {
+    await removeTempDir(dir);
+  });
+  return () => dir;
+}

@@ -258,7 +258,7 @@ describe('worker threads', () => {
 describe('npx tfjs-rnn', () => {
   it('runs the package bin from the clone', () => {
     const stdout = execFileSync('npx', ['--no-install', 'tfjs-rnn', 'info', '--weights', model.weights, '--backend', 'cpu'], { cwd: ROOT, encoding: 'utf8' });
-    expect(stdout).toMatch(/^weights: .*weights\.safetensors \(safetensors\)\ninferred from the weights: nn\.RNN\(input_size=8, hidden_size=16, num_layers=2, bidirectional=True, bias=True\)\n/);
+    expect(stdout).toMatch(/^weights: .*weights\.safetensors \(safetensors\)\nrecurrent modules \(1\):\n  '' \(the model itself\): nn\.RNN\(input_size=8, hidden_size=16, num_layers=2, bidirectional=True, bias=True\)\n/);
     expect(existsSync(MAIN)).toBe(true);
   });
 });

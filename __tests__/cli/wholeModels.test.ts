@@ -36,7 +36,7 @@ async function expectPyTorchOutputs(pairs: [string, string][]): Promise<void> {
 /** `run` of `WholeModel`'s LSTM on its input (the embeddings of ids [3, 7], batch-first), with `flags`, writing out, hn and cn in `dir`. */
 function runLstm(flags: string[]): ReturnType<typeof runCli> {
   const files = ['--input', fixture('lstm_input.npy'), '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy'), '--cn', join(dir, 'cn.npy')];
-  return runCli(['run', '--workers', '1', ...flags, ...files]);
+  return runCli(['run', ...(flags.includes('--workers') ? [] : ['--workers', '1']), ...flags, ...files]);
 }
 
 const LSTM_OUTPUTS: [string, string][] = [['out.npy', 'lstm_output.npy'], ['hn.npy', 'lstm_h_n.npy'], ['cn.npy', 'lstm_c_n.npy']];
@@ -49,6 +49,16 @@ async function expectRejected(argv: string[], message: string): Promise<void> {
   expect([code, stdout, stderr]).toEqual([2, '', `${message}\n`]);
   expect(await listDir(dir)).toEqual(before);
 }
+
+describe('help', () => {
+  it.each(['run', 'check', 'convert', 'info'])('%s --help lists --weights-key, --prefix, --batch-first, --nonlinearity and --config', async (command) => {
+    const { code, stdout } = await runCli([command, '--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--weights W', '--weights-key K', '--prefix P', '--batch-first', '--nonlinearity F', '--config C']) {
+      expect([flag, stdout.includes(`\n  ${flag} `)]).toEqual([flag, true]);
+    }
+  });
+});
 
 describe('info lists the modules of a whole model', () => {
   it.each([
@@ -100,6 +110,25 @@ describe('info lists the modules of a whole model', () => {
   });
 });
 
+describe('a whole model with a BatchNorm', () => {
+  it("lists the BatchNorm without its int64 step counter, and runs the GRU as PyTorch's", async () => {
+    const info = await runCli(['info', '--weights', fixture('crnn.pt'), '--backend', 'cpu']);
+    expect(info.code).toBe(0);
+    expect(info.stdout.split('\n').slice(1, 8)).toEqual([
+      'recurrent modules (1):',
+      "  'gru.': nn.GRU(input_size=8, hidden_size=16, num_layers=1, bidirectional=False, bias=True)",
+      'other modules (3):',
+      "  'conv.': other weight [8, 4, 3], bias [8]",
+      "  'bn.': other weight [8], bias [8], running_mean [8], running_var [8]",
+      "  'fc.': Linear weight [3, 16], bias [3]",
+      "module: 'gru.' (the only recurrent one)",
+    ]);
+    const run = await runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('crnn.pt'), '--batch-first', '--input', fixture('gru_input.npy'), '--output', join(dir, 'out.npy'), '--hn', join(dir, 'hn.npy')]);
+    expect(run.code).toBe(0);
+    await expectPyTorchOutputs([['out.npy', 'gru_output.npy'], ['hn.npy', 'gru_h_n.npy']]);
+  });
+});
+
 describe("run and check reproduce PyTorch's recurrent module of a whole model", () => {
   it.each([
     ['model.pt', []],
@@ -108,6 +137,7 @@ describe("run and check reproduce PyTorch's recurrent module of a whole model", 
     ['data_parallel.pt', ['--prefix', 'module.lstm.', '--weights-key', 'model_state_dict']],
     ['compiled.pt', ['--prefix', 'lstm.']],
     ['nested.pt', ['--weights-key', 'models.student']],
+    ['data_parallel.pt', ['--workers', '2', '--batch-size', '1']],
   ])('run %s %j --batch-first', async (name, extra) => {
     const { code, stderr } = await runLstm(['--weights', fixture(name), '--batch-first', '--quiet', ...extra]);
     expect([code, stderr]).toEqual([0, expect.stringMatching(/^3 sequences in .*\n$/)]);
@@ -132,6 +162,17 @@ describe("run and check reproduce PyTorch's recurrent module of a whole model", 
     const { code } = await runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('nested.pt'), '--weights-key', 'models.teacher.ema.rnn', '--input', fixture('encoder_input.npy'), '--output', join(dir, 'enc.npy')]);
     expect(code).toBe(0);
     await expectPyTorchOutputs([['enc.npy', 'encoder_output.npy']]);
+  });
+
+  it("takes an RNN's relu from --nonlinearity or a config of just that key; tanh is not PyTorch's output", async () => {
+    const rnnRun = (extra: string[], out: string) =>
+      runCli(['run', '--workers', '1', '--quiet', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--output', join(dir, `${out}.npy`), '--hn', join(dir, `${out}_hn.npy`), ...extra]);
+    expect((await rnnRun(['--nonlinearity', 'relu'], 'flag')).code).toBe(0);
+    const config = await writeJson(dir, 'config.json', { nonlinearity: 'relu' });
+    expect((await rnnRun(['--config', config], 'config')).code).toBe(0);
+    await expectPyTorchOutputs([['flag.npy', 'rnn_output.npy'], ['flag_hn.npy', 'rnn_h_n.npy'], ['config.npy', 'rnn_output.npy'], ['config_hn.npy', 'rnn_h_n.npy']]);
+    const tanh = await runCli(['check', '--workers', '1', '--quiet', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--expected-output', fixture('rnn_output.npy')]);
+    expect(tanh.code).toBe(1);
   });
 
   it('check: both implementations within tolerance of PyTorch, from the DataParallel checkpoint', async () => {
@@ -202,6 +243,12 @@ describe('refusals: exit 2, one line, nothing written', () => {
     const config = await writeJson(dir, 'config.json', { batch_first: false });
     await expectRejected(lstmRun(fixture('model.pt'), ['--config', config, '--batch-first']), `tfjs-rnn run: --batch-first: expected false as ${config} has batch_first, or no --batch-first, got true`);
     await fs.rm(config);
+  });
+
+  it("names the flag and both values when --nonlinearity contradicts the config's mode", async () => {
+    const config = await writeJson(dir, 'config.json', { mode: 'RNN_TANH' });
+    const argv = ['run', '--workers', '1', '--weights', fixture('regressor.pt'), '--input', fixture('rnn_input.npy'), '--output', join(dir, 'out.npy'), '--config', config, '--nonlinearity', 'relu'];
+    await expectRejected(argv, `tfjs-rnn run: --nonlinearity: expected tanh as ${config} has nonlinearity, or no --nonlinearity, got relu`);
   });
 
   it('refuses --nonlinearity relu for an LSTM', async () => {

@@ -1,7 +1,6 @@
-import { ArgumentError, WeightsError } from '../../src/errors';
+import { ArgumentError, PrefixError, WeightsError } from '../../src/errors';
 import {
   HostArray,
-  PrefixError,
   describeModule,
   findOtherModules,
   findRecurrentModules,
@@ -151,6 +150,15 @@ describe('selectModule', () => {
         new RegExp(`^prefix: expected the prefix of a module of the state_dict: 'embedding\\.', 'lstm\\.', 'fc\\.', got '${prefix.replace(/\./g, '\\.')}'$`),
       );
     }
+  });
+
+  it("takes prefixes that look like patterns or like Object's own names as plain text", () => {
+    const odd = stateDictOf([['__proto__.weight', [2, 3]], ['constructor.weight', [4]], ['a*b.weight', [5]]]);
+    expect(selectModule(odd, '__proto__')).toEqual({ weight: odd['__proto__.weight'] });
+    expect(Object.getPrototypeOf(selectModule(odd, '__proto__'))).toBe(Object.prototype);
+    expect(findOtherModules(odd).map(({ prefix, shapes }) => [prefix, Object.keys(shapes)])).toEqual([['__proto__.', ['weight']], ['constructor.', ['weight']], ['a*b.', ['weight']]]);
+    expect(() => selectModule(odd, '.*')).toThrow(PrefixError);
+    expect(() => selectModule(odd, 'a')).toThrow(PrefixError);
   });
 
   it('refuses a prefix that is not a string, naming its type', () => {

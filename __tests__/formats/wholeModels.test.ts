@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { FORWARD_TOLERANCE } from '../../src/compare';
-import { ArgumentError, FormatError } from '../../src/errors';
-import { HostArray, PrefixError, inferConfig, loadStateDict, parseNpy, parseStateDict, toTensors } from '../../src/formats';
+import { ArgumentError, FormatError, PrefixError } from '../../src/errors';
+import { HostArray, inferConfig, loadStateDict, parseNpy, parseStateDict, toTensors } from '../../src/formats';
 import { createManualModel } from '../../src/manual';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
@@ -89,6 +89,14 @@ describe('loadStateDict chooses the recurrent module of a whole model', () => {
     expect(Object.fromEntries(Object.entries(fc).map(([key, { shape }]) => [key, shape]))).toEqual({ weight: [5, 32], bias: [5] });
     const whole = await loadStateDict(fixture('data_parallel.pt'), { prefix: '' });
     expect(Object.keys(whole)).toEqual(['embedding.weight', ...LSTM_KEYS.map((key) => `lstm.${key}`), 'fc.weight', 'fc.bias']);
+  });
+
+  it("leaves out a BatchNorm's int64 num_batches_tracked, and nothing else", async () => {
+    const whole = await loadStateDict(fixture('crnn.pt'), { prefix: '' });
+    expect(Object.keys(whole)).toEqual([
+      'conv.weight', 'conv.bias', 'bn.weight', 'bn.bias', 'bn.running_mean', 'bn.running_var',
+      'gru.weight_ih_l0', 'gru.weight_hh_l0', 'gru.bias_ih_l0', 'gru.bias_hh_l0', 'fc.weight', 'fc.bias',
+    ]);
   });
 
   it('lists the recurrent modules when there are several and no prefix', async () => {

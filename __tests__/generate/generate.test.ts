@@ -31,7 +31,8 @@ function ids(rows: number[][]): tf.Tensor2D {
 /** `generate`'s tokens as nested arrays; the tensors disposed. */
 function tokensOf(model: ManualWholeModel | LayersWholeModel, prompt: tf.Tensor, options: Parameters<typeof generate>[2]): number[][] {
   const result = generate(model, prompt, options);
-  const rows = result.rank === 1 ? [Array.from(result.dataSync())] : (result.arraySync() as number[][]);
+  expect(result.rank).toBe(2);
+  const rows = result.arraySync() as number[][];
   result.dispose();
   return rows;
 }
@@ -119,12 +120,14 @@ describeEachBackend(() => {
       prompt.dispose();
     });
 
-    it('each prompt alone ([P] and [1, P]) gives its row of the batch', () => {
+    it('each prompt alone ([P] and [1, P], both giving [1, steps]) gives its row of the batch', () => {
       const rows = tf.unstack(prompt);
       rows.forEach((row, n) => {
         expect(tokensOf(model, row, { steps })).toEqual([generated[n]]);
+        const single = generate(model, row, { steps: 3 });
+        expect(single.shape).toEqual([1, 3]);
+        single.dispose();
         const batched = row.expandDims(0);
-        expect(generate(model, batched, { steps: 3 }).shape).toEqual([1, 3]);
         expect(tokensOf(model, batched, { steps })).toEqual([generated[n]]);
         batched.dispose();
       });
@@ -142,8 +145,9 @@ describeEachBackend(() => {
       expect(tokensOf(model, prompt, { steps, topK: 1, temperature: 3, seed: 5 })).toEqual(generated);
     });
 
-    it('a temperature near 0 is greedy (the margins are ≥ 0.26)', () => {
+    it('a temperature near 0 is greedy (the margins are ≥ 0.26); temperature 0, top-k 0 and a seed alone are greedy', () => {
       expect(tokensOf(model, prompt, { steps, temperature: 1e-3, seed: 11 })).toEqual(generated);
+      expect(tokensOf(model, prompt, { steps, temperature: 0, topK: 0, seed: 11 })).toEqual(generated);
     });
 
     it('seeded sampling: the same seed the same tokens, another seed others; leak-free', () => {
@@ -203,11 +207,11 @@ describe('refusals', () => {
     [{ steps: 0 }, ArgumentError, /^steps: expected a positive integer .*got 0 \(number\)/],
     [{ steps: 2.5 }, ArgumentError, /^steps: /],
     [{ steps: '3' }, ArgumentError, /^steps: .*got '3' \(string\)/],
-    [{ steps: 3, temperature: 0 }, ArgumentError, /^temperature: expected a positive finite number .*got 0/],
-    [{ steps: 3, temperature: -1 }, ArgumentError, /^temperature: /],
-    [{ steps: 3, topK: 0 }, ArgumentError, /^topK: expected an integer in \[1, 12\]/],
+    [{ steps: 3, temperature: -1 }, ArgumentError, /^temperature: expected a finite number ≥ 0 \(0: greedy\), got -1 \(number\)/],
+    [{ steps: 3, temperature: Infinity }, ArgumentError, /^temperature: /],
+    [{ steps: 3, topK: -1 }, ArgumentError, /^topK: expected an integer in \[0, 12\]/],
     [{ steps: 3, topK: 13 }, ArgumentError, /^topK: .*got 13/],
-    [{ steps: 3, seed: 1 }, ArgumentError, /^seed: expected a seed only with temperature or topK/],
+    [{ steps: 3, temperature: 1, seed: 0.5 }, ArgumentError, /^seed: expected an integer in \[0, 2\^53\)/],
     [{ steps: 3, temperature: 1, seed: -1 }, ArgumentError, /^seed: expected an integer in \[0, 2\^53\)/],
     [{ steps: 3, stopId: 12 }, ArgumentError, /^stopId: expected a token id in \[0, 12\), got 12/],
     [{ steps: 3, topk: 2 }, ArgumentError, /^options.topk: expected only the options/],

@@ -57,3 +57,8 @@ export async function loadModelFixture(name: string, specFile = 'spec.json', out
     outputPath: join(dir, outputFile),
   };
 }
+
+/** The path of `file` in the fixture `name`'s folder. */
+export function modelFixturePath(name: string, file: string): string {
+  return join(MODEL_FIXTURE_ROOT, name, file);
+}

@@ -21,7 +21,7 @@ import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { openStateDictFile } from '../formats/stateDictFile';
-import { CheckedModelSpec } from '../model';
+import { CheckedModelSpec, checkModelSpec } from '../model';
 import { FlagValues, UsageError, choice, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
@@ -40,7 +40,7 @@ export interface WeightsFile {
   /** Every file the weights were read from: `path`, and a tfjs model's weight files. */
   sources: string[];
   format: WeightsFormat;
-  /** The recurrent module's parameters, by their own names (`weight_ih_l0`). */
+  /** The recurrent module's parameters, by their own names (`weight_ih_l0`); in a `StateDictFile`, the whole state_dict. */
   tensors: Record<string, HostArray>;
   /** The checkpoint entry a PyTorch file's state_dict was under (`model`, `models.student`), if it was one. */
   entry?: string;
@@ -299,22 +299,24 @@ export async function resolveModel(weights: WeightsFile, flags: ConfigFlags = {}
   if (nonlinearity !== undefined && inferred.mode !== 'RNN' && nonlinearity !== 'tanh') {
     throw new ArgumentError('--nonlinearity', `nothing (or tanh) for the nn.${inferred.mode} of the weights: only an nn.RNN's can be chosen`, `'${nonlinearity}'`);
   }
-  const fromFlags: Record<string, unknown> = {};
-  if (batchFirst !== undefined) fromFlags.batch_first = batchFirst;
-  if (nonlinearity !== undefined && inferred.mode === 'RNN') fromFlags.nonlinearity = nonlinearity;
   checkGivenMode(given.mode, inferred, configSource, weights.path);
-  const config = parseTorchArgs({ ...inferredArgs(inferred), ...given, ...fromFlags }, configSource);
-  const fileConfig = args === undefined ? undefined : parseTorchArgs({ ...inferredArgs(inferred), ...given }, configSource);
+  const fileConfig = parseTorchArgs({ ...inferredArgs(inferred), ...given }, configSource);
   for (const field of INFERRED_FIELDS) {
-    if (fileConfig !== undefined && inferred[field] !== fileConfig[field]) {
+    if (inferred[field] !== fileConfig[field]) {
       throw new FormatError(`${configSource}: ${torchName(field)}`, `${inferred[field]} (as the weights ${weights.path} have)`, String(fileConfig[field]));
     }
   }
-  for (const [flag, field] of [['--batch-first', 'batchFirst'], ['--nonlinearity', 'nonlinearity']] as const) {
-    if (fileConfig !== undefined && given[torchName(field)] !== undefined && fileConfig[field] !== config[field]) {
-      throw new ArgumentError(flag, `${fileConfig[field]} as ${configSource} has ${torchName(field)}, or no ${flag}`, String(config[field]));
+  const saysNonlinearity = given.nonlinearity !== undefined || given.mode === 'RNN_TANH' || given.mode === 'RNN_RELU';
+  const flagged = [
+    { flag: '--batch-first', field: 'batchFirst', value: batchFirst, inFile: given.batch_first !== undefined },
+    { flag: '--nonlinearity', field: 'nonlinearity', value: nonlinearity, inFile: saysNonlinearity },
+  ] as const;
+  for (const { flag, field, value, inFile } of flagged) {
+    if (value !== undefined && inFile && fileConfig[field] !== value) {
+      throw new ArgumentError(flag, `${fileConfig[field]} as ${configSource} has ${torchName(field)}, or no ${flag}`, String(value));
     }
   }
+  const config = checkConfig({ ...fileConfig, ...(batchFirst === undefined ? {} : { batchFirst }), ...(nonlinearity === undefined ? {} : { nonlinearity }) });
   return { config, stateDict: weights.tensors, configSource };
 }
 
@@ -342,3 +344,15 @@ export function describeInferred(inferred: InferredConfig): string {
   );
   return `nn.${inferred.mode}(${described.join(', ')})`;
 }
+
+/** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
+export function readModelSpecFile(path: string): CheckedModelSpec {
+  const parsed = parseJson(readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8'), path, 'a JSON model spec');
+  try {
+    return checkModelSpec(parsed);
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new FormatError(`${path}: ${error.argument}`, error.expected, error.actual);
+    throw error;
+  }
+}
+

@@ -7,12 +7,10 @@ import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
 import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
-import { CONFIG_FLAGS, MAX_CONFIG_BYTES, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
+import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
 import { FileLayout, checkStateFile, fileLayout, wholeModelLayout } from './layout';
-import { bindModel, checkModelSpec } from '../model';
+import { bindModel } from '../model';
 import { stripWrapperPrefixes } from '../formats/modules';
-import { parseJson } from '../formats/json';
-import { readRegularFile } from '../formats/regularFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
 import { ArraySource, FLOAT_DTYPES, ID_DTYPES, openArraySource, readIntegerArray } from './sequenceFile';
@@ -189,17 +187,6 @@ export function refuseStatesWithModel(values: FlagValues, flags: string[]): void
 
 /** Flags a whole model (`--model`) does not take: it starts from zero states and its spec says the rest. */
 const NOT_WITH_MODEL = ['config', 'h0', 'c0', 'prefix', 'nonlinearity', 'batch-first'];
-
-/** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
-export function readModelSpecFile(path: string) {
-  const parsed = parseJson(readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8'), path, 'a JSON model spec');
-  try {
-    return checkModelSpec(parsed);
-  } catch (error) {
-    if (error instanceof ArgumentError) throw new FormatError(`${path}: ${error.argument}`, error.expected, error.actual);
-    throw error;
-  }
-}
 
 /**
  * The parts of a job of a whole model (`--model`): its spec bound to the weights' whole

@@ -84,6 +84,7 @@ ${SEQUENCE_OPTIONS}
   --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
   convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] --to pt|safetensors|json|tfjs OUT
+       tfjs-rnn convert --model SPEC --weights W [--weights-key K] [--to tfjs] OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
 model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU — the one recurrent module
@@ -100,6 +101,9 @@ keeps both).
   --nonlinearity F     an nn.RNN's activation: tanh (default) or relu
   --config C           JSON of the module's arguments, all or some, checked against the weights
   --to T               pt, safetensors, json or tfjs
+  --model SPEC         a whole model (see docs/whole-models.md): writes its tf.layers twin as a tfjs
+                       LayersModel with inputs input and lengths, which tf.loadLayersModel runs
+                       with the package imported; W the whole model's state_dict
   --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
@@ -136,7 +140,7 @@ Embedding's vocabulary at every step: Embedding, unidirectional RNN/LSTM/GRU and
 a Linear to the V logits, optionally Softmax or LogSoftmax; no selection), as PyTorch's loop
 feeding back one token at a time: each prompt is read once, then one step per new token on the
 recurrent state. Greedy (the argmax, the first one among equal logits) unless --temperature or
---top-k is given. Writes the N new ids of each prompt as int64 .npy, [batch, N] (or [N] for a
+--top-k is given. Writes the N new ids of each prompt as int64 .npy, [batch, N] ([1, N] for a
 prompt [P]), through a temp file renamed at the end; nothing is written on an error.
   --weights W          the whole model's state_dict (.pt, .pth, .bin, .safetensors, .json; a
                        checkpoint holding it; DataParallel's module. stripped)
@@ -146,13 +150,14 @@ prompt [P]), through a temp file renamed at the end; nothing is written on an er
   --prompt IDS         token ids [P] or [batch, P] (.npy int32/int64, or a JSON list), each in [0, V),
                        whatever the spec's batch_first
   --steps N            new tokens per prompt
-  --output OUT         the new ids, .npy int64 [batch, N] ([N] for a prompt [P])
-  --temperature T      sample from softmax(logits / T), T > 0 (default: greedy)
-  --top-k K            sample among the K largest logits only (ties: lower ids first), K in [1, V];
-                       1 is greedy
+  --output OUT         the new ids, .npy int64 [batch, N] ([1, N] for a prompt [P])
+  --temperature T      0 (default): greedy, the argmax fed back (PyTorch's tokens); T > 0: sample
+                       from softmax(logits / T)
+  --top-k K            sample among the K largest logits only (ties: lower ids first), K in [0, V];
+                       0 (default): all; 1 is greedy
   --seed S             seed of the sampling generator (Philox4x32-10), an integer in [0, 2^53),
                        default 0; the same seed gives the same tokens on every backend and run
-                       (not torch.multinomial's sequence); only with --temperature or --top-k
+                       (not torch.multinomial's sequence); greedy decoding draws nothing
   --stop-id I          an id in [0, V): a prompt whose continuation reaches it repeats it to the end
   --backend B          tensorflow, wasm or cpu (default: the fastest available)`,
 };
@@ -165,9 +170,9 @@ Commands:
   run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
+  generate continue prompts with a language model given by --model (greedy or sampled)
   info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
-  generate continue prompts with a language model (--model), greedy or sampled
 
 Run 'tfjs-rnn <command> --help' for its options.
 Exit codes: 0 success, 1 check outside tolerance, 2 bad input or usage, 3 internal error.`;

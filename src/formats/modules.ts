@@ -1,4 +1,4 @@
-import { ArgumentError, WeightsError, formatShape } from '../errors';
+import { ArgumentError, PrefixError, WeightsError, formatShape } from '../errors';
 import { HostArray } from './hostArray';
 import { InferredConfig, inferConfig } from './inferConfig';
 
@@ -160,21 +160,6 @@ export function describeModule(module: RecurrentModule | OtherModule): string {
 /** `prefix` as a module prefix: `''` stays, anything else ends in exactly one dot (`lstm` and `lstm.` → `lstm.`). */
 export function normalizePrefix(prefix: string): string {
   return prefix === '' || prefix.endsWith('.') ? prefix : `${prefix}.`;
-}
-
-/**
- * A prefix that names no module of the state_dict (`argument` is `prefix`; the CLI's `--prefix`);
- * `prefixes` are the modules' that it has.
- */
-export class PrefixError extends ArgumentError {
-  constructor(
-    argument: string,
-    expected: string,
-    actual: string,
-    readonly prefixes: string[],
-  ) {
-    super(argument, expected, actual);
-  }
 }
 
 function checkPrefixType(prefix: unknown, argument: string): asserts prefix is string {

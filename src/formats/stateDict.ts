@@ -2,6 +2,7 @@ import { ArgumentError } from '../errors';
 import { asBytes } from './bytes';
 import { HostArray } from './hostArray';
 import { chooseModule } from './modules';
+import { checkStateDictOptions } from './stateDictOptions';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
 import { parseStateDictJson, serializeStateDictJson } from './stateDictJson';
 import { parseTorchFile } from './torchFile';
@@ -69,18 +70,6 @@ export function parseStateDict(
   if (key !== undefined && format !== 'pt') throw new ArgumentError('key', 'the format pt, whose checkpoint entry it names', `the format '${format}'`);
   const tensors = format === 'pt' ? parseTorchFile(asBytes(bytes, 'bytes'), { source, key }).tensors : codec.parse(asBytes(bytes, 'bytes'), source);
   return chooseModule(tensors, prefix);
-}
-
-/** Checks `options`' type and its strings, naming the option and the actual JS type. */
-export function checkStateDictOptions<T extends StateDictOptions & { source?: string }>(options: T): T {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new ArgumentError('options', "an object such as { prefix: 'lstm' }", options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options);
-  }
-  for (const name of ['source', 'key', 'prefix'] as const) {
-    const value = options[name];
-    if (value !== undefined && typeof value !== 'string') throw new ArgumentError(name, 'a string', value === null ? 'null' : typeof value);
-  }
-  return options;
 }
 
 /** The bytes of `tensors` as a `state_dict` file in `format`: torch.save's archive or safetensors of float32, or JSON of nested lists. */

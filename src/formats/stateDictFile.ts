@@ -5,7 +5,8 @@ import { DETECT_BYTES, detectStateDictFormat } from './detect';
 import { HostArray } from './hostArray';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, OpenFile, openFile, readRegularFile } from './regularFile';
 import { chooseModule } from './modules';
-import { StateDictFormat, StateDictOptions, checkStateDictOptions, parseStateDict, serializeStateDict } from './stateDict';
+import { StateDictFormat, StateDictOptions, parseStateDict, serializeStateDict } from './stateDict';
+import { checkStateDictOptions } from './stateDictOptions';
 import { readTorchFile } from './torchFile';
 
 /**

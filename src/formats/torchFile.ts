@@ -262,6 +262,14 @@ function checkStateDictTensors(stateDict: Map<string, TorchTensor>, source: stri
   }
 }
 
+/** The name of the step counter `nn.BatchNorm*` keeps in its state_dict (an int64 scalar, not a parameter). */
+const STEP_COUNTER = /(^|\.)num_batches_tracked$/;
+
+/** `stateDict` without BatchNorm's integer step counters, so that a whole model with a BatchNorm reads as float32 parameters. */
+function withoutStepCounters(stateDict: Map<string, TorchTensor>): Map<string, TorchTensor> {
+  return new Map([...stateDict].filter(([name, tensor]) => !(STEP_COUNTER.test(name) && FLOAT_READERS[tensor.storage.type.dtype] === undefined)));
+}
+
 /** Throws unless the archive holds `data/<key>` of `storage`, exactly as long as its persistent id declares. */
 function checkStorageRecord(storage: TorchStorage, members: Map<string, ZipEntry>, source: string): void {
   const entry = members.get(`data/${storage.key}`);
@@ -287,7 +295,8 @@ function decodeStateDict(file: ByteSource, stateDict: Map<string, TorchTensor>, 
 /**
  * Reads the state_dict of a `torch.save` file through random access (`file`): a state_dict, or
  * a checkpoint holding one (`options.key`, or the one entry of `CHECKPOINT_KEYS` that is one),
- * its tensors (float32, float64, float16, bfloat16) as float32 in the state_dict's order. Only
+ * its tensors (float32, float64, float16, bfloat16) as float32 in the state_dict's order, but for
+BatchNorm's integer step counters (`bn.num_batches_tracked`), which are left out. Only
  * the pickle and the storages of the state_dict are read; nothing in the file is ever run. Any
  * problem — the legacy format, a TorchScript archive, a pickled `nn.Module`, a global outside
  * the allowlist, a corrupt or truncated archive, a view past its storage, another dtype — is a
@@ -304,7 +313,8 @@ export function readTorchFile(file: ByteSource, source: string, options: TorchFi
   const { hooks, storages } = torchPickle(source);
   const root = unpickle(readStoredEntry(file, pickleEntry, where), hooks, where);
   for (const declared of storages.values()) checkStorageRecord(declared[0], members, source);
-  const { stateDict, key } = selectStateDict(root, options.key, source);
+  const { stateDict: selected, key } = selectStateDict(root, options.key, source);
+  const stateDict = withoutStepCounters(selected);
   checkStateDictTensors(stateDict, source);
   return { tensors: decodeStateDict(file, stateDict, members, bigEndian, source), key };
 }

@@ -9,11 +9,11 @@ import { TokenChoice, chooseToken } from './sampling';
 export interface GenerateOptions {
   /** New tokens per prompt, a positive integer. */
   steps: number;
-  /** Samples from `softmax(logits / temperature)` (a positive number) instead of taking the argmax. @default greedy */
+  /** Samples from `softmax(logits / temperature)` when > 0; 0 is greedy (the argmax). @default 0 */
   temperature?: number;
-  /** Samples among the `topK` largest logits only (an integer in `[1, V]`; 1 is greedy). @default all V */
+  /** Samples among the `topK` largest logits only (an integer in `[0, V]`; 0: all V; 1 is greedy). @default 0 */
   topK?: number;
-  /** Seed of the sampling generator (Philox4x32-10), an integer in `[0, 2⁵³)`; only with `temperature` or `topK`. @default 0 */
+  /** Seed of the sampling generator (Philox4x32-10), an integer in `[0, 2⁵³)`; greedy decoding draws nothing. @default 0 */
   seed?: number;
   /** An id in `[0, V)`: a row that emits it emits it again at every later step. @default none */
   stopId?: number;
@@ -47,15 +47,14 @@ export function checkGenerateOptions(options: unknown, vocabulary: number): Chec
   }
   const { steps, temperature, topK, seed, stopId } = options;
   if (!isIntegerIn(steps, 1, 2 ** 32)) throw new ArgumentError('steps', 'a positive integer (new tokens per prompt)', describe(steps));
-  if (temperature !== undefined && !(typeof temperature === 'number' && Number.isFinite(temperature) && temperature > 0)) {
-    throw new ArgumentError('temperature', 'a positive finite number (leave it out for greedy decoding)', describe(temperature));
+  if (temperature !== undefined && !(typeof temperature === 'number' && Number.isFinite(temperature) && temperature >= 0)) {
+    throw new ArgumentError('temperature', 'a finite number ≥ 0 (0: greedy)', describe(temperature));
   }
-  if (topK !== undefined && !isIntegerIn(topK, 1, vocabulary + 1)) throw new ArgumentError('topK', `an integer in [1, ${vocabulary}] (the vocabulary)`, describe(topK));
-  const sampled = temperature !== undefined || topK !== undefined;
+  if (topK !== undefined && !isIntegerIn(topK, 0, vocabulary + 1)) throw new ArgumentError('topK', `an integer in [0, ${vocabulary}] (0: the whole vocabulary)`, describe(topK));
   if (seed !== undefined && !isIntegerIn(seed, 0, Number.MAX_SAFE_INTEGER + 1)) throw new ArgumentError('seed', 'an integer in [0, 2^53)', describe(seed));
-  if (seed !== undefined && !sampled) throw new ArgumentError('seed', 'a seed only with temperature or topK (greedy decoding draws nothing)', describe(seed));
   if (stopId !== undefined && !isIntegerIn(stopId, 0, vocabulary)) throw new ArgumentError('stopId', `a token id in [0, ${vocabulary})`, describe(stopId));
-  const choice: TokenChoice = { seed: seed ?? 0, ...(temperature !== undefined && { temperature }), ...(topK !== undefined && { topK }) };
+  // Greedy unless a temperature > 0 or a top-k > 0 is given; a top-k alone samples at temperature 1.
+  const choice: TokenChoice = { seed: seed ?? 0, ...(temperature !== undefined && temperature > 0 && { temperature }), ...(topK !== undefined && topK > 0 && { topK }) };
   return { steps, choice, ...(stopId !== undefined && { stopId }) };
 }
 
@@ -101,10 +100,10 @@ export function generateIds(model: WholeModelLayers, ids: Int32Array, batchSize:
  * logits, state = model(token[:, None], state)` computes it: greedy by default, or sampled with
  * `temperature` / `topK` from a seeded generator of the package's own (the same tokens for the
  * same seed on every backend and run; not `torch.multinomial`'s sequence).
- * @param prompt int32 token ids `[N, P]` (or `[P]`), whatever the spec's `batch_first`.
- * @returns int32 `[N, steps]` (or `[steps]`): the new ids of each prompt; owned by the caller.
+ * @param prompt int32 token ids `[N, P]` (or `[P]`, a batch of one), whatever the spec's `batch_first`.
+ * @returns int32 `[N, steps]` (`[1, steps]` for a prompt `[P]`): the new ids of each prompt; owned by the caller.
  */
-export function generate(model: WholeModelLayers, prompt: tf.Tensor, options: GenerateOptions): tf.Tensor {
+export function generate(model: WholeModelLayers, prompt: tf.Tensor, options: GenerateOptions): tf.Tensor2D {
   if (typeof model !== 'object' || model === null || !Array.isArray(model.bound) || model.spec === undefined) {
     throw new ArgumentError('model', 'a ManualWholeModel or LayersWholeModel', describe(model));
   }
@@ -121,5 +120,5 @@ export function generate(model: WholeModelLayers, prompt: tf.Tensor, options: Ge
   checkIds(ids, prompt.shape, vocabulary, 'prompt');
   const batchSize = prompt.rank === 2 ? prompt.shape[0] : 1;
   const tokens = generateIds(model, ids, batchSize, checked);
-  return tf.tensor(tokens, prompt.rank === 2 ? [batchSize, checked.steps] : [checked.steps], 'int32');
+  return tf.tensor2d(tokens, [batchSize, checked.steps], 'int32');
 }

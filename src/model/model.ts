@@ -100,9 +100,53 @@ export class ManualWholeModel extends WholeModel {
     return flow.kind === 'sequence' && !batchFirst ? tf.transpose(flow.tensor, [1, 0, 2]) : flow.tensor;
   }
 
+  /**
+   * A stream over this model: token ids (or features) fed a few steps at a time, each call
+   * continuing from the recurrent states the previous one ended in, as one call over the whole
+   * sequence would. Unidirectional recurrent layers only; no lengths. The stream holds the
+   * states; the model stays this one's (dispose the stream, then the model).
+   */
+  stream(): WholeModelStream {
+    this.checkLive();
+    const layers = this.layers.map((layer) => (layer.stream ? layer.stream() : layer));
+    const { inputKind } = this.spec;
+    let disposed = false;
+    return {
+      push: (input) => {
+        if (disposed) throw new ArgumentError('stream', 'a WholeModelStream that was not disposed', 'a disposed one');
+        this.checkLive();
+        const call = checkModelInput({ ...this.spec, batchFirst: true }, this.bound[0], input, undefined);
+        return tf.tidy(() => {
+          let flow: Flow = { kind: inputKind, tensor: input };
+          for (const layer of layers) flow = layer.forward(flow, { seqLen: call.seqLen });
+          return flow.tensor;
+        });
+      },
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        layers.forEach((layer, index) => {
+          if (layer !== this.layers[index]) layer.dispose();
+        });
+      },
+    };
+  }
+
   protected release(): void {
     this.layers.forEach((layer) => layer.dispose());
   }
+}
+
+/** What `ManualWholeModel.stream` returns. */
+export interface WholeModelStream {
+  /**
+   * The model's output for the next steps `input` (batch-major whatever the spec's layout: ids
+   * `[N, T]` int32, or features `[N, T, F]`), from the states the previous call left: `[N, T, F_out]`
+   * per step (or `[N, F_out]` after a selection, over these steps only); owned by the caller.
+   */
+  push(input: tf.Tensor): tf.Tensor;
+  /** Frees the stream's states. */
+  dispose(): void;
 }
 
 /**
@@ -121,7 +165,7 @@ export class LayersWholeModel extends WholeModel {
 
   protected compute(input: tf.Tensor, call: ModelCall): tf.Tensor {
     const lengths = call.lengths ? Float32Array.from(call.lengths) : new Float32Array(call.batchSize).fill(call.seqLen);
-    return this.model.execute([input, tf.tensor1d(lengths)], this.model.outputs[0].name) as tf.Tensor;
+    return this.model.execute([input, tf.tensor2d(lengths, [lengths.length, 1])], this.model.outputs[0].name) as tf.Tensor;
   }
 
   /**

@@ -11,7 +11,7 @@ export const TWIN_INPUTS = { input: 'input', lengths: 'lengths' } as const;
  * A whole model's tf.layers twin as one `tf.LayersModel`, which `model.save` writes and
  * `tf.loadLayersModel` reads back (the package registers its custom layers). Inputs, in the
  * spec's layout: `input` (token ids `[N, L]` int32, or features `[N, L, F]`; `[L, N, …]`
- * time-major) and `lengths` `[N]` (float32; `L` for every whole sequence). Output as
+ * time-major) and `lengths` `[N, 1]` (float32; `L` for every whole sequence). Output as
  * `ManualWholeModel.predict` returns it. Layers are named `l{index}…` after their spec entry.
  * Batch-first models run with `predict`; time-major ones with `execute` (their inputs' first
  * axes differ, which `predict`'s batching refuses).
@@ -20,7 +20,7 @@ export function buildTwinModel(spec: CheckedModelSpec, bound: readonly BoundLaye
   const ids = spec.inputKind === 'ids';
   const features = bound[0].inputFeatures ?? null;
   const input = tf.input({ shape: ids ? [null] : [null, features], dtype: ids ? 'int32' : 'float32', name: TWIN_INPUTS.input });
-  const lengths = tf.input({ shape: [], name: TWIN_INPUTS.lengths });
+  const lengths = tf.input({ shape: [1], name: TWIN_INPUTS.lengths });
   let flow: SymbolicFlow = { kind: spec.inputKind, tensor: spec.batchFirst ? input : (new SwapBatchAxes({ name: 'to_batch_major' }).apply(input) as tf.SymbolicTensor) };
   let masked = false;
   const weights: [tf.layers.Layer, tf.Tensor[]][] = [];

@@ -8,10 +8,9 @@ import { bindModel } from '../../model';
 import { checkIds } from '../../model/input';
 import { FlagValues, UsageError, backendFlag, optionalString, parseFlags, requiredString } from '../flags';
 import { CliIO, EXIT_OK } from '../io';
-import { checkFiniteWeights, readStateDictFlags } from '../modelFile';
+import { checkFiniteWeights, readModelSpecFile, readStateDictFlags } from '../modelFile';
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { ID_DTYPES, extensionOf, readIntegerArray } from '../sequenceFile';
-import { readModelSpecFile } from '../sequenceJob';
 
 const GENERATE_FLAGS = {
   weights: { type: 'string', file: 'input' },
@@ -51,7 +50,7 @@ function checkOptionFlags(options: Record<string, number>, vocabulary: number): 
   } catch (error) {
     if (!(error instanceof ArgumentError)) throw error;
     const flag = OPTION_FLAGS[error.argument as keyof GenerateOptions];
-    throw new UsageError(`--${flag ?? error.argument}`, error.expected.replace(/temperature or topK/, '--temperature or --top-k'), error.actual.replace(/ \(number\)$/, ''));
+    throw new UsageError(`--${flag ?? error.argument}`, error.expected, error.actual.replace(/ \(number\)$/, ''));
   }
 }
 
@@ -71,7 +70,7 @@ function languageModelOf(specPath: string, tensors: Record<string, HostArray>): 
 /**
  * `tfjs-rnn generate`: the continuation of each prompt of --prompt (`[P]` or `[N, P]` token
  * ids) by the language model --model over --weights, `steps` new ids per prompt, greedy or
- * sampled, written to --output as int64 `.npy` (`[steps]` or `[N, steps]`) through a temp file
+ * sampled, written to --output as int64 `.npy` (`[N, steps]`, `[1, steps]` for `[P]`) through a temp file
  * renamed at the end. Everything is checked before the first token.
  */
 export async function generateCommand(argv: string[], io: CliIO): Promise<number> {
@@ -99,7 +98,7 @@ export async function generateCommand(argv: string[], io: CliIO): Promise<number
   const started = performance.now();
   const tokens = generateIds(model, Int32Array.from(prompt.data), batchSize, checked);
   const seconds = (performance.now() - started) / 1000;
-  const shape = prompt.shape.length === 2 ? [batchSize, checked.steps] : [checked.steps];
+  const shape = [batchSize, checked.steps];
   await writeFileAtomic(output, serializeNpy(shape, tokens, 'int64'));
   const rate = (batchSize * checked.steps) / Math.max(seconds, 1e-9);
   io.stderr.write(`${batchSize} prompt${batchSize === 1 ? '' : 's'} × ${checked.steps} tokens in ${seconds.toFixed(3)} s (${Math.round(rate)} tokens/s) -> ${output} ${formatShape(shape)} int64\n`);

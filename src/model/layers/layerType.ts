@@ -39,6 +39,11 @@ export interface TwinPart {
 export interface LayerForward {
   /** Runs inside the model's `tidy`. */
   forward(flow: Flow, context: ForwardContext): Flow;
+  /**
+   * A forward that carries its state from call to call (a recurrent layer's, on the package's
+   * `StreamingRNN`), for a sequence fed a few steps at a time; the stateless forward otherwise.
+   */
+  stream?(): LayerForward;
   dispose(): void;
 }
 

@@ -9,6 +9,7 @@ import { torchToKeras } from '../../mapping';
 import { KerasWeights } from '../../mapping/kerasWeights';
 import { LastLayerHidden, ZeroPaddedSteps } from './graphLayers';
 import { RecurrentModel } from '../../shapes';
+import { StreamingRNN } from '../../streaming';
 import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsError } from './layerType';
 
 /**
@@ -45,12 +46,19 @@ function lastLayerHidden(hN: tf.Tensor, config: FullRNNConfig): tf.Tensor2D {
   return tf.concat(tf.unstack(hN).slice(-directions), 1) as tf.Tensor2D;
 }
 
-/** Runs the hand-written recurrent model as a layer; `model` is disposed with it. */
+/**
+ * Runs the hand-written recurrent model as a layer; `model` is disposed with it. Its stream
+ * (unidirectional only) continues from the state the previous call ended in (`StreamingRNN`).
+ */
 function recurrentForward(model: RecurrentModel & { dispose(): void }, config: FullRNNConfig): LayerForward {
   return {
     forward: (flow, context) => {
       const { output, hN } = model.forward(flow.tensor, undefined, { lengths: context.lengths });
       return { kind: 'sequence', tensor: output, finalHidden: lastLayerHidden(hN, config) };
+    },
+    stream: () => {
+      const stream = new StreamingRNN(model);
+      return { forward: (flow) => ({ kind: 'sequence', tensor: stream.push(flow.tensor) }), dispose: () => stream.dispose() };
     },
     dispose: () => model.dispose(),
   };

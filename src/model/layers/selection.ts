@@ -18,9 +18,10 @@ interface Reduction {
   valid(x: tf.Tensor3D, mask: tf.Tensor2D, lengths: tf.Tensor2D): tf.Tensor2D;
 }
 
-const REDUCTIONS: Record<'Last' | 'Mean' | 'Max', Reduction> = {
+/** By lower-case name: a saved model's config keeps strings as snake_case, which these stay. */
+const REDUCTIONS: Record<'last' | 'mean' | 'max', Reduction> = {
   /** `out[:, −1]`, with lengths `out[arange(N), lengths − 1]` (a one-hot sum: exact). */
-  Last: {
+  last: {
     all: (x) => tf.squeeze(tf.slice(x, [0, x.shape[1] - 1, 0], [-1, 1, -1]), [1]),
     valid: (x, _mask, lengths) => {
       const last = tf.oneHot(tf.cast(tf.sub(tf.squeeze(lengths, [1]), 1), 'int32'), x.shape[1]);
@@ -28,12 +29,12 @@ const REDUCTIONS: Record<'Last' | 'Mean' | 'Max', Reduction> = {
     },
   },
   /** `Σ_t out[:, t] / lengths` over valid steps. */
-  Mean: {
+  mean: {
     all: (x) => tf.mean(x, 1),
     valid: (x, mask, lengths) => tf.div(tf.sum(tf.mul(x, tf.expandDims(mask, 2)), 1), lengths),
   },
   /** `max_t out[:, t]` over valid steps. */
-  Max: {
+  max: {
     all: (x) => tf.max(x, 1),
     valid: (x, mask) => tf.max(tf.where(tf.expandDims(tf.cast(mask, 'bool'), 2), x, tf.fill(x.shape, -Infinity)), 1),
   },
@@ -75,11 +76,12 @@ export class SequenceReduction extends tf.layers.Layer {
 }
 tf.serialization.registerClass(SequenceReduction);
 
-function reductionType(type: keyof typeof REDUCTIONS): LayerType {
+function reductionType(type: 'Last' | 'Mean' | 'Max'): LayerType {
+  const name = type.toLowerCase() as keyof typeof REDUCTIONS;
   const reduce = (flow: Flow, context: ForwardContext): Flow => {
     const x = flow.tensor as tf.Tensor3D;
     const mask = context.lengths && validStepMask(context.lengths, context.seqLen, false);
-    const reduction = REDUCTIONS[type];
+    const reduction = REDUCTIONS[name];
     if (!mask || !context.lengths) return { kind: 'vector', tensor: reduction.all(x) };
     return { kind: 'vector', tensor: reduction.valid(x, mask, tf.tensor2d(Float32Array.from(context.lengths), [context.lengths.length, 1])) };
   };
@@ -91,7 +93,7 @@ function reductionType(type: keyof typeof REDUCTIONS): LayerType {
     outputKind: () => 'vector',
     bind: (layer, input) => weightless(layer, input, 'vector'),
     manual: () => ({ forward: (flow, context) => reduce(flow, context), dispose: () => undefined }),
-    twin: (_bound, flow, name) => ({ flow: { kind: 'vector', tensor: new SequenceReduction({ reduction: type, name }).apply(flow.tensor) as tf.SymbolicTensor }, weights: [] }),
+    twin: (_bound, flow, layerName) => ({ flow: { kind: 'vector', tensor: new SequenceReduction({ reduction: name, name: layerName }).apply(flow.tensor) as tf.SymbolicTensor }, weights: [] }),
   };
 }
 
