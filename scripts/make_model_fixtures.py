@@ -351,76 +351,67 @@ def gru_pooled(name: str, pool: str, batch_first: bool) -> dict:
 TEXT = "the cat sat on the mat. the rat ate a hat. "
 
 
-def char_lm(name="char_lm", steps=20) -> dict:
-    torch.manual_seed(seed_of(name))
-    vocab = sorted(set(TEXT))
-    model = CharLM(vocab=len(vocab))
-    # A short training run on TEXT, so that its continuation is text-like and its argmax clear-cut.
+def train_on_text(model: nn.Module, loss, vocab) -> None:
+    """A short training run on TEXT (Adam, 150 steps), so that continuations are text-like and their argmax clear-cut; then eval mode."""
     encoded = torch.tensor([vocab.index(c) for c in TEXT * 4], dtype=torch.int64)
     windows = encoded.unfold(0, 17, 3)  # [W, 17]: inputs and next-character targets
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(150):
         optimizer.zero_grad()
-        logits, _ = model(windows[:, :-1])
-        F.cross_entropy(logits.reshape(-1, len(vocab)), windows[:, 1:].reshape(-1)).backward()
+        outputs, _ = model(windows[:, :-1])
+        loss(outputs.reshape(-1, len(vocab)), windows[:, 1:].reshape(-1)).backward()
         optimizer.step()
     model.eval()
-    prompt = torch.tensor([[vocab.index(c) for c in "the c"], [vocab.index(c) for c in "a hat"]], dtype=torch.int64)
+
+
+def language_model_case(name, model, vocab, prompts, steps, description, spec) -> dict:
+    """A language model's case: its output on the prompts, and its greedy continuation of them."""
+    prompt = torch.tensor([[vocab.index(c) for c in text] for text in prompts], dtype=torch.int64)
     with torch.no_grad():
-        logits, _ = model(prompt)
+        output, _ = model(prompt)
     generated, margin = model.greedy(prompt, steps)
     if margin < 1e-3:
         raise AssertionError(f"{name}: greedy top-2 margin {margin} too small to compare tokens")
-    case = Case(name, model, f"character LSTM language model, logits at every step, greedy {steps}-token continuation")
+    case = Case(name, model, description)
     case.meta = {"steps": steps, "min_margin": round(margin, 6), "vocabulary": "".join(vocab),
                  "continuations": ["".join(vocab[i] for i in row) for row in generated.tolist()]}
     case.saved(model.state_dict())
-    case.json("spec.json", {"batch_first": True, "layers": [
-        {"type": "Embedding", "name": "embedding"},
-        {"type": "LSTM", "name": "lstm"},
-        {"type": "Linear", "name": "fc"},
-    ]})
+    case.json("spec.json", spec)
     case.npy("prompt", prompt.numpy())
-    case.floats("output", logits)
+    case.floats("output", output)
     case.npy("generated", generated.numpy())
     return case.finish()
+
+
+def char_lm(name="char_lm", steps=20) -> dict:
+    torch.manual_seed(seed_of(name))
+    vocab = sorted(set(TEXT))
+    model = CharLM(vocab=len(vocab))
+    train_on_text(model, F.cross_entropy, vocab)
+    return language_model_case(name, model, vocab, ["the c", "a hat"], steps,
+                               f"character LSTM language model, logits at every step, greedy {steps}-token continuation",
+                               {"batch_first": True, "layers": [
+                                   {"type": "Embedding", "name": "embedding"},
+                                   {"type": "LSTM", "name": "lstm"},
+                                   {"type": "Linear", "name": "fc"},
+                               ]})
 
 
 def gru_lm(name="gru_lm", steps=12) -> dict:
     torch.manual_seed(seed_of(name))
     vocab = sorted(set(TEXT))
     model = GRULM(vocab=len(vocab))
-    encoded = torch.tensor([vocab.index(c) for c in TEXT * 4], dtype=torch.int64)
-    windows = encoded.unfold(0, 17, 3)
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
-    for _ in range(150):
-        optimizer.zero_grad()
-        log_probs, _ = model(windows[:, :-1])
-        F.nll_loss(log_probs.reshape(-1, len(vocab)), windows[:, 1:].reshape(-1)).backward()
-        optimizer.step()
-    model.eval()
-    prompt = torch.tensor([[vocab.index(c) for c in "rat"], [vocab.index(c) for c in "on "]], dtype=torch.int64)
-    with torch.no_grad():
-        log_probs, _ = model(prompt)
-    generated, margin = model.greedy(prompt, steps)
-    if margin < 1e-3:
-        raise AssertionError(f"{name}: greedy top-2 margin {margin} too small to compare tokens")
-    case = Case(name, model, f"GRU language model with a Linear-Tanh-Linear head and log_softmax, greedy {steps}-token continuation")
-    case.meta = {"steps": steps, "min_margin": round(margin, 6), "vocabulary": "".join(vocab),
-                 "continuations": ["".join(vocab[i] for i in row) for row in generated.tolist()]}
-    case.saved(model.state_dict())
-    case.json("spec.json", {"batch_first": True, "layers": [
-        {"type": "Embedding", "name": "embedding"},
-        {"type": "GRU", "name": "gru"},
-        {"type": "Linear", "name": "head.0"},
-        {"type": "Tanh"},
-        {"type": "Linear", "name": "head.2"},
-        {"type": "LogSoftmax", "dim": -1},
-    ]})
-    case.npy("prompt", prompt.numpy())
-    case.floats("output", log_probs)
-    case.npy("generated", generated.numpy())
-    return case.finish()
+    train_on_text(model, F.nll_loss, vocab)
+    return language_model_case(name, model, vocab, ["rat", "on "], steps,
+                               f"GRU language model with a Linear-Tanh-Linear head and log_softmax, greedy {steps}-token continuation",
+                               {"batch_first": True, "layers": [
+                                   {"type": "Embedding", "name": "embedding"},
+                                   {"type": "GRU", "name": "gru"},
+                                   {"type": "Linear", "name": "head.0"},
+                                   {"type": "Tanh"},
+                                   {"type": "Linear", "name": "head.2"},
+                                   {"type": "LogSoftmax", "dim": -1},
+                               ]})
 
 
 def dataparallel_checkpoint(name="dataparallel_checkpoint") -> dict:
