@@ -4,11 +4,10 @@ import { WeightsError } from '../../errors';
 import { HostArray, inferConfig, toTensors } from '../../formats/browser';
 import { stackedLayer } from '../../layers/build';
 import { layerKerasTensors } from '../../layers/model';
-import { createManualModel } from '../../manual';
+import { ManualModel, createManualModel } from '../../manual';
 import { torchToKeras } from '../../mapping';
 import { KerasWeights } from '../../mapping/kerasWeights';
 import { LastLayerHidden, ZeroPaddedSteps } from './graphLayers';
-import { RecurrentModel } from '../../shapes';
 import { StreamingRNN } from '../../streaming';
 import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsError } from './layerType';
 
@@ -38,8 +37,9 @@ function lastLayerHidden(hN: tf.Tensor, config: FullRNNConfig): tf.Tensor2D {
  * Runs the hand-written recurrent model as a layer; `model` is disposed with it. Its stream
  * (unidirectional only) continues from the state the previous call ended in (`StreamingRNN`).
  */
-function recurrentForward(model: RecurrentModel & { dispose(): void }, config: FullRNNConfig): LayerForward {
+function recurrentForward(model: ManualModel, config: FullRNNConfig): LayerForward {
   return {
+    parameters: model.namedParameters(),
     forward: (flow, context) => {
       const { output, hN } = model.forward(flow.tensor, undefined, { lengths: context.lengths });
       return { kind: 'sequence', tensor: output, finalHidden: lastLayerHidden(hN, config) };
