@@ -11,7 +11,10 @@ layer, a selection of its output, a head), built right after ``torch.manual_seed
 * ``input.npy``: token ids (int64, the tagger's int32) or float32 features, in the model's layout;
 * ``lengths.npy`` (int64) when the model packs its sequences (``pack_padded_sequence(...,
   enforce_sorted=False)``), ``output.npy`` (float32): what ``model(input[, lengths])`` returns;
-* ``meta.json``: name, generator, torch version, seed, the model class and the files.
+* ``meta.json``: name, generator, torch version, seed, the model class and the files;
+* for the classifier, the tagger, the pooled MLPs and the encoder/decoder, ``d_output.npy``
+  (randn, drawn after everything else) and ``grad/<key>.npy``: each parameter's gradient of
+  ``sum(output * d_output)`` in eval mode.
 
 Cases:
 
@@ -248,6 +251,16 @@ class Case:
     def floats(self, name: str, tensor: torch.Tensor) -> None:
         self.npy(name, tensor.detach().numpy().astype(np.float32))
 
+    def gradients(self, output: torch.Tensor) -> None:
+        """``d_output.npy`` (randn, drawn last) and ``grad/<key>.npy``: every parameter's gradient of
+        ``sum(output * d_output)``, the model in eval mode."""
+        d_output = torch.randn(output.shape)
+        self.model.zero_grad()
+        (output * d_output).sum().backward()
+        self.floats("d_output", d_output)
+        for key, parameter in self.model.named_parameters():
+            self.floats(f"grad/{key}", parameter.grad)
+
     def json(self, name: str, value) -> None:
         self.files[name] = (json.dumps(value, indent=2) + "\n").encode()
 
@@ -281,14 +294,14 @@ def gru_classifier(name="gru_classifier") -> dict:
     lengths = torch.tensor([7, 3, 5, 1, 6], dtype=torch.int64)
     x = ids((5, 7), 20, low=1)
     x[torch.arange(7).unsqueeze(0) >= lengths.unsqueeze(1)] = 0  # padding_idx past each end
-    with torch.no_grad():
-        y = model(x, lengths)
+    y = model(x, lengths)
     case = Case(name, model, "packed bidirectional GRU classifier (FinalHidden)")
     case.saved(model.state_dict())
     case.json("spec.json", GRU_CLASSIFIER_SPEC)
     case.npy("input", x.numpy())
     case.npy("lengths", lengths.numpy())
     case.floats("output", y)
+    case.gradients(y)
     return case.finish()
 
 
@@ -296,8 +309,7 @@ def lstm_tagger(name="lstm_tagger") -> dict:
     torch.manual_seed(seed_of(name))
     model = LSTMTagger().eval()
     x = ids((3, 6), 30)
-    with torch.no_grad():
-        y = model(x)
+    y = model(x)
     case = Case(name, model, "bidirectional LSTM (proj_size) tagger, log_softmax at every step")
     case.saved(model.state_dict())
     case.json("spec.json", {"batch_first": True, "layers": [
@@ -308,6 +320,7 @@ def lstm_tagger(name="lstm_tagger") -> dict:
     ]})
     case.npy("input", x.numpy().astype(np.int32))
     case.floats("output", y)
+    case.gradients(y)
     return case.finish()
 
 
@@ -336,8 +349,7 @@ def gru_pooled(name: str, pool: str, batch_first: bool) -> dict:
     model = GRUPooledMLP(pool.lower(), batch_first).eval()
     lengths = torch.tensor([4, 7, 2, 5], dtype=torch.int64)
     x = torch.randn(*((4, 7) if batch_first else (7, 4)), 5)
-    with torch.no_grad():
-        y = model(x, lengths)
+    y = model(x, lengths)
     layout = "batch-first" if batch_first else "time-major"
     case = Case(name, model, f"{layout} packed GRU → {pool} → LayerNorm → MLP → softmax")
     case.saved(model.state_dict())
@@ -345,6 +357,7 @@ def gru_pooled(name: str, pool: str, batch_first: bool) -> dict:
     case.floats("input", x)
     case.npy("lengths", lengths.numpy())
     case.floats("output", y)
+    case.gradients(y)
     return case.finish()
 
 
@@ -443,8 +456,8 @@ def encoder_decoder(name="encoder_decoder") -> dict:
     lengths = torch.tensor([5, 2, 6], dtype=torch.int64)
     x = ids((3, 6), 16)
     with torch.no_grad():
-        y = model(x, lengths)
         encoded = model.encode(x, lengths)
+    y = model(x, lengths)
     case = Case(name, model, "encoder LSTM → decoder GRU, packed, max over valid steps; and the encoder alone")
     case.saved(model.state_dict())
     case.json("spec.json", {"batch_first": True, "layers": [
@@ -465,6 +478,7 @@ def encoder_decoder(name="encoder_decoder") -> dict:
     case.npy("lengths", lengths.numpy())
     case.floats("output", y)
     case.floats("encoder_output", encoded)
+    case.gradients(y)
     return case.finish()
 
 

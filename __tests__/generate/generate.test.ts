@@ -272,6 +272,16 @@ describe('refusals', () => {
     floats.dispose();
   });
 
+  it("reads the hand-written model's parameters as they are now (after training), and refuses a disposed model", () => {
+    const trained = new ManualWholeModel(fixture.spec, fixture.stateDict);
+    const bias = trained.namedParameters().get('fc.bias') as tf.Variable;
+    // Id 7 ('n') made far likelier than any other at every step: the greedy tokens are all 7.
+    tf.tidy(() => bias.assign(tf.add(bias, tf.oneHot(7, 12).mul(100)) as tf.Tensor1D));
+    expect(tokensOf(trained, prompt, { steps: 5 })).toEqual([[7, 7, 7, 7, 7], [7, 7, 7, 7, 7]]);
+    trained.dispose();
+    expect(() => generate(trained, prompt, { steps: 5 })).toThrow(/^model: expected a ManualWholeModel that was not disposed, got a disposed one$/);
+  });
+
   it('a LogSoftmax or Softmax after the logits keeps the greedy tokens', () => {
     const generated = readNpyFile(join(fixture.dir, 'generated.npy')).values;
     for (const type of ['LogSoftmax', 'Softmax']) {

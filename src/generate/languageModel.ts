@@ -7,10 +7,33 @@ import { manualRecurrentModel, recurrentConfig } from '../model/layers/recurrent
 import { CheckedModelSpec } from '../model/spec';
 import { StreamingRNN } from '../streaming';
 
-/** What generation reads of a whole model (`ManualWholeModel`, `LayersWholeModel`): its checked spec and bound layers. */
+/**
+ * What generation reads of a whole model (`ManualWholeModel`, `LayersWholeModel`): its checked
+ * spec and bound layers, and the hand-written model's parameters as they are now
+ * (`namedParameters`: changed by training since it was built).
+ */
 export interface WholeModelLayers {
   readonly spec: CheckedModelSpec;
   readonly bound: readonly BoundLayer[];
+  namedParameters?(): Map<string, tf.Variable>;
+}
+
+/**
+ * The bound layers with each parameter's current values: read once from the model's variables
+ * when it has them (`namedParameters`, which throws for a disposed model), else as bound.
+ */
+function currentLayers(model: WholeModelLayers): BoundLayer[] {
+  if (typeof model.namedParameters !== 'function') return [...model.bound];
+  const variables = model.namedParameters();
+  return model.bound.map((bound) => {
+    const parameters = Object.fromEntries(
+      Object.entries(bound.parameters).map(([key, array]): [string, HostArray] => {
+        const variable = variables.get(`${bound.layer.name}.${key}`);
+        return [key, variable === undefined ? array : { shape: array.shape, data: Float32Array.from(variable.dataSync() as Float32Array) }];
+      }),
+    );
+    return { ...bound, parameters };
+  });
 }
 
 /** Rows `[N, L, F]` (batch-major, flat) passing from one stage to the next. */
@@ -83,10 +106,11 @@ export class LanguageModelSteps {
 
   constructor(model: WholeModelLayers) {
     const head = languageModelHead(model);
-    this.embedding = model.bound[0].parameters.weight;
+    const layers = currentLayers(model);
+    this.embedding = layers[0].parameters.weight;
     this.vocabulary = this.embedding.shape[0];
     try {
-      for (const bound of model.bound.slice(1, head + 1)) this.stages.push(stageOf(bound));
+      for (const bound of layers.slice(1, head + 1)) this.stages.push(stageOf(bound));
     } catch (error) {
       this.dispose();
       throw error;

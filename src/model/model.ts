@@ -91,6 +91,18 @@ export class ManualWholeModel extends WholeModel {
     }
   }
 
+  /**
+   * Every layer's parameters keyed by their state_dict names (`embedding.weight`,
+   * `gru.weight_ih_l0`, …), in the spec's order: `tf.Variable`s owned by this model, for
+   * gradients (`tf.variableGrads`) and an optimizer. The model computes in eval mode (dropout off).
+   */
+  namedParameters(): Map<string, tf.Variable> {
+    this.checkLive();
+    return new Map(
+      this.layers.flatMap((layer, index) => [...(layer.parameters ?? new Map<string, tf.Variable>())].map(([key, variable]) => [`${this.bound[index].layer.name}.${key}`, variable] as [string, tf.Variable])),
+    );
+  }
+
   protected compute(input: tf.Tensor, call: ModelCall): tf.Tensor {
     const { batchFirst, inputKind } = this.spec;
     const context: ForwardContext = { lengths: call.lengths, seqLen: call.seqLen };

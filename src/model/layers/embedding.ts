@@ -1,10 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { ModelSpecError } from '../../errors';
-import { LayerType, moduleParameters, tensorOf } from './layerType';
+import { LayerType, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
+
+/**
+ * `weight[ids]` with PyTorch's gradient: `dW = onehot(ids)ᵀ · dy` (a matMul, which every backend
+ * has; gather's own gradient needs UnsortedSegmentSum, which wasm lacks), the `padding` row's zero.
+ */
+function embeddingLookup(padding: number | undefined): (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((weight, ids, save) => {
+    const [vocabulary, features] = (weight as tf.Tensor).shape;
+    (save as tf.GradSaveFunc)([ids as tf.Tensor]);
+    return {
+      value: tf.gather(weight as tf.Tensor, ids as tf.Tensor),
+      gradFunc: (dy, [savedIds]) => {
+        let rows = tf.oneHot(tf.reshape(savedIds, [-1]) as tf.Tensor1D, vocabulary).toFloat() as tf.Tensor2D;
+        if (padding !== undefined) rows = tf.mul(rows, tf.oneHot([padding], vocabulary).toFloat().sub(1).neg()) as tf.Tensor2D;
+        return [tf.matMul(rows, tf.reshape(dy as tf.Tensor, [-1, features]) as tf.Tensor2D, true, false), tf.zerosLike(savedIds)];
+      },
+    };
+  }) as unknown as (weight: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+}
 
 /**
  * `nn.Embedding(V, E)`: `out[n, t] = weight[ids[n, t]]`, `[N, L]` ids → `[N, L, E]`.
- * `padding_idx` changes only training, so it is checked and kept for the record.
+ * `padding_idx` changes only the gradient: its row's is zero, as PyTorch's.
  * Twin: `tf.layers.embedding` with `embeddings = weight`.
  */
 export const EMBEDDING: LayerType = {
@@ -25,9 +44,12 @@ export const EMBEDDING: LayerType = {
     return { layer, parameters: { weight }, inputFeatures: vocabulary, output: { kind: 'sequence', features } };
   },
   manual(bound) {
-    const weight = tensorOf(bound.parameters.weight);
+    const weight = variableOf(bound.parameters.weight);
+    const padding = bound.layer.options.padding_idx as number | null;
+    const lookup = embeddingLookup(padding === null ? undefined : padding < 0 ? padding + weight.shape[0] : padding);
     return {
-      forward: (flow) => ({ kind: 'sequence', tensor: tf.gather(weight, flow.tensor) }),
+      forward: (flow) => ({ kind: 'sequence', tensor: lookup(weight, flow.tensor) }),
+      parameters: parameterMap({ weight }),
       dispose: () => weight.dispose(),
     };
   },

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../../errors';
-import { FIELDS, LayerType, layerWeightsError, moduleParameters, tensorOf } from './layerType';
+import { FIELDS, LayerType, layerWeightsError, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
 
 /**
  * `nn.LayerNorm(F, eps)` over the last axis: `y = (x − E[x]) / √(Var[x] + eps) · weight + bias`,
@@ -27,9 +27,10 @@ export const LAYER_NORM: LayerType = {
   },
   manual({ layer, parameters }) {
     const eps = layer.options.eps as number;
-    const weight = parameters.weight && tensorOf(parameters.weight);
-    const bias = parameters.bias && tensorOf(parameters.bias);
+    const weight = parameters.weight && variableOf(parameters.weight);
+    const bias = parameters.bias && variableOf(parameters.bias);
     return {
+      parameters: parameterMap({ weight, bias }),
       forward: (flow) => {
         const axis = flow.tensor.rank - 1;
         const centered = tf.sub(flow.tensor, tf.mean(flow.tensor, axis, true));
@@ -39,7 +40,7 @@ export const LAYER_NORM: LayerType = {
         if (bias) y = tf.add(y, bias);
         return { kind: flow.kind, tensor: y };
       },
-      dispose: () => tf.dispose([weight, bias].filter((tensor): tensor is tf.Tensor => tensor !== undefined)),
+      dispose: () => tf.dispose([weight, bias].filter((tensor): tensor is tf.Variable => tensor !== undefined)),
     };
   },
   twin({ layer: entry, parameters, output }, flow, name) {

@@ -44,6 +44,8 @@ export interface LayerForward {
    * `StreamingRNN`), for a sequence fed a few steps at a time; the stateless forward otherwise.
    */
   stream?(): LayerForward;
+  /** The hand-written forward's parameters by their names inside the module (`weight`, `weight_ih_l0`): variables, for gradients. */
+  parameters?: Map<string, tf.Variable>;
   dispose(): void;
 }
 
@@ -109,6 +111,16 @@ export function moduleParameters(
 /** A `WeightsError` about one layer. */
 export function layerWeightsError(layer: CheckedLayer, problem: string): WeightsError {
   return new WeightsError([`${layer.label}: ${problem}`]);
+}
+
+/** A host array as a new trainable float32 variable (a hand-written layer's parameter). */
+export function variableOf(array: HostArray): tf.Variable {
+  return tf.tidy(() => tf.variable(tensorOf(array)));
+}
+
+/** The variables of a hand-written layer by parameter name, skipping absent ones. */
+export function parameterMap(entries: Record<string, tf.Variable | undefined>): Map<string, tf.Variable> {
+  return new Map(Object.entries(entries).filter((entry): entry is [string, tf.Variable] => entry[1] !== undefined));
 }
 
 /** A host array as a new float32 tensor. */

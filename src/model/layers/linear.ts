@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatShape } from '../../errors';
-import { LayerType, layerWeightsError, moduleParameters, tensorOf } from './layerType';
+import { LayerType, layerWeightsError, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
 
 /** `x` `[…, F]` as `[rows, F]`, `f` of it, and the result back in `x`'s leading axes. */
 export function onLastAxis(x: tf.Tensor, f: (rows: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
@@ -29,9 +29,10 @@ export const LINEAR: LayerType = {
     return { layer, parameters, inputFeatures: inFeatures, output: { kind: input.kind, features: outFeatures } };
   },
   manual({ parameters }) {
-    const weight = tensorOf(parameters.weight) as tf.Tensor2D;
-    const bias = parameters.bias && tensorOf(parameters.bias);
+    const weight = variableOf(parameters.weight) as tf.Variable<tf.Rank.R2>;
+    const bias = parameters.bias && variableOf(parameters.bias);
     return {
+      parameters: parameterMap({ weight, bias }),
       forward: (flow) => ({
         kind: flow.kind,
         tensor: onLastAxis(flow.tensor, (rows) => {

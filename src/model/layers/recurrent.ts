@@ -8,7 +8,6 @@ import { ManualModel, ManualOptions, createManualModel } from '../../manual';
 import { torchToKeras } from '../../mapping';
 import { KerasWeights } from '../../mapping/kerasWeights';
 import { LastLayerHidden, ZeroPaddedSteps } from './graphLayers';
-import { RecurrentModel } from '../../shapes';
 import { StreamingRNN } from '../../streaming';
 import { BoundLayer, FIELDS, FieldSpec, LayerForward, LayerType, layerWeightsError } from './layerType';
 
@@ -50,8 +49,9 @@ function lastLayerHidden(hN: tf.Tensor, config: FullRNNConfig): tf.Tensor2D {
  * Runs the hand-written recurrent model as a layer; `model` is disposed with it. Its stream
  * (unidirectional only) continues from the state the previous call ended in (`StreamingRNN`).
  */
-function recurrentForward(model: RecurrentModel & { dispose(): void }, config: FullRNNConfig): LayerForward {
+function recurrentForward(model: ManualModel, config: FullRNNConfig): LayerForward {
   return {
+    parameters: model.namedParameters(),
     forward: (flow, context) => {
       const { output, hN } = model.forward(flow.tensor, undefined, { lengths: context.lengths });
       return { kind: 'sequence', tensor: output, finalHidden: lastLayerHidden(hN, config) };
