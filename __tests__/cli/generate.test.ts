@@ -160,6 +160,25 @@ describe('generate refuses, naming the flag or file, and writes nothing', () => 
     await refused(args(['--steps', '2'], await make()), /tfjs-rnn generate: /);
   });
 
+  it.each([
+    ['--model', 'a directory'],
+    ['--model', '/dev/zero'],
+    ['--model', 'a symbolic link to a directory'],
+    ['--weights', 'a truncated copy'],
+    ['--weights', 'a directory'],
+  ])('%s as %s', async (flag, kind) => {
+    let path = kind === '/dev/zero' ? '/dev/zero' : dir;
+    if (kind === 'a truncated copy') {
+      path = join(dir, 'cut.pt');
+      await fs.writeFile(path, (await fs.readFile(fixture('model.pt'))).subarray(0, 700));
+    } else if (kind === 'a symbolic link to a directory') {
+      path = join(dir, 'link.json');
+      await fs.symlink(dir, path);
+    }
+    const current = flag === '--model' ? fixture('spec.json') : fixture('model.pt');
+    await refused(args(['--steps', '2']).map((arg) => (arg === current ? path : arg)), /^tfjs-rnn generate: /);
+  });
+
   it('--output equal to an input, or not .npy', async () => {
     const withOutput = (path: string) => args(['--steps', '2']).map((arg) => (arg === join(dir, 'ids.npy') ? path : arg));
     await refused(withOutput(fixture('prompt.npy')), /--output/);
