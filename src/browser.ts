@@ -11,3 +11,5 @@ export * from './formats/browser';
 export * from './compare';
 export * from './training';
 export * from './streaming';
+export * from './model';
+export * from './generate';

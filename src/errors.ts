@@ -63,3 +63,6 @@ export class BackendError extends ArgumentError {}
 export function formatShape(shape: readonly (number | string)[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** A model spec that cannot describe a model: `argument` names the layer and field, e.g. `layers[2].p`. */
+export class ModelSpecError extends ArgumentError {}

@@ -9,3 +9,5 @@ export * from './formats';
 export * from './compare';
 export * from './training';
 export * from './streaming';
+export * from './model';
+export * from './generate';

@@ -3,11 +3,12 @@ import { existsSync } from 'fs';
 import { join } from 'path';
 import { Browser, Page, chromium } from 'playwright-core';
 import { FORWARD_TOLERANCE, GRADIENT_TOLERANCE, RecurrentModel, Tolerance, compareArrays, describeComparison, initBackend } from '../../src';
-import { ExampleServer, FIXTURE, OUT_DIR, serveExample } from '../../examples/browser/build';
+import { ExampleServer, FIXTURE, LANGUAGE_MODEL, OUT_DIR, serveExample } from '../../examples/browser/build';
 import { PageResults, PageStatus, StoredTensor } from '../../examples/browser/results';
 import { FixtureRun, PageFixture, ParityRun } from './harness/results';
 import { expectClose } from '../helpers/expectClose';
 import { Fixture, initialStateOf, loadFixtures, tensorOf } from '../helpers/fixtures';
+import { MODEL_FIXTURE_ROOT, readNpyFile } from '../helpers/modelFixtures';
 import { layersFromTorch, manualFromTorch } from '../helpers/models';
 
 /**
@@ -214,6 +215,16 @@ function bitDifferences(actual: StoredTensor, expected: tf.Tensor): { shape: num
           tf.dispose(tensors);
         }
       }
+    });
+
+    test("the generation demo continues the prompts with PyTorch's greedy tokens", () => {
+      // fixtures/models/char_lm/generated.npy: PyTorch's argmax fed back with the LSTM's state (scripts/make_model_fixtures.py).
+      const generated = readNpyFile(join(MODEL_FIXTURE_ROOT, LANGUAGE_MODEL, 'generated.npy'));
+      const [rows, steps] = generated.shape;
+      const expected = Array.from({ length: rows }, (_, n) => Array.from(generated.values.subarray(n * steps, (n + 1) * steps)));
+      const { name, tokens, msPerToken } = resultsOf().generation;
+      expect({ name, tokens }).toEqual({ name: LANGUAGE_MODEL, tokens: expected });
+      expect(msPerToken).toBeGreaterThan(0);
     });
 
     // Same kernels, same order of operations: the wasm backend runs the same tfjs-backend-wasm

@@ -446,7 +446,7 @@ describe('command line', () => {
 
   it('rejects unknown flags and commands, and missing required flags, with the usage', async () => {
     await expectRejected([...runArgs(), '--bogus'], "tfjs-rnn run: arguments: expected the flags listed below, got Unknown option '--bogus'", true);
-    await expectRejected(['frobnicate'], "tfjs-rnn: command: expected one of run, check, convert, info, merge, got 'frobnicate'", true);
+    await expectRejected(['frobnicate'], "tfjs-rnn: command: expected one of run, check, convert, info, merge, generate, got 'frobnicate'", true);
     await expectRejected(runArgs({ input: null }), 'tfjs-rnn run: --input: expected a value, got nothing', true);
     await expectRejected(runArgs({ impl: 'fast' }), "tfjs-rnn run: --impl: expected one of manual, layers, got 'fast'", true);
     await expectRejected(runArgs({ workers: '0' }), "tfjs-rnn run: --workers: expected a positive integer, got '0'", true);

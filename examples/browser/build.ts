@@ -3,14 +3,15 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { createServer, request } from 'http';
 import { AddressInfo } from 'net';
 import { dirname, join, resolve } from 'path';
-import { parseStateDictJson, serializeSafetensors } from '../../src/formats';
+import { NPY_DTYPES, bufferSource, decodeNpyValues, parseStateDictJson, readNpyHeader, serializeSafetensors } from '../../src/formats';
 
 /**
  * Builds the example page into `dist/`: the bundle of `main.ts` as an application makes it
  * (esbuild, `--platform=browser`, `tfjs-rnn` resolved through the package's `exports` to its
  * browser entry), the page, the wasm backend's `.wasm` files, and a PyTorch fixture's weights
- * as `rnn.safetensors` with its input and expected values as `fixture.json`; with it the
- * browser test's parity page (`harness/`), bundled the same way.
+ * as `rnn.safetensors` with its input and expected values as `fixture.json`, and the char
+ * language model's `torch.save` file with its spec, prompts and PyTorch's greedy continuation;
+ * with it the browser test's parity page (`harness/`), bundled the same way.
  */
 
 const EXAMPLE_DIR = __dirname;
@@ -29,6 +30,8 @@ const HARNESS_DIR = join(ROOT, '__tests__', 'browser', 'harness');
  * backend's threads need (SharedArrayBuffer); every file the page loads is same-origin.
  */
 export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+/** The language model of the generation demo (fixtures/models, scripts/make_model_fixtures.py): a character LSTM. */
+export const LANGUAGE_MODEL = 'char_lm';
 
 /** The wasm backend picks one by what the browser supports: plain, SIMD, SIMD with threads. */
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
@@ -73,6 +76,22 @@ function writeStaticFiles(outdir: string): void {
   const { state_dict, torch, config, input, h0, output, h_n } = JSON.parse(readFileSync(join(ROOT, 'fixtures', `${FIXTURE}.json`), 'utf8'));
   writeFileSync(join(outdir, 'rnn.safetensors'), serializeSafetensors(parseStateDictJson(JSON.stringify(state_dict), FIXTURE)));
   writeFileSync(join(outdir, 'fixture.json'), JSON.stringify({ name: FIXTURE, torch, config, input, h0, output, h_n }));
+  // The generation demo: the model's torch.save file as it is, its spec, the prompts and what PyTorch continued them with.
+  const modelDir = join(ROOT, 'fixtures', 'models', LANGUAGE_MODEL);
+  copyFileSync(join(modelDir, 'model.pt'), join(outdir, `${LANGUAGE_MODEL}.pt`));
+  const ids = (file: string) => {
+    const { shape, data } = parseNpyIds(readFileSync(join(modelDir, file)), file);
+    return Array.from({ length: shape[0] }, (_, n) => Array.from(data.subarray(n * shape[1], (n + 1) * shape[1])));
+  };
+  const meta = JSON.parse(readFileSync(join(modelDir, 'meta.json'), 'utf8'));
+  const spec = JSON.parse(readFileSync(join(modelDir, 'spec.json'), 'utf8'));
+  writeFileSync(join(outdir, `${LANGUAGE_MODEL}.json`), JSON.stringify({ name: LANGUAGE_MODEL, torch: meta.torch, vocabulary: meta.vocabulary, spec, prompt: ids('prompt.npy'), generated: ids('generated.npy') }));
+}
+
+/** A 2-D `.npy` of int64 ids (the fixture's prompt and continuation) as its shape and values. */
+function parseNpyIds(bytes: Uint8Array, source: string): { shape: number[]; data: Float64Array } {
+  const { dtype, shape, dataOffset } = readNpyHeader(bufferSource(bytes), NPY_DTYPES, source);
+  return { shape, data: decodeNpyValues(bytes.subarray(dataOffset), dtype) };
 }
 
 /** Builds the page into `outdir`; returns the bundle's size in bytes. */

@@ -3,7 +3,9 @@
  * (`import … from 'tfjs-rnn'`). It runs three seeded RNN scenarios (hand-written vs
  * tf.layers with the same random weights) and one PyTorch fixture (weights fetched as a
  * safetensors file and parsed from bytes), shows the largest differences, the time per call
- * and the backend, and plots the hidden-state traces of both implementations and PyTorch.
+ * and the backend, and plots the hidden-state traces of both implementations and PyTorch; then
+ * continues two prompts with a character language model (its `torch.save` file parsed in the
+ * page) by greedy generation, beside PyTorch's continuation.
  * `?backend=webgl` (or `cpu`) picks the backend, wasm by default; `?threads=2` the wasm
  * backend's threads (the page must be cross-origin isolated, as `npm run example:browser`
  * serves it); `?compare` also times the fixture on every backend registered in the page.
@@ -13,13 +15,16 @@ import {
   FORWARD_TOLERANCE,
   LayersRNN,
   ManualRNN,
+  ManualWholeModel,
   RecurrentModel,
   TorchRNNArgs,
+  WholeModelSpec,
   compareArrays,
   copyManualToLayers,
   disposeKerasWeights,
   availableBackends,
   fromTorchArgs,
+  generate,
   getThreadsCount,
   initBackend,
   parseStateDict,
@@ -40,6 +45,17 @@ interface FixtureCase {
   h0: StoredTensor | null;
   output: StoredTensor;
   h_n: StoredTensor;
+}
+
+/** The generation demo's case `build.ts` puts next to the page: the language model's spec, prompts and PyTorch's greedy continuation. */
+interface LanguageModelCase {
+  name: string;
+  torch: string;
+  /** The characters of ids 0, 1, …. */
+  vocabulary: string;
+  spec: WholeModelSpec;
+  prompt: number[][];
+  generated: number[][];
 }
 
 declare global {
@@ -305,6 +321,39 @@ function showScenarios(runs: PageResults['scenarios']): void {
   );
 }
 
+/** Greedy continuation of the case's prompts (as many tokens as PyTorch's), timed over a few runs after the first. */
+async function runGeneration(lm: LanguageModelCase): Promise<PageResults['generation']> {
+  const stateDict = parseStateDict(await (await fetchOk(`${lm.name}.pt`)).arrayBuffer(), 'pt', { source: `${lm.name}.pt`, prefix: '' });
+  const model = new ManualWholeModel(lm.spec, stateDict);
+  const prompt = tf.tensor2d(lm.prompt, undefined, 'int32');
+  const steps = lm.generated[0].length;
+  try {
+    const first = generate(model, prompt, { steps });
+    const tokens = first.arraySync() as number[][];
+    first.dispose();
+    const runs = 5;
+    const start = performance.now();
+    for (let run = 0; run < runs; run++) generate(model, prompt, { steps }).dispose();
+    return { name: lm.name, tokens, msPerToken: (performance.now() - start) / (runs * steps) };
+  } finally {
+    prompt.dispose();
+    model.dispose();
+  }
+}
+
+function showGeneration(lm: LanguageModelCase, run: PageResults['generation']): void {
+  const text = (ids: number[]) => ids.map((id) => lm.vocabulary[id]).join('');
+  const rows = lm.prompt.map((prompt, n) => {
+    const same = run.tokens[n].every((id, t) => id === lm.generated[n][t]);
+    return { cells: [JSON.stringify(text(prompt)), JSON.stringify(text(run.tokens[n])), JSON.stringify(text(lm.generated[n])), same ? 'yes' : 'NO'], classes: [undefined, undefined, undefined, same ? 'ok' : 'bad'] };
+  });
+  document.getElementById('generation')!.replaceChildren(
+    element('h2', [`Text generation: the character LSTM language model ${lm.name}, greedy`]),
+    element('p', [`Its torch.save file parsed in the page; each prompt read once, then one step per new token on the LSTM's state (${run.msPerToken.toFixed(3)} ms per token for both prompts). PyTorch ${lm.torch}'s continuation beside it.`], 'note'),
+    table(['prompt', 'tfjs-rnn', 'PyTorch', 'same tokens'], rows),
+  );
+}
+
 async function main(): Promise<void> {
   const query = new URLSearchParams(location.search);
   const requested = query.get('backend') ?? 'wasm';
@@ -325,7 +374,10 @@ async function main(): Promise<void> {
   showScenarios(scenarios);
   const backendTimes = query.has('compare') ? await timeEachBackend(fixture, backend, fixtureRun) : [];
   if (backendTimes.length > 0) showBackendTimes(fixture, backendTimes, wasmThreads);
-  window.tfjsRnn = { backend, wasmSimd, wasmThreads, crossOriginIsolated: self.crossOriginIsolated, backendTimes, scenarios, fixture: fixtureRun };
+  const languageModel = (await (await fetchOk('char_lm.json')).json()) as LanguageModelCase;
+  const generation = await runGeneration(languageModel);
+  showGeneration(languageModel, generation);
+  window.tfjsRnn = { backend, wasmSimd, wasmThreads, crossOriginIsolated: self.crossOriginIsolated, backendTimes, scenarios, fixture: fixtureRun, generation };
   setStatus('done');
 }
 

@@ -42,6 +42,8 @@ export interface PageResults {
   scenarios: { title: string; manual: ImplementationRun; layers: ImplementationRun }[];
   /** The PyTorch fixture: its name, and both implementations with PyTorch's weights on its input. */
   fixture: { name: string; manual: ImplementationRun; layers: ImplementationRun };
+  /** The generation demo: the greedy continuation of each prompt (token ids), and mean milliseconds per new token. */
+  generation: { name: string; tokens: number[][]; msPerToken: number };
 }
 
 /** `document.body.dataset.status`: `running`, then `done` or `error` (the message is on the page and the console). */

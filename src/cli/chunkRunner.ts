@@ -5,7 +5,8 @@ import { createLayersModel } from '../layers';
 import { StepLoop, createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
 import { InitialState, RecurrentModel } from '../shapes';
-import { ModelSpec } from './modelFile';
+import { ManualWholeModel, LayersWholeModel } from '../model';
+import { ModelSpec, WholeModelFile } from './modelFile';
 
 /** The hand-written recurrence (`ManualModel`) or its tf.layers twin (`LayersModel`), of the config's mode. */
 export type Implementation = 'manual' | 'layers';
@@ -24,7 +25,8 @@ export interface Chunk {
 /** What each implementation returns for a chunk, shaped as PyTorch returns it. */
 export interface ChunkOutput {
   output: HostArray;
-  hN: HostArray;
+  /** A recurrent module's final hidden states (a whole model returns its output alone). */
+  hN?: HostArray;
   /** An LSTM's final cell states. */
   cN?: HostArray;
 }
@@ -60,8 +62,32 @@ function toHost(tensor: tf.Tensor): HostArray {
   return { shape: tensor.shape, data: new Float32Array(tensor.dataSync()) };
 }
 
+/** A runner of a whole model's `implementations`: `ManualWholeModel` and its twin `LayersWholeModel`. */
+function createWholeModelRunner(spec: WholeModelFile, implementations: readonly Implementation[]): ChunkRunner {
+  const models = implementations.map((implementation) => [implementation, implementation === 'manual' ? new ManualWholeModel(spec.model, spec.stateDict) : new LayersWholeModel(spec.model, spec.stateDict)] as const);
+  return {
+    run(chunk) {
+      const { data, shape } = chunk.input;
+      const input = spec.model.inputKind === 'ids' ? tf.tensor(Int32Array.from(data), shape, 'int32') : tf.tensor(data, shape, 'float32');
+      try {
+        const outputs: ChunkOutputs = {};
+        for (const [implementation, model] of models) {
+          const output = model.predict(input, { lengths: chunk.lengths });
+          outputs[implementation] = { output: toHost(output) };
+          output.dispose();
+        }
+        return outputs;
+      } finally {
+        input.dispose();
+      }
+    },
+    dispose: () => models.forEach(([, model]) => model.dispose()),
+  };
+}
+
 /** A runner of `implementations`, each model built from `spec` (the hand-written one's steps by `loop`). */
-export function createChunkRunner(spec: ModelSpec, implementations: readonly Implementation[], loop: StepLoop): ChunkRunner {
+export function createChunkRunner(spec: ModelSpec | WholeModelFile, implementations: readonly Implementation[], loop: StepLoop): ChunkRunner {
+  if ('model' in spec) return createWholeModelRunner(spec, implementations);
   const models = implementations.map((implementation) => [implementation, buildModel(spec, implementation, loop)] as const);
   return {
     run(chunk) {
@@ -128,8 +154,9 @@ export function joinChunkOutputs(spec: ModelSpec, chunk: Chunk, parts: ChunkOutp
   const joined: ChunkOutputs = {};
   for (const implementation of Object.keys(parts[0]) as Implementation[]) {
     const outputs = parts.map((part) => part[implementation] as ChunkOutput);
+    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), state);
     const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), state);
-    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), sequence), hN: joinRows(outputs.map((output) => output.hN), state), ...(cN && { cN }) };
+    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), sequence), ...(hN && { hN }), ...(cN && { cN }) };
   }
   return joined;
 }

@@ -2,6 +2,7 @@ import { FullRNNConfig, numDirections, outputSize } from '../config';
 import { ShapeError, formatShape } from '../errors';
 import { HostArray } from '../formats';
 import { stateShapes } from '../shapes';
+import { BoundLayer, CheckedModelSpec } from '../model';
 import { ChunkOutput } from './chunkRunner';
 
 /**
@@ -18,8 +19,12 @@ export interface FileLayout {
   /** Batch axis of `h0` and `h_n`: 1 `[S, N, H]`, null unbatched `[S, H]`. */
   stateBatchAxis: number | null;
   inputShape: number[];
-  /** `[·, ·, D·H_out]`: the input's shape with its last axis `D·H_out`. */
+  /** `[·, ·, D·H_out]`: the input's shape with its last axis `D·H_out` (a whole model's: its output's). */
   outputShape: number[];
+  /** Batch axis of the output: the input's, but 0 for a whole model's vector per sequence `[N, F]`. */
+  outputBatchAxis: number | null;
+  /** Whether the run also returns h_n (and c_n): a recurrent module does, a whole model only its output. */
+  finalStates: boolean;
   /** h0 and h_n: `[S, N, H_out]`, or `[S, H_out]` unbatched. */
   stateShape: number[];
   /** An LSTM's c0 and c_n: `[S, N, hidden_size]`, or `[S, hidden_size]` unbatched; absent for RNN and GRU. */
@@ -52,6 +57,8 @@ export function fileLayout(config: FullRNNConfig, shape: number[], source: strin
     stateBatchAxis: batched ? 1 : null,
     inputShape: shape,
     outputShape: [...shape.slice(0, -1), numDirections(config) * outputSize(config)],
+    outputBatchAxis: sequenceBatchAxis,
+    finalStates: true,
     stateShape: hShape,
     ...(cShape && { cellShape: cShape }),
   };
@@ -83,11 +90,43 @@ export interface ModelOutput {
 /** The arrays a model returns for the file of `layout`, as PyTorch returns them: output, h_n, and c_n for an LSTM. */
 export function modelOutputs(layout: FileLayout): ModelOutput[] {
   const outputs: ModelOutput[] = [
-    { name: 'output', shape: layout.outputShape, batchAxis: layout.sequenceBatchAxis, pick: (result) => result.output.data },
-    { name: 'h_n', shape: layout.stateShape, batchAxis: layout.stateBatchAxis, pick: (result) => result.hN.data },
+    { name: 'output', shape: layout.outputShape, batchAxis: layout.outputBatchAxis, pick: (result) => result.output.data },
   ];
+  if (!layout.finalStates) return outputs;
+  outputs.push({ name: 'h_n', shape: layout.stateShape, batchAxis: layout.stateBatchAxis, pick: (result) => (result.hN as HostArray).data });
   if (layout.cellShape !== undefined) {
     outputs.push({ name: 'c_n', shape: layout.cellShape, batchAxis: layout.stateBatchAxis, pick: (result) => (result.cN as HostArray).data });
   }
   return outputs;
+}
+
+/**
+ * The layout of a whole model's input of `shape` read from `source`: token ids `[N, L]` (`[L, N]`
+ * time-major) when it starts with an Embedding, else features `[N, L, F]` (`[L, N, F]`); its
+ * output per step in the same layout, or `[N, F_out]` per sequence. No states.
+ */
+export function wholeModelLayout(spec: CheckedModelSpec, bound: readonly BoundLayer[], shape: number[], source: string): FileLayout {
+  const ids = spec.inputKind === 'ids';
+  const features = bound[0].inputFeatures;
+  const axes = spec.batchFirst ? ['batch', 'seq'] : ['seq', 'batch'];
+  const pattern = `a ${ids ? 2 : 3}-D ${formatShape(ids ? axes : [...axes, features ?? 'features'])} array of ${ids ? 'token ids' : 'features'}${spec.batchFirst ? ' (batch_first)' : ''} with seq, batch ≥ 1`;
+  if (shape.length !== (ids ? 2 : 3) || shape.some((dim) => dim === 0) || (!ids && features !== undefined && shape[2] !== features)) {
+    throw new ShapeError(source, pattern, `${shape.length}-D ${formatShape(shape)}`);
+  }
+  const sequenceBatchAxis = spec.batchFirst ? 0 : 1;
+  const batchSize = shape[sequenceBatchAxis];
+  const last = bound[bound.length - 1].output;
+  const outFeatures = last.features > 0 ? last.features : shape[shape.length - 1];
+  const perStep = last.kind === 'sequence';
+  return {
+    batched: true,
+    batchSize,
+    sequenceBatchAxis,
+    stateBatchAxis: null,
+    inputShape: shape,
+    outputShape: perStep ? [shape[0], shape[1], outFeatures] : [batchSize, outFeatures],
+    outputBatchAxis: perStep ? sequenceBatchAxis : 0,
+    finalStates: false,
+    stateShape: [],
+  };
 }

@@ -5,6 +5,7 @@ import { writeSync } from 'fs';
 import { removeTempFiles, systemErrorText } from '../formats';
 import { checkCommand } from './commands/check';
 import { convertCommand } from './commands/convert';
+import { generateCommand } from './commands/generate';
 import { infoCommand } from './commands/info';
 import { mergeCommand } from './commands/merge';
 import { runCommand } from './commands/run';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> =
   convert: convertCommand,
   info: infoCommand,
   merge: mergeCommand,
+  generate: generateCommand,
 };
 
 const HELP_FLAGS = ['--help', '-h'];

@@ -21,6 +21,7 @@ import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { openStateDictFile } from '../formats/stateDictFile';
+import { CheckedModelSpec, checkModelSpec } from '../model';
 import { FlagValues, UsageError, choice, optionalString, requiredString } from './flags';
 import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
 
@@ -46,6 +47,12 @@ export interface WeightsFile {
   recordedArgs?: unknown;
   /** The recurrent module chosen (`--prefix`, or the only one) and what its keys and shapes say. */
   module: RecurrentModule;
+}
+
+/** A whole model from `--model`: its checked spec, and the weights' whole state dict. */
+export interface WholeModelFile {
+  model: CheckedModelSpec;
+  stateDict: Record<string, HostArray>;
 }
 
 /** A weights file as read, before a recurrent module is chosen: the whole state_dict. */
@@ -142,12 +149,12 @@ export async function readWeightsFlags(values: FlagValues, { allowNonfinite = fa
   return chooseRecurrentModule(await readStateDictFlags(values), optionalString(values, 'prefix'), { allowNonfinite });
 }
 
-/** Throws when a tensor of `weights` holds NaN or ±Infinity, naming the first. */
-function checkFiniteWeights(weights: WeightsFile): void {
+/** Throws when a tensor of `weights` (keys under `prefix`: the chosen module's, or the whole state_dict's) holds NaN or ±Infinity, naming the first. */
+export function checkFiniteWeights(weights: StateDictFile, prefix = ''): void {
   for (const [key, { shape, data }] of Object.entries(weights.tensors)) {
     const bad = firstNonFinite(data);
     if (bad >= 0) {
-      throw new FormatError(`${weights.path}: ${weights.module.prefix}${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
+      throw new FormatError(`${weights.path}: ${prefix}${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
     }
   }
 }
@@ -212,7 +219,7 @@ export function chooseRecurrentModule(weights: StateDictFile, prefix: string | u
   }
   const { module, tensors } = namingFile(weights.path, () => selectRecurrentModule(weights.tensors, prefix, '--prefix'));
   const chosen: WeightsFile = { ...weights, tensors, module };
-  if (!allowNonfinite) checkFiniteWeights(chosen);
+  if (!allowNonfinite) checkFiniteWeights(chosen, chosen.module.prefix);
   return chosen;
 }
 
@@ -337,3 +344,15 @@ export function describeInferred(inferred: InferredConfig): string {
   );
   return `nn.${inferred.mode}(${described.join(', ')})`;
 }
+
+/** Reads `--model` (a spec, at most `MAX_CONFIG_BYTES` of JSON); a `FormatError` naming the file and the layer's field. */
+export function readModelSpecFile(path: string): CheckedModelSpec {
+  const parsed = parseJson(readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8'), path, 'a JSON model spec');
+  try {
+    return checkModelSpec(parsed);
+  } catch (error) {
+    if (error instanceof ArgumentError) throw new FormatError(`${path}: ${error.argument}`, error.expected, error.actual);
+    throw error;
+  }
+}
+

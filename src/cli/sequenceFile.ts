@@ -49,17 +49,36 @@ function firstFloat32Overflow(values: Float64Array): number {
   return values.findIndex((value) => Number.isFinite(value) && !Number.isFinite(Math.fround(value)));
 }
 
+/** Largest integer float32 holds exactly (2^24): token ids are carried as float32 between threads. */
+const MAX_EXACT_INTEGER = 2 ** 24;
+
+/** Integer values (token ids), refused where float32 would round them. */
+function checkExactIntegers(values: Float64Array, name: string, shape: number[], from: number): Float64Array {
+  const bad = values.findIndex((value) => Math.abs(value) > MAX_EXACT_INTEGER);
+  if (bad >= 0) {
+    throw new FormatError(name, `integers of magnitude at most ${MAX_EXACT_INTEGER}`, `${values[bad]} at ${formatShape(unravelIndex(shape, from + bad))}`);
+  }
+  return values;
+}
+
+/** The dtypes of an array of float features. */
+export const FLOAT_DTYPES: readonly NpyDtype[] = ['float32', 'float64'];
+/** The dtypes of an array of token ids. */
+export const ID_DTYPES: readonly NpyDtype[] = ['int32', 'int64'];
+
 /**
- * An `.npy` array (a file, or a member of an `.npz`) read by rows; only the bytes of those rows
- * are read. float64 values are rounded to float32; one beyond float32's range is a `FormatError`.
+ * An `.npy` array (a file, or a member of an `.npz`) of `dtypes` read by rows; only the bytes of
+ * those rows are read. float64 values are rounded to float32; one beyond float32's range is a
+ * `FormatError`; int32 and int64 values (token ids) must be exact in float32.
  */
-function npySource(name: string, bytes: ByteSource, close: () => void): ArraySource {
-  const { dtype, shape, dataOffset } = readNpyHeader(bytes, ['float32', 'float64'], name);
+function npySource(name: string, bytes: ByteSource, close: () => void, dtypes: readonly NpyDtype[]): ArraySource {
+  const { dtype, shape, dataOffset } = readNpyHeader(bytes, dtypes, name);
   const itemSize = npyItemSize(dtype);
   const decode = (from: number, length: number): ArrayLike<number> => {
     const run = bytes.read(dataOffset + from * itemSize, length * itemSize);
     if (dtype === 'float32') return decodeNpyFloats(run, dtype);
     const values = decodeNpyValues(run, dtype);
+    if (dtype === 'int32' || dtype === 'int64') return checkExactIntegers(values, name, shape, from);
     const bad = firstFloat32Overflow(values);
     if (bad >= 0) {
       throw new FormatError(name, 'values float32 can hold (magnitude below 3.4028235e38)', `${values[bad]} at ${formatShape(unravelIndex(shape, from + bad))} (not representable in float32)`);
@@ -99,19 +118,19 @@ function readJsonArray(path: string, name: string): HostArray {
 }
 
 /**
- * Opens the array in `path`: `.npy` (float32 or float64, little-endian, C order), `.npz`
+ * Opens the array in `path`: `.npy` (of `dtypes`: float32 or float64 by default; little-endian, C order), `.npz`
  * (the array `key`, or its only array; its CRC checked, a deflated one inflated) or `.json`.
  * `role` names the array in messages about JSON positions. Of an `.npy`, nothing but the header
  * is read until `readRows`.
  */
-export async function openArraySource(path: string, role: string, key?: string): Promise<ArraySource> {
+export async function openArraySource(path: string, role: string, key?: string, dtypes: readonly NpyDtype[] = FLOAT_DTYPES): Promise<ArraySource> {
   const extension = extensionOf(path, INPUT_EXTENSIONS);
   if (extension === '.json') return memorySource(path, readJsonArray(path, role));
   const file = openFile(path);
   try {
-    if (extension === '.npy') return npySource(path, file, file.close);
+    if (extension === '.npy') return npySource(path, file, file.close, dtypes);
     const member = findNpzMember(listNpzMembers(file, path), key, path);
-    return npySource(`${path}[${member.key}]`, await openNpzMember(file, member, path), file.close);
+    return npySource(`${path}[${member.key}]`, await openNpzMember(file, member, path), file.close, dtypes);
   } catch (error) {
     file.close();
     throw error;

@@ -2,16 +2,18 @@ import { BackendName, initBackend } from '../backend';
 import { FullRNNConfig } from '../config';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../errors';
 import { checkLengths } from '../shapes';
-import { HostArray, firstNonFinite } from '../formats';
+import { HostArray, firstNonFinite, unravelIndex } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
 import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
-import { FileLayout, checkStateFile, fileLayout } from './layout';
-import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, configFlags, readWeightsFlags, resolveModel } from './modelFile';
+import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
+import { FileLayout, checkStateFile, fileLayout, wholeModelLayout } from './layout';
+import { bindModel } from '../model';
+import { stripWrapperPrefixes } from '../formats/modules';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { TextSink, createProgress, formatSummary } from './progress';
-import { ArraySource, openArraySource, readIntegerArray } from './sequenceFile';
+import { ArraySource, FLOAT_DTYPES, ID_DTYPES, openArraySource, readIntegerArray } from './sequenceFile';
 import { Shard, describeShard, shardFlag, shardRange } from './shard';
 import { chunkPool } from './workers';
 
@@ -35,6 +37,7 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   c0: { type: 'string', file: 'input' },
   'c0-key': { type: 'string' },
   lengths: { type: 'string', file: 'input' },
+  model: { type: 'string', file: 'input' },
   'batch-size': { type: 'string' },
   workers: { type: 'string' },
   shard: { type: 'string' },
@@ -45,7 +48,8 @@ export const SEQUENCE_FLAGS: FlagSpec = {
 };
 
 export interface SequenceJob {
-  spec: ModelSpec;
+  /** A recurrent module and its configuration, or a whole model from `--model`. */
+  spec: ModelSpec | WholeModelFile;
   /** The files the weights were read from (a tfjs model's weight files too). */
   weightSources: string[];
   layout: FileLayout;
@@ -63,6 +67,8 @@ export interface SequenceJob {
   backend: BackendName;
   /** How the hand-written model runs its steps (`--loop`). */
   loop: StepLoop;
+  /** A whole model's vocabulary V when its input is token ids: every id must be in `[0, V)`. */
+  vocabulary?: number;
   allowNonfinite: boolean;
   quiet: boolean;
 }
@@ -123,6 +129,13 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const loop = loopFlag(values);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
+  const modelPath = optionalString(values, 'model');
+  if (modelPath !== undefined) {
+    const file = await readStateDictFlags(values);
+    if (values['allow-nonfinite'] !== true) checkFiniteWeights(file);
+    const common = { weightSources: file.sources, batchSize, workers, backend, loop, allowNonfinite: values['allow-nonfinite'] === true, quiet: values.quiet === true };
+    return { ...common, ...(await openWholeModelJob(values, modelPath, file.tensors, shard)) };
+  }
   const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, configFlags(values));
   checkStateFlags(values, config);
@@ -165,6 +178,41 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   }
 }
 
+/** Refuses `flags` (of final states) with `--model`: a whole model returns its output alone. */
+export function refuseStatesWithModel(values: FlagValues, flags: string[]): void {
+  if (optionalString(values, 'model') === undefined) return;
+  const given = flags.find((flag) => optionalString(values, flag) !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given}`, 'nothing with --model (a whole model returns its output alone)', `'${values[given]}'`);
+}
+
+/** Flags a whole model (`--model`) does not take: it starts from zero states and its spec says the rest. */
+const NOT_WITH_MODEL = ['config', 'h0', 'c0', 'prefix', 'nonlinearity', 'batch-first'];
+
+/**
+ * The parts of a job of a whole model (`--model`): its spec bound to the weights' whole
+ * state_dict (wrapper prefixes stripped), the input (token ids for an Embedding, else
+ * features) and lengths checked against it, and the shard's rows.
+ */
+async function openWholeModelJob(values: FlagValues, modelPath: string, tensors: Record<string, HostArray>, shard: Shard | undefined) {
+  const given = NOT_WITH_MODEL.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given}`, 'nothing with --model (a whole model starts from zero states; its spec says the rest)', `'${String(values[given])}'`);
+  const model = readModelSpecFile(modelPath);
+  const stateDict = stripWrapperPrefixes(tensors).stateDict;
+  const bound = bindModel(model, stateDict);
+  const dtypes = model.inputKind === 'ids' ? ID_DTYPES : FLOAT_DTYPES;
+  const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'), dtypes);
+  try {
+    const layout = wholeModelLayout(model, bound, input.shape, input.name);
+    const lengthsPath = optionalString(values, 'lengths');
+    const lengths = lengthsPath === undefined ? undefined : readLengths(lengthsPath, layout);
+    const vocabulary = model.inputKind === 'ids' ? bound[0].inputFeatures : undefined;
+    return { spec: { model, stateDict }, layout, input, lengths, vocabulary, shard, range: shardRange(shard, layout.batchSize) };
+  } catch (error) {
+    input.close();
+    throw error;
+  }
+}
+
 export function closeSequenceJob(job: SequenceJob): void {
   job.input.close();
   job.h0?.close();
@@ -184,11 +232,20 @@ function checkFinite(source: string, block: Float32Array, shape: number[], batch
   throw new FormatError(source, 'finite values (pass --allow-nonfinite to run NaN and Infinity through)', `${block[bad]} at ${formatShape(index)}`);
 }
 
-/** Reads rows `range` of `source` as a host array, checking them unless non-finite values are allowed. */
+/** Throws when `block` (rows from `start` of `source`) holds an id outside `[0, vocabulary)`, naming the first one's index in the file. */
+function checkIds(source: string, block: Float32Array, shape: number[], batchAxis: number | null, start: number, vocabulary: number): void {
+  const bad = block.findIndex((id) => id < 0 || id >= vocabulary);
+  if (bad < 0) return;
+  const index = unravelIndex(shape, bad).map((position, axis) => position + (axis === batchAxis ? start : 0));
+  throw new FormatError(source, `token ids in [0, ${vocabulary}) (the Embedding's rows)`, `${block[bad]} at ${formatShape(index)}`);
+}
+
+/** Reads rows `range` of `source` as a host array, checking them unless non-finite values are allowed (token ids always). */
 function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange): HostArray {
   const shape = withBatch(source.shape, batchAxis, range.end - range.start);
   const data = source.readRows(batchAxis, range.start, range.end);
-  if (!job.allowNonfinite) checkFinite(source.name, data, shape, batchAxis, range.start);
+  if (source === job.input && job.vocabulary !== undefined) checkIds(source.name, data, shape, batchAxis, range.start, job.vocabulary);
+  else if (!job.allowNonfinite) checkFinite(source.name, data, shape, batchAxis, range.start);
   return { shape, data };
 }
 

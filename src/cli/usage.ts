@@ -22,6 +22,11 @@ const SEQUENCE_OPTIONS = `
   --input X            .npy (float32/float64, little-endian, C order), .npz or .json (nested lists),
                        shaped as the module takes it: [L, N, input_size], [N, L, input_size] (batch_first)
                        or [L, input_size] (unbatched)
+  --model SPEC         a whole model instead of one recurrent module: a JSON spec of its layers in
+                       PyTorch's words (see docs/whole-models.md); W is then the whole model's
+                       state_dict (DataParallel's module. stripped), X its input (token ids
+                       .npy int32/int64 when it starts with an Embedding), OUT its output; no
+                       --config, --h0, --c0, --hn, --cn
   --input-key K        the array of an .npz input (default: its only array)
   --h0 H0              initial state h [D*num_layers, N, H_out] ([D*num_layers, H_out] unbatched), H_out
                        proj_size when > 0, else hidden_size; an LSTM takes --h0 and --c0 together
@@ -79,6 +84,7 @@ ${SEQUENCE_OPTIONS}
   --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
   --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
   convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] --to pt|safetensors|json|tfjs OUT
+       tfjs-rnn convert --model SPEC --weights W [--weights-key K] [--to tfjs] OUT
 
 Converts between PyTorch state_dict files and a tfjs LayersModel (OUT a directory or a
 model.json path; weights.bin beside it) of nn.RNN, nn.LSTM or nn.GRU — the one recurrent module
@@ -95,6 +101,9 @@ keeps both).
   --nonlinearity F     an nn.RNN's activation: tanh (default) or relu
   --config C           JSON of the module's arguments, all or some, checked against the weights
   --to T               pt, safetensors, json or tfjs
+  --model SPEC         a whole model (see docs/whole-models.md): writes its tf.layers twin as a tfjs
+                       LayersModel with inputs input and lengths, which tf.loadLayersModel runs
+                       with the package imported; W the whole model's state_dict
   --backend B          tensorflow, wasm or cpu`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
@@ -124,6 +133,33 @@ parameter names and shapes, parameter count, and the backend that would run.
   --nonlinearity F     as run takes it
   --config C           JSON of the module's arguments, all or some, checked against the weights
   --backend B          tensorflow, wasm or cpu`,
+  generate: `Usage: tfjs-rnn generate --weights W --model SPEC --prompt IDS --steps N --output OUT [--temperature T] [--top-k K] [--seed S] [--stop-id I]
+
+Continues each prompt with a language model (a spec whose output is a distribution over its
+Embedding's vocabulary at every step: Embedding, unidirectional RNN/LSTM/GRU and per-step layers,
+a Linear to the V logits, optionally Softmax or LogSoftmax; no selection), as PyTorch's loop
+feeding back one token at a time: each prompt is read once, then one step per new token on the
+recurrent state. Greedy (the argmax, the first one among equal logits) unless --temperature or
+--top-k is given. Writes the N new ids of each prompt as int64 .npy, [batch, N] ([1, N] for a
+prompt [P]), through a temp file renamed at the end; nothing is written on an error.
+  --weights W          the whole model's state_dict (.pt, .pth, .bin, .safetensors, .json; a
+                       checkpoint holding it; DataParallel's module. stripped)
+  --weights-key K      the entry of a PyTorch checkpoint holding the state_dict, a dotted path for
+                       nested dicts (see 'tfjs-rnn run --help')
+  --model SPEC         the model's JSON spec (see docs/whole-models.md and docs/generation.md)
+  --prompt IDS         token ids [P] or [batch, P] (.npy int32/int64, or a JSON list), each in [0, V),
+                       whatever the spec's batch_first
+  --steps N            new tokens per prompt
+  --output OUT         the new ids, .npy int64 [batch, N] ([1, N] for a prompt [P])
+  --temperature T      0 (default): greedy, the argmax fed back (PyTorch's tokens); T > 0: sample
+                       from softmax(logits / T)
+  --top-k K            sample among the K largest logits only (ties: lower ids first), K in [0, V];
+                       0 (default): all; 1 is greedy
+  --seed S             seed of the sampling generator (Philox4x32-10), an integer in [0, 2^53),
+                       default 0; the same seed gives the same tokens on every backend and run
+                       (not torch.multinomial's sequence); greedy decoding draws nothing
+  --stop-id I          an id in [0, V): a prompt whose continuation reaches it repeats it to the end
+  --backend B          tensorflow, wasm or cpu (default: the fastest available)`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
@@ -134,6 +170,7 @@ Commands:
   run      run the model over an input file, writing output, h_n (and an LSTM's c_n)
   check    compare both implementations (and expected arrays) with a tolerance
   convert  convert weights between PyTorch (.pt), safetensors, JSON and a tfjs LayersModel
+  generate continue prompts with a language model given by --model (greedy or sampled)
   info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
 

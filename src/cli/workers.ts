@@ -4,7 +4,7 @@ import { BackendName } from '../backend';
 import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
 import { Chunk, ChunkOutputs, ChunkRunner, Implementation, createChunkRunner, isBatchedChunk, joinChunkOutputs, sliceChunk } from './chunkRunner';
-import { ModelSpec } from './modelFile';
+import { ModelSpec, WholeModelFile } from './modelFile';
 
 /**
  * Where chunks are computed: on this thread and on `worker_threads`, each building the same
@@ -17,7 +17,7 @@ export const WORKER_MARKER = 'tfjs-rnn/chunk-worker';
 
 export interface WorkerSetup {
   marker: typeof WORKER_MARKER;
-  spec: ModelSpec;
+  spec: ModelSpec | WholeModelFile;
   implementations: Implementation[];
   backend: BackendName;
   /** How the hand-written model runs its steps (`--loop`). */
@@ -66,7 +66,9 @@ const FIRST_SLICE_ROWS = 8;
  * to the event loop between them; `pace` carries the time per row measured from one chunk to
  * the next.
  */
-async function computeInSlices(runner: ChunkRunner, spec: ModelSpec, chunk: Chunk, pace: { msPerRow?: number }): Promise<ChunkOutputs> {
+async function computeInSlices(runner: ChunkRunner, spec: ModelSpec | WholeModelFile, chunk: Chunk, pace: { msPerRow?: number }): Promise<ChunkOutputs> {
+  // A whole model's chunk runs in one piece: its output's batch axis depends on the spec's last layer.
+  if (!('config' in spec)) return runner.run(chunk);
   const rows = isBatchedChunk(chunk) ? chunk.input.shape[spec.config.batchFirst ? 0 : 1] : 1;
   const parts: ChunkOutputs[] = [];
   for (let start = 0; start < rows; ) {
@@ -119,7 +121,7 @@ interface ThreadSlot {
  * load (their start-up costs about as much as a few chunks); each worker takes queued chunks
  * once it is ready. A worker that fails to start or dies fails every pending chunk.
  */
-export function chunkPool(size: number, spec: ModelSpec, implementations: Implementation[], backend: BackendName, loop: StepLoop): ChunkPool {
+export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implementations: Implementation[], backend: BackendName, loop: StepLoop): ChunkPool {
   const runner = createChunkRunner(spec, implementations, loop);
   const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations, backend, loop };
   const threads: ThreadSlot[] = Array.from({ length: size - 1 }, () => ({ worker: startWorker(setup), ready: false, sent: [] }));

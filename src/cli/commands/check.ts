@@ -7,7 +7,7 @@ import { FlagValues, nonNegativeNumber, optionalString, parseFlags } from '../fl
 import { CliIO, EXIT_CHECK_FAILED, EXIT_OK } from '../io';
 import { FileLayout, ModelOutput, modelOutputs } from '../layout';
 import { ArraySource, openArraySource } from '../sequenceFile';
-import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, runSequenceJob } from '../sequenceJob';
+import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, refuseStatesWithModel, runSequenceJob } from '../sequenceJob';
 
 const CHECK_FLAGS = {
   ...SEQUENCE_FLAGS,
@@ -76,6 +76,7 @@ export async function checkCommand(argv: string[], io: CliIO): Promise<number> {
     rtol: nonNegativeNumber(values, 'rtol', FORWARD_TOLERANCE.rtol),
     atol: nonNegativeNumber(values, 'atol', FORWARD_TOLERANCE.atol),
   };
+  refuseStatesWithModel(values, ['expected-hn', 'expected-cn']);
   const job = await openSequenceJob(values, io.stderr);
   let outputs: CheckedOutput[] = [];
   try {

@@ -2,15 +2,18 @@ import { extname } from 'path';
 import { initBackend } from '../../backend';
 import { toTorchArgs } from '../../config';
 import { serializeSafetensors, serializeTorchFile, stateDictJsonPieces, writeFileAtomic } from '../../formats';
-import { UsageError, backendFlag, choice, parseFlags } from '../flags';
+import { FlagValues, UsageError, backendFlag, choice, optionalString, parseFlags } from '../flags';
+import { LayersWholeModel } from '../../model';
+import { stripWrapperPrefixes } from '../../formats/modules';
 import { CliIO, EXIT_OK } from '../io';
-import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, configFlags, readWeightsFlags, resolveModel } from '../modelFile';
+import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from '../modelFile';
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
-import { CONFIG_KEY, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
+import { CONFIG_KEY, fileIOHandler, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
 
 const CONVERT_FLAGS = {
   ...WEIGHTS_FLAGS,
   ...CONFIG_FLAGS,
+  model: { type: 'string', file: 'input' },
   to: { type: 'string' },
   backend: { type: 'string' },
 } as const;
@@ -50,6 +53,8 @@ async function write(spec: ModelSpec, target: Target, out: string): Promise<stri
  */
 export async function convertCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseFlags(argv, CONVERT_FLAGS, ['OUT']);
+  const modelPath = optionalString(values, 'model');
+  if (modelPath !== undefined) return convertWholeModel(values, modelPath, positionals[0] as string, io);
   const target = choice(values, 'to', TARGETS, undefined);
   if (target === undefined) throw new UsageError('--to', `one of ${TARGETS.join(', ')}`, 'nothing');
   const [out] = positionals;
@@ -65,5 +70,35 @@ export async function convertCommand(argv: string[], io: CliIO): Promise<number>
   const spec = await resolveModel(weights, configFlags(values));
   const written = await write(spec, target, out);
   io.stdout.write(`${weights.path} (${weights.format}) -> ${written} (${target})\n`);
+  return EXIT_OK;
+}
+
+/** Flags of a recurrent module's configuration, which a whole model's spec replaces. */
+const NOT_WITH_MODEL = ['config', 'batch-first', 'nonlinearity', 'prefix'];
+
+/**
+ * `tfjs-rnn convert --model SPEC --weights W [--to tfjs] OUT`: a whole model's tf.layers twin
+ * (`LayersWholeModel`) as a tfjs LayersModel, `model.json` and `weights.bin`, which
+ * `tf.loadLayersModel` runs with the package imported (inputs `input` and `lengths`).
+ */
+async function convertWholeModel(values: FlagValues, modelPath: string, out: string, io: CliIO): Promise<number> {
+  const target = choice(values, 'to', TARGETS, 'tfjs') as Target;
+  if (target !== 'tfjs') throw new UsageError('--to', 'tfjs (or nothing) with --model: a whole model converts to a tfjs LayersModel', `'${target}'`);
+  const given = NOT_WITH_MODEL.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given}`, 'nothing with --model (its spec says what the weights cannot)', `'${String(values[given])}'`);
+  const files = tfjsModelFiles(out);
+  const namedOutputs = Object.values(files).map((path) => ({ name: 'OUT', path }));
+  checkOutputFiles(namedOutputs, fileFlags(CONVERT_FLAGS, values, 'input'), true);
+  await initBackend(backendFlag(values));
+  const weights = await readStateDictFlags(values);
+  checkOutputFiles(namedOutputs, weightFiles(weights.sources), true);
+  checkFiniteWeights(weights);
+  const model = new LayersWholeModel(readModelSpecFile(modelPath), stripWrapperPrefixes(weights.tensors).stateDict);
+  try {
+    await model.save(fileIOHandler(files.model));
+  } finally {
+    model.dispose();
+  }
+  io.stdout.write(`${weights.path} (${weights.format}) + ${modelPath} -> ${files.model} + weights.bin (tfjs)\n`);
   return EXIT_OK;
 }

@@ -3,6 +3,7 @@ import { PendingWrite, commitAll } from '../../formats';
 import { withBatch } from '../batchRows';
 import { ArgumentError } from '../../errors';
 import { FlagValues, implementationFlag, parseFlags, requiredString } from '../flags';
+import { refuseStatesWithModel } from '../sequenceJob';
 import { ChunkOutput } from '../chunkRunner';
 import { CliIO, EXIT_OK } from '../io';
 import { ModelOutput, modelOutputs } from '../layout';
@@ -30,6 +31,7 @@ const OUTPUT_FLAGS: Record<ModelOutput['name'], string> = { output: 'output', h_
  */
 function outputPaths(values: FlagValues, shard: Shard | undefined): Map<string, string> {
   requiredString(values, 'output');
+  refuseStatesWithModel(values, ['hn', 'cn']);
   const outputs = fileFlags(RUN_FLAGS, values, 'output').map(({ name, path }) => ({ name, path: shardPath(path, shard, name) }));
   outputs.forEach(({ path }) => checkOutputExtension(path));
   const records = shard === undefined ? [] : outputs.map(({ name, path }) => ({ name: `${name} record`, path: shardRecordPath(path) }));

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The small Keras layers a whole model's tf.layers twin needs besides tfjs's own, registered so
+ * that `tf.loadLayersModel` builds them from a saved model (importing the package registers them).
+ */
+
+/** `[a, b, …]` → `[b, a, …]`: a time-major input (or per-step output) to and from Keras's batch-major layout. */
+export class SwapBatchAxes extends tf.layers.Layer {
+  static className = 'SwapBatchAxes';
+
+  constructor(args: { name?: string } = {}) {
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [first, second, ...rest] = inputShape as tf.Shape;
+    return [second, first, ...rest];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.tidy(() => tf.transpose(x, [1, 0, ...Array.from({ length: x.rank - 2 }, (_, axis) => axis + 2)]));
+  }
+}
+tf.serialization.registerClass(SwapBatchAxes);
+
+/**
+ * `[sequence [N, L, F], lengths [N]]` → the sequence, masked: Keras's mask `[N, L]` (true at
+ * each sequence's first `lengths[n]` steps), which the recurrent layers and selections after it use.
+ */
+export class LengthsMask extends tf.layers.Layer {
+  static className = 'LengthsMask';
+
+  constructor(args: { name?: string } = {}) {
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (inputShape as tf.Shape[])[0];
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => tf.clone((inputs as tf.Tensor[])[0]));
+  }
+
+  computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [sequence, lengths] = inputs as tf.Tensor[];
+    return tf.tidy(() => tf.less(tf.range(0, sequence.shape[1] as number, 1, 'float32').expandDims(0), tf.cast(lengths, 'float32').reshape([-1, 1])));
+  }
+}
+tf.serialization.registerClass(LengthsMask);
+
+/** Zeroes the steps the mask marks padded, as `pad_packed_sequence` leaves them; passes the mask on. */
+export class ZeroPaddedSteps extends tf.layers.Layer {
+  static className = 'ZeroPaddedSteps';
+
+  constructor(args: { name?: string } = {}) {
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { mask?: tf.Tensor }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.tidy(() => (kwargs.mask ? tf.mul(x, tf.expandDims(tf.cast(kwargs.mask, 'float32'), 2)) : tf.clone(x)));
+  }
+}
+tf.serialization.registerClass(ZeroPaddedSteps);
+
+/** The final hidden states of the last recurrent layer's directions, concatenated: `[N, D·H_out]`; no mask. */
+export class LastLayerHidden extends tf.layers.Layer {
+  static className = 'LastLayerHidden';
+
+  constructor(args: { name?: string } = {}) {
+    super(args);
+    this.supportsMasking = true;
+  }
+
+  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
+    return [shapes[0][0], shapes.reduce((total, shape) => total + (shape[1] as number), 0)];
+  }
+
+  computeMask(): tf.Tensor {
+    return null as unknown as tf.Tensor; // One vector per sequence: no steps left to mask.
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const states = Array.isArray(inputs) ? inputs : [inputs];
+    return tf.tidy(() => (states.length === 1 ? tf.clone(states[0]) : tf.concat(states, 1)));
+  }
+}
+tf.serialization.registerClass(LastLayerHidden);
