@@ -24,7 +24,8 @@ function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--') return [...joined, ...argv.slice(i)];
     const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
-    if (spec[name]?.type === 'string' && /^-[\d.]/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    const takesValue = Object.prototype.hasOwnProperty.call(spec, name) && spec[name].type === 'string';
+    if (takesValue && /^-[\d.]/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
     else joined.push(argv[i]);
   }
   return joined;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
-import { ArgumentError } from '../errors';
+import { ArgumentError, describeValue } from '../errors';
 import { KerasDirectionWeights, KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
 import {
   ForwardOptions,
@@ -20,11 +20,17 @@ import {
   validStepMask,
   zeroPaddedSteps,
 } from '../shapes';
-import { buildLayers } from './build';
+import { INITIALIZATIONS, Initialization, buildLayers } from './build';
 
 export interface LayersOptions {
   /** Seed of the initialisation; random when absent. */
   seed?: number;
+  /**
+   * How the weights start: `'pytorch'` as `nn.RNN` (every weight `U(−1/√H, 1/√H)`), or
+   * `'zeros'` when every weight is set right after (`setKerasWeights`, `copyManualToLayers`),
+   * which draws nothing. @default 'pytorch'
+   */
+  initialization?: Initialization;
 }
 
 /**
@@ -38,14 +44,21 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   /** One Keras layer per stacked layer: the mode's recurrent layer, or `Bidirectional` around one. */
   readonly layers: tf.layers.Layer[];
   private readonly lifecycle: Lifecycle;
+  /** Every layer's weights by their variables' names (`simple_rnn_SimpleRNN1/kernel`), to refuse those disposed from outside. */
+  private readonly variables: [string, tf.Variable][];
 
   constructor(config: RNNConfig, options: LayersOptions = {}) {
     this.config = checkConfig(config);
     this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-      throw new ArgumentError('seed', 'an integer', String(options.seed));
+      throw new ArgumentError('seed', 'an integer', describeValue(options.seed));
     }
-    this.layers = buildLayers(this.config, options.seed);
+    const initialization = options.initialization ?? 'pytorch';
+    if (!INITIALIZATIONS.includes(initialization)) {
+      throw new ArgumentError('initialization', `one of ${INITIALIZATIONS.join(', ')}`, describeValue(initialization));
+    }
+    this.layers = buildLayers(this.config, initialization, options.seed);
+    this.variables = this.layers.flatMap((layer) => layer.weights.map((weight) => weight.read() as tf.Variable)).map((variable) => [variable.name, variable]);
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -62,13 +75,13 @@ export class LayersModel<State extends InitialState = InitialState> implements R
 
   /** The Keras weights of every layer and direction; the tensors are owned by this model. */
   getKerasWeights(): KerasWeights {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     return groupKerasWeights(this.layers.map((layer) => layer.getWeights()), this.config);
   }
 
   /** Copies Keras weights in, after checking every layer, direction and shape. */
   setKerasWeights(weights: KerasWeights): void {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     checkKerasWeights(weights, this.config);
     weights.forEach((layerWeights, index) => this.layers[index].setWeights(layerKerasTensors(layerWeights)));
   }
@@ -84,7 +97,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
    * each state past its sequence's end, and the padded steps of the output are set to zero.
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     const layout = checkInput(this.config, input);
     const checkedStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);

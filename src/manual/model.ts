@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
-import { ArgumentError, ConfigError, ShapeError } from '../errors';
+import { ArgumentError, ConfigError, ShapeError, describeValue } from '../errors';
 import {
   ForwardOptions,
   InitialState,
@@ -60,7 +60,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     this.cell = cellFor(this.config);
     this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-      throw new ArgumentError('seed', 'an integer', String(options.seed));
+      throw new ArgumentError('seed', 'an integer', describeValue(options.seed));
     }
     const loop = options.loop ?? 'auto';
     if (!STEP_LOOPS.includes(loop)) {
@@ -101,7 +101,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * Every entry must be a live float32 tf.Tensor; nothing is assigned unless all pass.
    */
   loadStateDict(stateDict: Record<string, tf.Tensor>): void {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.parameters);
     assignStateDict(this.parameters, stateDict, this.config);
   }
 
@@ -116,7 +116,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * @returns `output`, `hN` (and `cN` for an LSTM), owned by the caller.
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.parameters);
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
@@ -163,7 +163,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * @returns output `[L, N, H_out]` and the final states, flat and in the same layouts.
    */
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.parameters);
     checkHostCall(this.config, this.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
   }
@@ -189,11 +189,11 @@ function checkHostCall(
     throw new ConfigError('training', 'false for forwardOnHost with dropout between layers (call eval())', 'true');
   }
   for (const [name, value] of [['seqLen', seqLen], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', String(value));
+    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
   }
   const expectFloats = (name: string, value: unknown, size: number) => {
     if (!(value instanceof Float32Array) || value.length !== size) {
-      const actual = value instanceof Float32Array ? `${value.length} values` : value === null ? 'null' : typeof value;
+      const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
       throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
     }
   };
@@ -201,7 +201,7 @@ function checkHostCall(
   if (states === undefined) return;
   const sizes = cell.stateSizes(config);
   if (!Array.isArray(states) || states.length !== sizes.length) {
-    throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : typeof states);
+    throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : describeValue(states));
   }
   states.forEach((state, i) => expectFloats(`states[${i}]`, state, config.numLayers * batchSize * sizes[i]));
 }

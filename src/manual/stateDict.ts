@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, checkParameterShapes } from '../config';
-import { ArgumentError } from '../errors';
+import { ArgumentError, describeValue } from '../errors';
 import { isPlainObject } from '../formats/isPlainObject';
 import { checkTensor } from '../shapes';
 
@@ -11,8 +11,7 @@ import { checkTensor } from '../shapes';
  */
 export function assignStateDict(parameters: Map<string, tf.Variable>, stateDict: unknown, config: FullRNNConfig): void {
   if (!isPlainObject(stateDict)) {
-    const actual = stateDict === null ? 'null' : Array.isArray(stateDict) ? 'an array' : typeof stateDict;
-    throw new ArgumentError('stateDict', 'an object of tf.Tensors keyed by parameter name', actual);
+    throw new ArgumentError('stateDict', 'an object of tf.Tensors keyed by parameter name', describeValue(stateDict));
   }
   const tensors = Object.fromEntries(Object.entries(stateDict).map(([name, value]) => [name, checkTensor(name, value)]));
   checkParameterShapes(tensors, config);

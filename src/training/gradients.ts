@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, ShapeError, describeValue, formatShape } from '../errors';
 import { RNNOutput } from '../shapes';
 import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
 
@@ -38,8 +38,7 @@ export function valueAndGradients(
       try {
         const result = loss();
         if (result instanceof tf.Tensor) return result;
-        const actual = result === null ? 'null' : typeof result;
-        failure = { error: new ArgumentError(argument, expected, `one returning ${actual}`) };
+        failure = { error: new ArgumentError(argument, expected, `one returning ${describeValue(result)}`) };
       } catch (error) {
         failure = { error };
       }
@@ -72,7 +71,7 @@ export function lossGradients(
   options: ForwardCallOptions = {},
 ): LossGradients {
   checkForwardCall(model, input, options);
-  if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', typeof objective);
+  if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', describeValue(objective));
   const { h0, c0, lengths } = options;
   const hx = initialStateOf(model, options);
   const variables = model.trainableVariables();
