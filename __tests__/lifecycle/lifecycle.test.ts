@@ -41,9 +41,9 @@ describeEachBackend(() => {
       return tensor;
     };
     test.each([
-      ['a host array', () => ({ shape: [4], data: new Float32Array(4) }), ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got object$/],
+      ['a host array', () => ({ shape: [4], data: new Float32Array(4) }), ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got Object \{shape, data\}$/],
       ['null', (): null => null, ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got null$/],
-      ['a disposed tensor', disposed, ArgumentError, /^bias_hh_l1_reverse: expected a live tf\.Tensor, got a disposed tensor$/],
+      ['a disposed tensor', disposed, ArgumentError, /^bias_hh_l1_reverse: expected a live tf\.Tensor, got a disposed tf\.Tensor$/],
       ['an int32 tensor', () => tf.zeros([4], 'int32'), DtypeError, /^bias_hh_l1_reverse: expected float32, got int32$/],
     ] as const)('%s: a typed error naming the key, every parameter unchanged', (_, badEntry, errorType, message) => {
       const model = new ManualRNN(config, { seed: 1 });

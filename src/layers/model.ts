@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
 import { ArgumentError, describeValue } from '../errors';
-import { KerasDirectionWeights, KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
+import { KerasDirectionWeights, KerasWeights, checkKerasWeights, directionLabel } from '../mapping/kerasWeights';
 import {
   ForwardOptions,
   Lifecycle,
@@ -44,7 +44,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   /** One Keras layer per stacked layer: the mode's recurrent layer, or `Bidirectional` around one. */
   readonly layers: tf.layers.Layer[];
   private readonly lifecycle: Lifecycle;
-  /** Every layer's weights by their variables' names (`simple_rnn_SimpleRNN1/kernel`), to refuse those disposed from outside. */
+  /** Every weight by its place in `getKerasWeights()` (`layers[0].forward.kernel`), to refuse those disposed from outside. */
   private readonly variables: [string, tf.Variable][];
 
   constructor(config: RNNConfig, options: LayersOptions = {}) {
@@ -58,7 +58,12 @@ export class LayersModel<State extends InitialState = InitialState> implements R
       throw new ArgumentError('initialization', `one of ${INITIALIZATIONS.join(', ')}`, describeValue(initialization));
     }
     this.layers = buildLayers(this.config, initialization, options.seed);
-    this.variables = this.layers.flatMap((layer) => layer.weights.map((weight) => weight.read() as tf.Variable)).map((variable) => [variable.name, variable]);
+    const keras = groupKerasWeights(this.layers.map((layer) => layer.weights.map((weight) => weight.read())), this.config);
+    this.variables = keras.flatMap((directions, layer) =>
+      directions.flatMap((weights, direction) =>
+        Object.entries(weights).flatMap(([key, tensor]) => (tensor === undefined ? [] : [[`${directionLabel(layer, direction)}.${key}`, tensor as tf.Variable] as [string, tf.Variable]])),
+      ),
+    );
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */

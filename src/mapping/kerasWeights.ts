@@ -18,7 +18,7 @@ export interface KerasDirectionWeights {
 /** Keras weights of every layer (outer) and direction (inner: forward, then backward). */
 export type KerasWeights = KerasDirectionWeights[][];
 
-function directionLabel(layer: number, direction: number): string {
+export function directionLabel(layer: number, direction: number): string {
   return `layers[${layer}].${direction === 1 ? 'backward' : 'forward'}`;
 }
 
