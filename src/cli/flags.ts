@@ -56,6 +56,12 @@ export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[]
   return { values: parsed.values as FlagValues, positionals: parsed.positionals };
 }
 
+/** The `--${flag}-key` given with `--${flag}` (the array of an .npz), as `openArraySource` takes it. */
+export function arrayKey(values: FlagValues, flag: string): { flag: string; value: string } | undefined {
+  const value = optionalString(values, `${flag}-key`);
+  return value === undefined ? undefined : { flag: `--${flag}-key`, value };
+}
+
 export function optionalString(values: FlagValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;

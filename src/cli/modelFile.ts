@@ -112,11 +112,15 @@ async function readWeights(path: string, format: StateDictFormat, file: ByteSour
 export const WEIGHTS_FLAGS = {
   weights: { type: 'string', file: 'input' },
   'weights-key': { type: 'string' },
+  'allow-nonfinite': { type: 'boolean' },
 } as const;
 
-/** Reads the file `--weights` names (a PyTorch checkpoint's entry `--weights-key`); see `readWeightsFile`. */
-export function readWeightsFlags(values: FlagValues, { allowNonfinite = false } = {}): Promise<WeightsFile> {
-  return readWeightsFile(requiredString(values, 'weights'), { allowNonfinite, key: optionalString(values, 'weights-key') });
+/**
+ * Reads the file `--weights` names (a PyTorch checkpoint's entry `--weights-key`), with NaN and
+ * ±Infinity only under `--allow-nonfinite`, which every command reading weights takes; see `readWeightsFile`.
+ */
+export function readWeightsFlags(values: FlagValues): Promise<WeightsFile> {
+  return readWeightsFile(requiredString(values, 'weights'), { allowNonfinite: values['allow-nonfinite'] === true, key: optionalString(values, 'weights-key') });
 }
 
 /** Throws when a tensor of `weights` holds NaN or ±Infinity, naming the first. */
@@ -124,7 +128,7 @@ function checkFiniteWeights(weights: WeightsFile): void {
   for (const [key, { shape, data }] of Object.entries(weights.tensors)) {
     const bad = firstNonFinite(data);
     if (bad >= 0) {
-      throw new FormatError(`${weights.path}: ${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
+      throw new FormatError(`${weights.path}: ${key}`, 'finite values (pass --allow-nonfinite to read NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
     }
   }
 }

@@ -6,7 +6,7 @@ import { HostArray, firstNonFinite } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
-import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
+import { FlagSpec, FlagValues, UsageError, arrayKey, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { FileLayout, checkStateFile, fileLayout } from './layout';
 import { ModelSpec, WEIGHTS_FLAGS, readWeightsFlags, resolveModel } from './modelFile';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
@@ -41,7 +41,6 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   backend: { type: 'string' },
   loop: { type: 'string' },
   quiet: { type: 'boolean' },
-  'allow-nonfinite': { type: 'boolean' },
 };
 
 export interface SequenceJob {
@@ -102,7 +101,7 @@ function checkStateFlags(values: FlagValues, config: FullRNNConfig): void {
 async function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: FullRNNConfig, layout: FileLayout): Promise<ArraySource | undefined> {
   const path = optionalString(values, flag);
   if (path === undefined) return undefined;
-  const source = await openArraySource(path, flag, optionalString(values, `${flag}-key`));
+  const source = await openArraySource(path, flag, arrayKey(values, flag));
   try {
     checkStateFile(config, layout, flag === 'h0' ? 'h' : 'c', source.shape, `--${flag} ${source.name}`);
     return source;
@@ -123,10 +122,10 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const batchSize = positiveInteger(values, 'batch-size', DEFAULT_BATCH_SIZE);
   const loop = loopFlag(values);
   const workers = workersFlag(values, (message) => stderr.write(`tfjs-rnn: ${message}\n`));
-  const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
+  const weights = await readWeightsFlags(values);
   const { config, stateDict } = await resolveModel(weights, optionalString(values, 'config'));
   checkStateFlags(values, config);
-  const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
+  const input = await openArraySource(requiredString(values, 'input'), 'input', arrayKey(values, 'input'));
   const opened: ArraySource[] = [input];
   try {
     const layout = fileLayout(config, input.shape, input.name);

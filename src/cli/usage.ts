@@ -77,7 +77,9 @@ arguments and mode so that later commands need no --config (but in a .pt, which 
 state_dict alone, as torch.load(OUT, weights_only=True) gives it to load_state_dict). A tfjs RNN
 or LSTM keeps b_ih + b_hh as one bias: converted back, b_hh is zero and the outputs are the same
 (a GRU keeps both).
-  --backend B          tensorflow, wasm or cpu`,
+  --backend B          tensorflow, wasm or cpu
+  --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them (--to json
+                       refuses them still: JSON has neither)`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
 Puts the pieces of a sharded run (run --shard, each .npy with its .npy.json shard record) back
@@ -90,11 +92,11 @@ result is byte for byte what one run over the whole input writes (on the same ba
   --output OUT         the output, from the pieces of output (.npy)
   --hn HN              h_n, from the pieces of h_n (.npy)
   --cn CN              c_n, from the pieces of c_n (.npy)`,
-  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--config C] [--backend B]
+  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--config C] [--backend B] [--allow-nonfinite]
 
 Prints the module (nn.RNN, nn.LSTM or nn.GRU) and configuration inferred from the weights, the
 full one when given or recorded, parameter names and shapes, parameter count, and the backend
-that would run.`,
+that would run. NaN and Infinity in the weights are refused unless --allow-nonfinite.`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
