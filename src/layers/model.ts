@@ -20,6 +20,8 @@ import {
   validStepMask,
   zeroPaddedSteps,
 } from '../shapes';
+import { StateDictInput, withStateDictTensors } from '../manual/stateDict';
+import { disposeKerasWeights, torchToKeras } from '../mapping/mapping';
 import { INITIALIZATIONS, Initialization, buildLayers } from './build';
 
 export interface LayersOptions {
@@ -91,6 +93,23 @@ export class LayersModel<State extends InitialState = InitialState> implements R
     weights.forEach((layerWeights, index) => this.layers[index].setWeights(layerKerasTensors(layerWeights)));
   }
 
+  /**
+   * Copies PyTorch's parameters in, as the hand-written model's `loadStateDict`: tf.Tensors or
+   * host arrays (what the top-level `loadStateDict(path)` returns) keyed by PyTorch's names,
+   * every key and shape checked first, mapped by `torchToKeras` (exact).
+   */
+  loadStateDict(stateDict: StateDictInput): void {
+    this.lifecycle.checkParameters(this.variables);
+    withStateDictTensors(stateDict, this.config, (tensors) => {
+      const keras = torchToKeras(tensors, this.config);
+      try {
+        this.setKerasWeights(keras);
+      } finally {
+        disposeKerasWeights(keras);
+      }
+    });
+  }
+
   /** Every layer's kernel, recurrent kernel, bias (and projection kernel), for an optimizer; owned by this model. */
   trainableVariables(): tf.Variable[] {
     this.lifecycle.check();
@@ -127,11 +146,12 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   }
 
   /**
-   * Frees the weights; every other method throws afterwards, and `dispose()` again does nothing.
-   * (`Layer.dispose` refuses layers that were only called eagerly.)
+   * Frees the weights (but those the caller disposed already); every other method throws
+   * afterwards, and `dispose()` again does nothing. (`Layer.dispose` refuses layers that were
+   * only called eagerly.)
    */
   dispose(): void {
-    this.lifecycle.end(() => this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose())));
+    this.lifecycle.end(() => tf.dispose(this.variables.flatMap(([, variable]) => (variable.isDisposed ? [] : [variable]))));
   }
 }
 

@@ -22,7 +22,7 @@ import { HostForward, forwardRunsOnHost, hostCallInLayout } from './hostForward'
 import { STEP_LOOPS, StepLoop } from './hostLoop';
 import { initParameters } from './parameters';
 import { runLayers } from './stack';
-import { assignStateDict } from './stateDict';
+import { StateDictInput, assignStateDict } from './stateDict';
 
 export interface ManualOptions {
   /** Seed of the default initialisation; random when absent. */
@@ -98,9 +98,10 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   /**
    * Copies parameters in, as PyTorch's `load_state_dict(strict=True)`: every key must be
    * present with its shape, and no other key; all problems are reported in one `WeightsError`.
-   * Every entry must be a live float32 tf.Tensor; nothing is assigned unless all pass.
+   * Every entry must be a live float32 tf.Tensor, or a host array `{shape, data: Float32Array}`
+   * as the top-level `loadStateDict(path)` returns them; nothing is assigned unless all pass.
    */
-  loadStateDict(stateDict: Record<string, tf.Tensor>): void {
+  loadStateDict(stateDict: StateDictInput): void {
     this.lifecycle.checkParameters(this.parameters);
     assignStateDict(this.parameters, stateDict, this.config);
   }
