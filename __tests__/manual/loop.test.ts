@@ -3,15 +3,14 @@ import {
   ArgumentError,
   BackendName,
   FORWARD_TOLERANCE,
-  HOST_FORWARD_MAX_MULTIPLY_ADDS,
-  HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS,
-  HOST_LOOP_MAX_MULTIPLY_ADDS,
   ManualModel,
   ManualRNN,
   Mode,
   RNNConfig,
   createManualModel,
 } from '../../src';
+import { HOST_FORWARD_MAX_MULTIPLY_ADDS, HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS } from '../../src/manual/hostForward';
+import { HOST_LOOP_MAX_MULTIPLY_ADDS } from '../../src/manual/hostLoop';
 import { wasmKernels } from '../../src/manual/wasmSteps';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
