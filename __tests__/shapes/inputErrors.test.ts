@@ -234,6 +234,15 @@ describeEachBackend(() => {
   });
 });
 
+test('a twin\'s initialization is one of those there are', () => {
+  expect(() => new LayersGRU({ inputSize: 3, hiddenSize: 4 }, { initialization: 'orthogonal' as never })).toThrow(
+    /^initialization: expected one of 'pytorch', 'zeros', got 'orthogonal'$/,
+  );
+  const zeros = new LayersGRU({ inputSize: 3, hiddenSize: 4 }, { initialization: 'zeros' });
+  expect(tf.tidy(() => zeros.trainableVariables().map((variable) => tf.any(tf.notEqual(variable, 0)).dataSync()[0]))).toEqual([0, 0, 0]);
+  zeros.dispose();
+});
+
 describe('the mode is the class\'s', () => {
   test.each([
     ['ManualRNN', () => new ManualRNN({ mode: 'LSTM', inputSize: 3, hiddenSize: 4 }), /^mode: expected 'RNN' or nothing \(a ManualRNN\), got 'LSTM'$/],

@@ -57,7 +57,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
     }
     const initialization = options.initialization ?? 'pytorch';
     if (!INITIALIZATIONS.includes(initialization)) {
-      throw new ArgumentError('initialization', `one of ${INITIALIZATIONS.join(', ')}`, describeValue(initialization));
+      throw new ArgumentError('initialization', `one of ${INITIALIZATIONS.map((name) => `'${name}'`).join(', ')}`, describeValue(initialization));
     }
     this.layers = buildLayers(this.config, initialization, options.seed);
     const keras = groupKerasWeights(this.layers.map((layer) => layer.weights.map((weight) => weight.read())), this.config);
