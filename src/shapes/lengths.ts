@@ -31,7 +31,7 @@ export function checkLengths(layout: SequenceLayout, lengths: unknown): Int32Arr
     throw new ShapeError(
       'lengths',
       'no lengths with unbatched 2-D input (PyTorch packs batches only; pass [1, L, H_in] or slice the sequence)',
-      describeValue(lengths),
+      `${lengths.length} lengths`,
     );
   }
   if (lengths.length !== layout.batchSize) {
