@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs';
+
 /**
  * Typed errors. Every message names the argument, what was expected and what
  * was given: `input: expected [batch, seq, 3] (batchFirst), got [2, 5, 4]`.
@@ -66,3 +68,57 @@ export function formatShape(shape: readonly (number | string)[]): string {
 
 /** A model spec that cannot describe a model: `argument` names the layer and field, e.g. `layers[2].p`. */
 export class ModelSpecError extends ArgumentError {}
+/** Keys named by `describeValue` for a plain object, at most. */
+const DESCRIBED_KEYS = 4;
+/** Characters of a string shown by `describeValue`, at most. */
+const DESCRIBED_CHARACTERS = 40;
+
+/**
+ * What `value` is, for the `got …` of every error. A primitive as its JS literal, which says
+ * its type (`12.5`, `NaN`, `'tanh'`, `true`, `3n`, `undefined`, `null`); anything else by its
+ * type and what tells it apart: `Array(2)`, `Float32Array(6)`, `Map(3)`, `Object {input, h0}`,
+ * `SGDOptimizer` (an instance by its class), `function step`, `tf.Tensor float32 [2, 3]`,
+ * `a disposed tf.Tensor`.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (value instanceof tf.Tensor) {
+    return value.isDisposed ? `a disposed ${tensorKind(value)}` : `${tensorKind(value)} ${value.dtype} ${formatShape(value.shape)}`;
+  }
+  switch (typeof value) {
+    case 'string':
+      return quoted(value);
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return `${value}n`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return value.name ? `function ${value.name}` : 'function';
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
+  }
+  if (value instanceof Map || value instanceof Set) return `${value.constructor.name}(${value.size})`;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === Object.prototype || prototype === null) {
+    const keys = Object.keys(value as object);
+    const shown = keys.slice(0, DESCRIBED_KEYS).join(', ');
+    return keys.length === 0 ? 'Object {}' : `Object {${shown}${keys.length > DESCRIBED_KEYS ? ', …' : ''}}`;
+  }
+  const name = (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? name : 'object';
+}
+
+/** `tf.Variable` for a variable, `tf.Tensor` for any other tensor. */
+function tensorKind(tensor: tf.Tensor): string {
+  return tensor instanceof tf.Variable ? 'tf.Variable' : 'tf.Tensor';
+}
+
+/** `'text'`, cut to `DESCRIBED_CHARACTERS` characters. */
+function quoted(text: string): string {
+  return text.length > DESCRIBED_CHARACTERS ? `'${text.slice(0, DESCRIBED_CHARACTERS - 1)}…'` : `'${text}'`;
+}

@@ -1,13 +1,5 @@
-export * from './config';
-export * from './errors';
-export * from './backend';
-export { ForwardOptions, InitialState, RNNOutput, RecurrentModel, SequenceLengths, stateShapes } from './shapes';
-export * from './manual';
-export * from './layers';
-export * from './mapping';
-export * from './formats';
-export * from './compare';
-export * from './training';
-export * from './streaming';
-export * from './model';
-export * from './generate';
+// The Node entry: the shared surface (`api.ts`), backends with tfjs-node when installed, and
+// state_dict files on disk.
+export * from './api';
+export { BACKEND_ENV, availableBackends, initBackend } from './backend/backend';
+export { loadStateDict, saveStateDict } from './formats/stateDictFile';

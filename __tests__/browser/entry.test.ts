@@ -2,32 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as browser from '../../src/browser';
 import * as node from '../../src';
 
-/** What only the Node entry has: files on disk, atomic writes, .npz archives, the environment variable. */
-const NODE_ONLY = [
-  'BACKEND_ENV',
-  'loadStateDict',
-  'saveStateDict',
-  'tempPathFor',
-  'removeTempFiles',
-  'systemErrorText',
-  'openPendingFile',
-  'commitAll',
-  'writeFilesAtomic',
-  'writeFileAtomic',
-  'listNpzMembers',
-  'openNpzMember',
-  'findNpzMember',
-  'MAX_INFLATED_BYTES',
-];
-
 describe('the browser entry', () => {
-  test('exports everything the Node entry does but the file-system and Node-only names', () => {
-    const nodeNames = Object.keys(node).sort();
-    const browserNames = Object.keys(browser).sort();
-    expect(browserNames).toEqual(nodeNames.filter((name) => !NODE_ONLY.includes(name)));
-    expect(nodeNames).toEqual(expect.arrayContaining(NODE_ONLY));
-  });
-
+  // Which names each entry exports is held by __tests__/api/exports.test.ts.
   test('shares the models, formats and errors with the Node entry: the same classes and functions', () => {
     const shared = Object.keys(browser).filter((name) => !['availableBackends', 'initBackend'].includes(name));
     const differing = shared.filter((name) => browser[name as keyof typeof browser] !== node[name as keyof typeof node]);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { FORWARD_TOLERANCE, compareArrays } from '../../src/compare';
 import { loadStateDict, parseSafetensors } from '../../src/formats';
-import { FIXTURES, expectArraysClose, listDir, makeTempDir, readNpy, removeTempDir, runCli } from './helpers';
+import { FIXTURES, expectArraysClose, listDir, makeTempDir, readNpy, referenceForward, removeTempDir, runCli, sequenceArray, writeModel } from './helpers';
 
 const MODEL = join(FIXTURES, 'model');
 const WEIGHTS = join(MODEL, 'weights.safetensors');
@@ -67,6 +67,44 @@ describe('convert --to tfjs', () => {
     expect(compareArrays({ shape: hN.shape, data: hN.dataSync() }, await readNpy(join(dir, 'hn.npy')), FORWARD_TOLERANCE).ok).toBe(true);
     tf.dispose([...outputs, hN]);
     model.dispose();
+  });
+
+  describe.each([
+    ['GRU', { mode: 'GRU', inputSize: 8, hiddenSize: 32, batchFirst: true }],
+    ['LSTM with projSize', { mode: 'LSTM', inputSize: 8, hiddenSize: 32, projSize: 16, batchFirst: true, bidirectional: true }],
+  ] as const)('of a %s large enough for tfjs to warn of a slow Orthogonal initializer', (_, config) => {
+    let warn: jest.SpyInstance;
+    beforeEach(() => {
+      warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    });
+    afterEach(() => warn.mockRestore());
+
+    it('builds and reads its layers without running an initializer, and still computes the hand-written model', async () => {
+      const model = await writeModel(dir, config);
+      const out = join(dir, 'tfjs');
+      expect((await runCli(['convert', '--weights', model.weights, '--config', model.config, '--to', 'tfjs', out])).code).toBe(0);
+      const recorded = JSON.stringify(JSON.parse(await fs.readFile(join(out, 'model.json'), 'utf8')).modelTopology);
+      expect(recorded.match(/"class_name":"(Orthogonal|GlorotUniform|RandomUniform)"/g)).toBeNull();
+      const loaded = await tf.loadLayersModel(readModelFiles(join(out, 'model.json')));
+      const input = sequenceArray([2, 5, config.inputSize]);
+      const x = tf.tensor(input.data, input.shape);
+      const outputs = loaded.predict(x) as tf.Tensor[];
+      expectArraysClose({ shape: outputs[0].shape, data: outputs[0].dataSync() as Float32Array }, referenceForward(config, input).output, 'output');
+      tf.dispose([x, ...outputs]);
+      loaded.dispose();
+
+      // The CLI's reader runs no initializer a file records either (Keras records Orthogonal): the same weights come back.
+      const modelJson = await fs.readFile(join(out, 'model.json'), 'utf8');
+      const keras = modelJson.replace(/"recurrent_initializer":\{"class_name":"Zeros","config":\{\}\}/g, '"recurrent_initializer":{"class_name":"Orthogonal","config":{"gain":1,"seed":null}}');
+      expect(keras).not.toBe(modelJson);
+      await fs.writeFile(join(out, 'model.json'), keras);
+      const back = join(dir, 'back.safetensors');
+      expect((await runCli(['convert', '--weights', join(out, 'model.json'), '--to', 'safetensors', back])).code).toBe(0);
+      const original = parseSafetensors(await fs.readFile(model.weights)).tensors;
+      const read = parseSafetensors(await fs.readFile(back)).tensors;
+      for (const name of Object.keys(original).filter((key) => key.startsWith('weight_'))) expectArraysClose(read[name], original[name], name);
+      expect(warn.mock.calls.filter((call) => /Orthogonal/.test(String(call[0])))).toEqual([]);
+    });
   });
 
   it('runs from model.json with no --config, with the same outputs as from the state dict', async () => {

@@ -248,7 +248,7 @@ describe('tfjs models', () => {
     const infinite = Buffer.from(bytes);
     infinite.writeFloatLE(Infinity, 0); // the first kernel's [0][0]: weight_ih_l0[0][0]
     await fs.writeFile(bin, infinite);
-    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weight_ih_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got Infinity at [0, 0]`);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: weight_ih_l0: expected finite values (pass --allow-nonfinite to read NaN and Infinity), got Infinity at [0, 0]`);
     expect((await runCli(runArgs({ weights: modelJson, config: null, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
     await fs.rm(path('allowed.npy'));
     await fs.writeFile(bin, bytes);
@@ -277,6 +277,10 @@ describe('shapes', () => {
     await expectRejected(runArgs({ lengths }), `tfjs-rnn run: ${lengths}: lengths[2]: expected an integer in [1, 5] (the sequence length), got 6`);
     await writeJson(dir, 'lengths.json', [5, 5]);
     await expectRejected(runArgs({ lengths }), `tfjs-rnn run: ${lengths}: lengths: expected 4 lengths (one per batch element), got 2 lengths`);
+    for (const [value, shown] of [['3', '"3"'], ['NaN', '"NaN"'], [null, 'null']]) {
+      await writeJson(dir, 'lengths.json', [5, value, 5, 5]);
+      await expectRejected(runArgs({ lengths }), `tfjs-rnn run: ${lengths}: expected an integer at lengths[1], got ${shown}`);
+    }
     await fs.rm(lengths);
   });
 });
@@ -431,13 +435,44 @@ describe('weights with NaN or Infinity', () => {
     data[1 * 4 + 2] = NaN;
     const nan = path('nan.safetensors');
     await saveStateDict(nan, { ...tensors, weight_hh_l0: hostArray([4, 4], data) });
-    await expectRejected(runArgs({ weights: nan }), `tfjs-rnn run: ${nan}: weight_hh_l0: expected finite values (run and check take --allow-nonfinite for NaN and Infinity), got NaN at [1, 2]`);
+    await expectRejected(runArgs({ weights: nan }), `tfjs-rnn run: ${nan}: weight_hh_l0: expected finite values (pass --allow-nonfinite to read NaN and Infinity), got NaN at [1, 2]`);
     expect((await runCli(runArgs({ weights: nan, output: path('allowed.npy') }, ['--allow-nonfinite']))).code).toBe(0);
     await Promise.all([fs.rm(nan), fs.rm(path('allowed.npy'))]);
+  });
+
+  it('every command reading weights refuses them the same way and takes --allow-nonfinite', async () => {
+    const data = Float32Array.from(tensors.weight_ih_l0.data);
+    data[2] = Infinity;
+    const inf = path('inf.safetensors');
+    await saveStateDict(inf, { ...tensors, weight_ih_l0: hostArray([4, 3], data) });
+    const commands = [
+      ['info', '--weights', inf],
+      ['convert', '--weights', inf, '--config', config, '--to', 'safetensors', path('converted.safetensors')],
+      ['check', '--weights', inf, '--config', config, '--input', input, '--workers', '1'],
+    ];
+    for (const argv of commands) {
+      await expectRejected(argv, `tfjs-rnn ${argv[0]}: ${inf}: weight_ih_l0: expected finite values (pass --allow-nonfinite to read NaN and Infinity), got Infinity at [0, 2]`);
+    }
+    expect((await runCli([...commands[0], '--allow-nonfinite'])).code).toBe(0);
+    expect((await runCli([...commands[1], '--allow-nonfinite'])).code).toBe(0);
+    expect((await loadStateDict(path('converted.safetensors'))).weight_ih_l0.data[2]).toBe(Infinity);
+    await Promise.all([fs.rm(inf), fs.rm(path('converted.safetensors'))]);
   });
 });
 
 describe('command line', () => {
+  it('refuses an array key (--input-key, --h0-key, --expected-output-key) for a file that is not an .npz', async () => {
+    const h0 = await writeNpy(dir, 'h0.npy', sequenceArray([1, 4, 4]));
+    const expected = (flag: string, file: string, kind: string) => `tfjs-rnn run: ${flag}: expected an .npz file (it names one of its arrays), got ${file}, a ${kind} file`;
+    await expectRejected(runArgs({ 'input-key': 'x' }), expected('--input-key', input, 'npy'), true);
+    await expectRejected(runArgs({ h0, 'h0-key': 'h0' }), expected('--h0-key', h0, 'npy'), true);
+    const json = await writeJson(dir, 'x.json', [[[1, 2, 3]]]);
+    await expectRejected(runArgs({ input: json, 'input-key': 'x' }), expected('--input-key', json, 'json'), true);
+    const check = ['check', '--weights', weights, '--config', config, '--input', input, '--workers', '1', '--expected-output', input, '--expected-output-key', 'y'];
+    await expectRejected(check, expected('--expected-output-key', input, 'npy').replace('tfjs-rnn run', 'tfjs-rnn check'), true);
+    await Promise.all([fs.rm(h0), fs.rm(json)]);
+  });
+
   it('rejects --shard out of range or malformed', async () => {
     for (const shard of ['2/2', '0/0', '-1/2', 'one/2', '1/2/3', 'auto/0', 'auto/', 'automatic']) {
       await expectRejected([...runArgs(), `--shard=${shard}`], `tfjs-rnn run: --shard: expected i/n with 0 <= i < n (zero-based shard i of n), auto or auto/n (from the scheduler), got '${shard}'`, true);

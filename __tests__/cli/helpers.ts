@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main';
 import { FORWARD_TOLERANCE, compareArrays, describeComparison } from '../../src/compare';
 import { RNNConfig, TorchRNNArgs, checkConfig, toTorchArgs } from '../../src/config';
 import { HostArray, bufferSource, decodeNpyFloats, readNpyHeader, saveStateDict, serializeNpy, toHostArrays } from '../../src/formats';
-import { ManualRNN, createManualModel } from '../../src/manual';
+import { createManualModel } from '../../src/manual';
 
 /** What a CLI run printed and returned. */
 export interface CliResult {
@@ -73,9 +73,9 @@ export async function writeModel(dir: string, config: RNNConfig, seed = 7): Prom
   return { weights, config: await writeJson(dir, 'config.json', args), args };
 }
 
-/** Output and h_n of the hand-written model of `writeModel(config, seed)` run directly (not through the CLI). */
+/** Output and h_n of the hand-written model (of any mode) of `writeModel(config, seed)` run directly (not through the CLI). */
 export function referenceForward(config: RNNConfig, input: HostArray, h0?: HostArray, seed = 7): { output: HostArray; hN: HostArray } {
-  const model = new ManualRNN(config, { seed }).eval();
+  const model = createManualModel(config, { seed }).eval();
   const x = tf.tensor(input.data, input.shape);
   const state = h0 && tf.tensor(h0.data, h0.shape);
   const { output, hN } = model.forward(x, state);

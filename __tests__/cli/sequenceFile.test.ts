@@ -64,7 +64,7 @@ describe('reading rows of a batch axis', () => {
     expect(json.readRows(1, 3, 6)).toEqual(sliceRows(array.data, batchGeometry(array.shape, 1), 3, 6));
     const expected = await openArraySource(join(FIXTURES, 'npz', 'input.npy'), 'input');
     for (const name of ['stored.npz', 'compressed.npz']) {
-      const npz = await openArraySource(join(FIXTURES, 'npz', name), 'input', 'input');
+      const npz = await openArraySource(join(FIXTURES, 'npz', name), 'input', { flag: '--input-key', value: 'input' });
       expect(npz.name).toBe(`${join(FIXTURES, 'npz', name)}[input]`);
       expect(npz.readRows(1, 1, 3)).toEqual(expected.readRows(1, 1, 3));
       npz.close();

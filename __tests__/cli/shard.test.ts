@@ -54,7 +54,10 @@ describe('--shard auto reads the scheduler present', () => {
 describe('--shard auto refuses, naming the variables', () => {
   it.each<[string, Environment, string, string]>([
     ['none is set', {}, 'auto', `--shard auto: expected a scheduler's task index in the environment: ${LOOKED_FOR}, got none of them set`],
-    ['none is set, with a count', { SLURM_ARRAY_TASK_COUNT: '16' }, 'auto/16', `--shard auto/16: expected a scheduler's task index in the environment: ${LOOKED_FOR}, got none of them set`],
+    ["Slurm's count without its task ID", { SLURM_ARRAY_TASK_COUNT: '16' }, 'auto/16',
+      `--shard auto/16: expected a scheduler's task index in the environment: ${LOOKED_FOR}, got SLURM_ARRAY_TASK_COUNT=16 (Slurm job array) set without SLURM_ARRAY_TASK_ID`],
+    ["AWS's size without its index", { AWS_BATCH_JOB_ARRAY_SIZE: '8' }, 'auto',
+      `--shard auto: expected a scheduler's task index in the environment: ${LOOKED_FOR}, got AWS_BATCH_JOB_ARRAY_SIZE=8 (AWS Batch array job) set without AWS_BATCH_JOB_ARRAY_INDEX`],
     ['Kubernetes gives no count', { JOB_COMPLETION_INDEX: '3' }, 'auto',
       '--shard auto: expected a shard count: Kubernetes Indexed Job (JOB_COMPLETION_INDEX=3) gives the index only (pass --shard auto/n, n the number of tasks), got none'],
     ['the count contradicts the scheduler', { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '16' }, 'auto/8',

@@ -82,6 +82,13 @@ describe('PyTorch keyword arguments', () => {
     );
   });
 
+  test.each(['constructor', 'toString', 'hasOwnProperty', '__proto__'])('fromTorchArgs reads own keys only: %s is not an argument', (key) => {
+    // JSON.parse makes `__proto__` an own key, as a config file would.
+    const args = JSON.parse(`{"input_size": 3, "hidden_size": 4, "${key}": 1}`);
+    expect(() => fromTorchArgs(args)).toThrow(ConfigError);
+    expect(() => fromTorchArgs(args)).toThrow(new RegExp(`^args: expected only the arguments mode, input_size, .*, proj_size, got '${key}'$`));
+  });
+
   test.each([
     [{ mode: 'RNN_RELU' }, { mode: 'RNN', nonlinearity: 'relu' }],
     [{ mode: 'RNN_TANH' }, { mode: 'RNN', nonlinearity: 'tanh' }],

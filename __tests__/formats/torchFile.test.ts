@@ -41,6 +41,8 @@ interface View {
   offset?: number;
   location?: string;
   numel?: number;
+  /** @default 'FloatStorage' */
+  storageClass?: string;
 }
 
 /**
@@ -55,8 +57,8 @@ function handMade(views: View[]): Uint8Array {
   const tuple = (values: number[]) => [0x28, ...values.flatMap(int), 0x74];
   const orderedDict = [...global('collections', 'OrderedDict'), 0x29, 0x52];
   const pickle = [0x80, 2, ...orderedDict, 0x28];
-  for (const { name, shape, stride, offset = 0, location = 'cpu', numel = 12 } of views) {
-    pickle.push(...text(name), ...global('torch._utils', '_rebuild_tensor_v2'), 0x28, 0x28, ...text('storage'), ...global('torch', 'FloatStorage'));
+  for (const { name, shape, stride, offset = 0, location = 'cpu', numel = 12, storageClass = 'FloatStorage' } of views) {
+    pickle.push(...text(name), ...global('torch._utils', '_rebuild_tensor_v2'), 0x28, 0x28, ...text('storage'), ...global('torch', storageClass));
     pickle.push(...text('0'), ...text(location), ...int(numel), 0x74, 0x51, ...int(offset), ...tuple(shape), ...tuple(stride), 0x89, ...orderedDict, 0x74, 0x52);
   }
   pickle.push(0x75, 0x2e);
@@ -214,6 +216,18 @@ describe('files refused, saying what they are and what to do', () => {
   ])('refuses a view past its storage, or a storage unlike its record: %j', (view, message) => {
     expect(() => parseTorchFile(handMade([{ name: 'weight', ...view }]), { source: 'x.pt' })).toThrow(FormatError);
     expect(() => parseTorchFile(handMade([{ name: 'weight', ...view }]), { source: 'x.pt' })).toThrow(message);
+  });
+
+  it('refuses one storage declared as two types (torch.save never writes it; torch.load would read it as the first)', () => {
+    const views = [
+      { name: 'weight', shape: [12], stride: [1] },
+      { name: 'bias', shape: [6], stride: [1], numel: 6, storageClass: 'DoubleStorage' },
+    ];
+    expect(() => parseTorchFile(handMade(views), { source: 'x.pt' })).toThrow(FormatError);
+    expect(() => parseTorchFile(handMade(views), { source: 'x.pt' })).toThrow("x.pt: expected storage '0' of one type, as declared before (torch.FloatStorage), got torch.DoubleStorage");
+    expect(() => parseTorchFile(handMade([views[1], { ...views[0], name: 'weight' }]), { source: 'x.pt' })).toThrow(
+      "x.pt: expected storage '0' of one type, as declared before (torch.DoubleStorage), got torch.FloatStorage",
+    );
   });
 
   it('reads a zero-size view and a scalar', () => {

@@ -7,9 +7,7 @@ import {
   ManualRNN,
   RNNOutput,
   ShapeError,
-  groupKerasWeights,
-  kerasToTorch,
-  parameterSpecs,
+  gradientsByName,
 } from '../../src';
 import { LossGradients, TrainableModel, lossGradients } from '../../src/training';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
@@ -47,33 +45,12 @@ function stateGradients({ input, h0, c0 }: LossGradients): Record<string, tf.Ten
   return { input, ...(h0 && { h0 }), ...(c0 && { c0 }) };
 }
 
-/** A hand-written model's gradients keyed by PyTorch's names: its variables are PyTorch's parameters, in order. */
-function manualGradients(model: ManualModel, fixture: Fixture): Record<string, tf.Tensor> {
+/** A model's gradients keyed by PyTorch's names (`gradientsByName`), with those of the input and initial states. */
+function namedGradients(model: ManualModel | LayersModel, fixture: Fixture): Record<string, tf.Tensor> {
   const gradients = fixtureGradients(model, fixture);
-  const names = parameterSpecs(model.config).map(({ name }) => name);
-  return { ...stateGradients(gradients), ...Object.fromEntries(names.map((name, index) => [name, gradients.variables[index]])) };
-}
-
-/**
- * A twin's gradients mapped back to PyTorch's names through `kerasToTorch` (transposes and
- * gate orders are permutations, so gradients map as the weights do); where Keras keeps one
- * bias `b_ih + b_hh`, its gradient is both biases' gradient.
- */
-function twinGradients(model: LayersModel, fixture: Fixture): Record<string, tf.Tensor> {
-  const gradients = fixtureGradients(model, fixture);
-  const perLayer = gradients.variables.length / model.config.numLayers;
-  const layerGradients = Array.from({ length: model.config.numLayers }, (_, layer) =>
-    gradients.variables.slice(layer * perLayer, (layer + 1) * perLayer),
-  );
-  const torch = kerasToTorch(groupKerasWeights(layerGradients, model.config), model.config);
+  const named = gradientsByName(model, gradients.variables);
   tf.dispose(gradients.variables);
-  if (model.config.mode !== 'GRU') {
-    for (const name of Object.keys(torch).filter((key) => key.startsWith('bias_hh'))) {
-      torch[name].dispose();
-      torch[name] = tf.clone(torch[name.replace('bias_hh', 'bias_ih')]);
-    }
-  }
-  return { ...stateGradients(gradients), ...torch };
+  return { ...stateGradients(gradients), ...named };
 }
 
 /** Compares every gradient with PyTorch's, then frees them. */
@@ -93,16 +70,16 @@ describeEachBackend(() => {
     test.each(STEP_LOOPS)('hand-written BPTT (%s loop forward)', (loop) => {
       const manual = manualFromTorch(fixture, { loop });
       try {
-        expectTorchGradients(manualGradients(manual, fixture), fixture);
+        expectTorchGradients(namedGradients(manual, fixture), fixture);
       } finally {
         manual.dispose();
       }
     });
 
-    test('tf.layers twin, mapped back through kerasToTorch', () => {
+    test('tf.layers twin, mapped back by gradientsByName', () => {
       const layers = layersFromTorch(fixture);
       try {
-        expectTorchGradients(twinGradients(layers, fixture), fixture);
+        expectTorchGradients(namedGradients(layers, fixture), fixture);
       } finally {
         layers.dispose();
       }
@@ -162,7 +139,7 @@ describeEachBackend(() => {
       const notTensor = (() => 0.5) as unknown as (prediction: RNNOutput) => tf.Scalar;
       expect(() => lossGradients(model, notTensor, input)).toThrow(ArgumentError);
       expect(() => lossGradients(model, notTensor, input)).toThrow(
-        /^objective: expected a function returning a scalar tf\.Tensor, got one returning number$/,
+        /^objective: expected a function returning a scalar tf\.Tensor, got one returning 0\.5$/,
       );
       expect(tf.memory().numTensors).toBe(before);
       input.dispose();

@@ -157,8 +157,8 @@ describeEachBackend((backend) => {
         ['NaN', [NaN, 2], [2, 5, 3], ArgumentError, /^lengths\[0\]: expected an integer .*, got NaN$/],
         ['too few lengths', [3], [2, 5, 3], ShapeError, /^lengths: expected 2 lengths \(one per batch element\), got 1 lengths$/],
         ['too many lengths', Int32Array.from([3, 3, 3]), [2, 5, 3], ShapeError, /^lengths: expected 2 lengths \(one per batch element\), got 3 lengths$/],
-        ['not an array', 3, [2, 5, 3], ArgumentError, /^lengths: expected a number\[\] or Int32Array, got number$/],
-        ['another typed array', Float32Array.from([3, 3]), [2, 5, 3], ArgumentError, /^lengths: expected a number\[\] or Int32Array, got Float32Array$/],
+        ['not an array', 3, [2, 5, 3], ArgumentError, /^lengths: expected a number\[\] or Int32Array, got 3$/],
+        ['another typed array', Float32Array.from([3, 3]), [2, 5, 3], ArgumentError, /^lengths: expected a number\[\] or Int32Array, got Float32Array\(2\)$/],
         ['unbatched input', [5], [5, 3], ShapeError, /^lengths: expected no lengths with unbatched 2-D input \(PyTorch packs batches only; .*\), got 1 lengths$/],
       ];
       test.each(cases)('%s', (_, lengths, shape, errorType, message) => {

@@ -8,11 +8,14 @@ import {
   RNNOutput,
   StreamingRNN,
   copyLayersToManual,
+  FORWARD_TOLERANCE,
   copyManualToLayers,
   lossGradients,
+  toHostArrays,
   trainStep,
 } from '../../src';
 import { describeEachBackend } from '../helpers/backends';
+import { expectClose } from '../helpers/expectClose';
 
 const config: RNNConfig = { inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true };
 
@@ -41,9 +44,10 @@ describeEachBackend(() => {
       return tensor;
     };
     test.each([
-      ['a host array', () => ({ shape: [4], data: new Float32Array(4) }), ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got object$/],
+      ['a host array of plain numbers', () => ({ shape: [4], data: [0, 0, 0, 0] }), ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got Object \{shape, data\}$/],
+      ['a host array short of its shape', () => ({ shape: [4], data: new Float32Array(3) }), ArgumentError, /^bias_hh_l1_reverse: expected 4 values for shape \[4\], got 3$/],
       ['null', (): null => null, ArgumentError, /^bias_hh_l1_reverse: expected a tf\.Tensor, got null$/],
-      ['a disposed tensor', disposed, ArgumentError, /^bias_hh_l1_reverse: expected a live tf\.Tensor, got a disposed tensor$/],
+      ['a disposed tensor', disposed, ArgumentError, /^bias_hh_l1_reverse: expected a live tf\.Tensor, got a disposed tf\.Tensor$/],
       ['an int32 tensor', () => tf.zeros([4], 'int32'), DtypeError, /^bias_hh_l1_reverse: expected float32, got int32$/],
     ] as const)('%s: a typed error naming the key, every parameter unchanged', (_, badEntry, errorType, message) => {
       const model = new ManualRNN(config, { seed: 1 });
@@ -58,12 +62,30 @@ describeEachBackend(() => {
       other.dispose();
     });
 
+    test.each([
+      ['hand-written', () => new ManualRNN(config, { seed: 1 })],
+      ['tf.layers twin', () => new LayersRNN(config, { seed: 1 })],
+    ] as const)('%s: takes host arrays, as the top-level loadStateDict returns them, with no tensor left over', (_, create) => {
+      const source = new ManualRNN(config, { seed: 5 }).eval();
+      const hostArrays = toHostArrays(source.stateDict());
+      const model = create().eval();
+      const tensors = tf.memory().numTensors;
+      model.loadStateDict(hostArrays);
+      expect(tf.memory().numTensors).toBe(tensors);
+      const input = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 3);
+      const [expected, actual] = [source, model].map((each) => each.forward(input));
+      expectClose(actual.output, expected.output, FORWARD_TOLERANCE, 'output');
+      tf.dispose([input, expected.output, expected.hN, actual.output, actual.hN]);
+      source.dispose();
+      model.dispose();
+    });
+
     test('a state dict that is not an object', () => {
       const model = new ManualRNN(config, { seed: 1 });
       expectRejected(
         () => model.loadStateDict(null as unknown as Record<string, tf.Tensor>),
         ArgumentError,
-        /^stateDict: expected an object of tf\.Tensors keyed by parameter name, got null$/,
+        /^stateDict: expected an object of tf\.Tensors \(or host arrays\) keyed by parameter name, got null$/,
       );
       model.dispose();
     });

@@ -185,8 +185,8 @@ describeEachBackend(() => {
       disposed.dispose();
       const replaced = weights[1][1].bias!;
       for (const [bad, message] of [
-        [{ shape: [4], data: new Float32Array(4) }, /^layers\[1\]\.backward\.bias: expected a tf\.Tensor, got object$/],
-        [disposed, /^layers\[1\]\.backward\.bias: expected a live tf\.Tensor, got a disposed tensor$/],
+        [{ shape: [4], data: new Float32Array(4) }, /^layers\[1\]\.backward\.bias: expected a tf\.Tensor, got Object \{shape, data\}$/],
+        [disposed, /^layers\[1\]\.backward\.bias: expected a live tf\.Tensor, got a disposed tf\.Tensor$/],
       ] as const) {
         weights[1][1] = { ...weights[1][1], bias: bad as unknown as tf.Tensor };
         expect(() => model.setKerasWeights(weights)).toThrow(message);

@@ -4,7 +4,8 @@ import { build } from 'esbuild';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { FORWARD_TOLERANCE, bufferSource, decodeNpyFloats, initBackend, readNpyHeader } from '../../src';
+import { FORWARD_TOLERANCE, initBackend } from '../../src';
+import { bufferSource, decodeNpyFloats, readNpyHeader } from '../../src/formats/npy';
 import { expectClose } from '../helpers/expectClose';
 import { loadFixtures, tensorOf } from '../helpers/fixtures';
 

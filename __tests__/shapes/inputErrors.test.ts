@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   ArgumentError,
+  ConfigError,
   DtypeError,
   LayersLSTM,
   LayersGRU,
@@ -113,13 +114,13 @@ describeEachBackend(() => {
       });
 
       test('input that is not a tensor', () => {
-        expectRejected(() => model.forward([[1, 2, 3]] as never), ArgumentError, /^input: expected a tf\.Tensor, got object$/);
+        expectRejected(() => model.forward([[1, 2, 3]] as never), ArgumentError, /^input: expected a tf\.Tensor, got Array\(1\) \(wrap it with tf\.tensor\(data, shape\)\)$/);
       });
 
       test('disposed input', () => {
         const input = tf.zeros([...inputShape]);
         input.dispose();
-        expectRejected(() => model.forward(input), ArgumentError, /^input: expected a live tf\.Tensor, got a disposed tensor$/);
+        expectRejected(() => model.forward(input), ArgumentError, /^input: expected a live tf\.Tensor, got a disposed tf\.Tensor$/);
       });
 
       test('empty sequence', () => {
@@ -170,9 +171,9 @@ describeEachBackend(() => {
       expectRejected(
         () => model.forward(input, h0 as never),
         ArgumentError,
-        /^hx: expected a pair \[h0, c0\] of tf\.Tensors \(nn\.LSTM's \(h_0, c_0\)\), got a tf\.Tensor \[4, 2, 2\]$/,
+        /^hx: expected a pair \[h0, c0\] of tf\.Tensors \(nn\.LSTM's \(h_0, c_0\)\), got tf\.Tensor float32 \[4, 2, 2\]$/,
       );
-      expectRejected(() => model.forward(input, [h0] as never), ArgumentError, /^hx: expected a pair .*, got an array of 1$/);
+      expectRejected(() => model.forward(input, [h0] as never), ArgumentError, /^hx: expected a pair .*, got Array\(1\)$/);
     });
 
     test('lossGradients: h0 without c0, and c0 without h0', () => {
@@ -202,7 +203,44 @@ describeEachBackend(() => {
       tf.dispose([input, c0]);
       model.dispose();
     });
+
+    test('[h0, c0] is refused as what a GRU does not take, h0 alone being its state', () => {
+      const model = create({ inputSize: 3, hiddenSize: 4 });
+      const [input, h0, c0] = [tf.zeros([5, 2, 3]), tf.zeros([1, 2, 4]), tf.zeros([1, 2, 4])];
+      expectRejected(() => model.forward(input, [h0, c0] as never), ArgumentError, /^hx: expected one tf\.Tensor h0 \(a GRU takes only h0; \[h0, c0\] is an LSTM's\), got Array\(2\)$/);
+      tf.dispose([input, h0, c0]);
+      model.dispose();
+    });
   });
+
+  describe.each(IMPLEMENTATIONS)('%s, given what is not a tensor', (_, create) => {
+    test('a Float32Array input names its type and length, and how to wrap it', () => {
+      const model = create({ inputSize: 3, hiddenSize: 4 });
+      expectRejected(() => model.forward(new Float32Array(6) as never), ArgumentError, /^input: expected a tf\.Tensor, got Float32Array\(6\) \(wrap it with tf\.tensor\(data, shape\)\)$/);
+      expectRejected(() => model.forward(undefined as never), ArgumentError, /^input: expected a tf\.Tensor, got undefined$/);
+      expectRejected(() => model.forward(3 as never), ArgumentError, /^input: expected a tf\.Tensor, got 3$/);
+      model.dispose();
+    });
+
+    test('a parameter the caller disposed is named in a typed error, before any work', () => {
+      const model = create({ inputSize: 3, hiddenSize: 4 });
+      const input = tf.zeros([5, 2, 3]);
+      const [first] = (model as unknown as { trainableVariables(): tf.Variable[] }).trainableVariables();
+      first.dispose();
+      expectRejected(() => model.forward(input), ArgumentError, /^(weight_ih_l0|layers\[0\]\.forward\.kernel): expected a live parameter of the (ManualRNN|LayersRNN) \(dispose the model, not its parameters\), got a disposed tf\.Variable$/);
+      input.dispose();
+      model.dispose();
+    });
+  });
+});
+
+test('a twin\'s initialization is one of those there are', () => {
+  expect(() => new LayersGRU({ inputSize: 3, hiddenSize: 4 }, { initialization: 'orthogonal' as never })).toThrow(
+    /^initialization: expected one of 'pytorch', 'zeros', got 'orthogonal'$/,
+  );
+  const zeros = new LayersGRU({ inputSize: 3, hiddenSize: 4 }, { initialization: 'zeros' });
+  expect(tf.tidy(() => zeros.trainableVariables().map((variable) => tf.any(tf.notEqual(variable, 0)).dataSync()[0]))).toEqual([0, 0, 0]);
+  zeros.dispose();
 });
 
 describe('the mode is the class\'s', () => {
@@ -211,7 +249,10 @@ describe('the mode is the class\'s', () => {
     ['ManualLSTM', () => new ManualLSTM({ mode: 'GRU', inputSize: 3, hiddenSize: 4 } as never), /^mode: expected 'LSTM' or nothing \(a ManualLSTM\), got 'GRU'$/],
     ['LayersGRU', () => new LayersGRU({ mode: 'RNN', inputSize: 3, hiddenSize: 4 } as never), /^mode: expected 'GRU' or nothing \(a LayersGRU\), got 'RNN'$/],
     ['ManualGRU with projSize', () => new ManualGRU({ inputSize: 3, hiddenSize: 4, projSize: 2 } as never), /^projSize: expected 0 for GRU/],
+    ['ManualRNN with hiddenSize 2^53', () => new ManualRNN({ inputSize: 3, hiddenSize: 2 ** 53 }), /^hiddenSize: expected a size whose weights fit in tensors \(at most 2147483647 values per parameter\), got 9007199254740992$/],
+    ['LayersGRU with inputSize 2^40', () => new LayersGRU({ inputSize: 2 ** 40, hiddenSize: 4 }), /^inputSize: expected a size whose weights fit in tensors \(at most 2147483647 values per parameter\), got 1099511627776$/],
   ] as const)('%s', (_, create, message) => {
+    expect(create).toThrow(ConfigError);
     expect(create).toThrow(message);
   });
 });

@@ -109,7 +109,7 @@ describeEachBackend(() => {
       const stream = new StreamingRNN(model);
       try {
         expect(() => stream.reset(h0)).toThrow(ArgumentError);
-        expect(() => stream.reset(h0)).toThrow(/^hx: expected a pair \[h0, c0\] of live tf\.Tensors, or nothing, got a tf\.Tensor \[1, 2, 2\]$/);
+        expect(() => stream.reset(h0)).toThrow(/^hx: expected a pair \[h0, c0\] of live tf\.Tensors, or nothing, got tf\.Tensor float32 \[1, 2, 2\]$/);
         stream.reset([h0, c0]);
         const state = stream.state as tf.Tensor[];
         expect(state.map((tensor) => tensor.shape)).toEqual([[1, 2, 2], [1, 2, 4]]);

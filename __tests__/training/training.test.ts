@@ -225,8 +225,16 @@ describeEachBackend(() => {
       expectRejected(
         (model) => withZeros([inputShape, targetShape], (x, y) => trainStep(model, {} as tf.Optimizer, outputMse, x, y)),
         ArgumentError,
-        /^optimizer: expected a tf\.Optimizer \(e\.g\. tf\.train\.adam\(0\.01\)\), got Object$/,
+        /^optimizer: expected a tf\.Optimizer \(e\.g\. tf\.train\.adam\(0\.01\)\), got Object \{\}$/,
       );
+      // A live tensor is described as one, not as a disposed tensor.
+      const learningRate = tf.scalar(0.1);
+      expectRejected(
+        (model) => withZeros([inputShape, targetShape], (x, y) => trainStep(model, learningRate as unknown as tf.Optimizer, outputMse, x, y)),
+        ArgumentError,
+        /^optimizer: expected a tf\.Optimizer \(e\.g\. tf\.train\.adam\(0\.01\)\), got tf\.Tensor float32 \[\]$/,
+      );
+      learningRate.dispose();
     });
 
     test('input and lengths', () => {
@@ -250,7 +258,7 @@ describeEachBackend(() => {
       expectRejected(
         () => withZeros([inputShape, targetShape], (x, y) => trainStep({} as TrainableModel, optimizer, outputMse, x, y)),
         ArgumentError,
-        /^model: expected a hand-written model or twin \(a RecurrentModel with trainableVariables\(\)\), got object$/,
+        /^model: expected a hand-written model or twin \(a RecurrentModel with trainableVariables\(\)\), got Object \{\}$/,
       );
       optimizer.dispose();
     });

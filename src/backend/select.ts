@@ -43,7 +43,14 @@ export async function activateBackend(available: string[], requested: string | u
   throw new BackendError('backend', `one of ${BACKEND_NAMES.join(', ')} to initialise`, 'none');
 }
 
-/** The name of the active backend, e.g. `wasm`. */
+/**
+ * The name of the active backend, e.g. `wasm`. Before any backend is initialised (where
+ * `tf.getBackend()` gives `undefined`) a `BackendError` says to `await initBackend()` first.
+ */
 export function getBackendName(): string {
-  return tf.getBackend();
+  const name = tf.getBackend() as string | undefined | null;
+  if (name === undefined || name === null) {
+    throw new BackendError('backend', 'an initialised backend (await initBackend() first)', 'none initialised yet');
+  }
+  return name;
 }

@@ -47,7 +47,7 @@ function buildModel(spec: ModelSpec, implementation: Implementation, loop: StepL
       model.loadStateDict(tensors);
       return model;
     }
-    const model = createLayersModel(spec.config).eval();
+    const model = createLayersModel(spec.config, { initialization: 'zeros' }).eval();
     const keras = torchToKeras(tensors, spec.config);
     model.setKerasWeights(keras);
     disposeKerasWeights(keras);

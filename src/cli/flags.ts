@@ -24,7 +24,8 @@ function joinNegativeValues(argv: string[], spec: FlagSpec): string[] {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--') return [...joined, ...argv.slice(i)];
     const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
-    if (spec[name]?.type === 'string' && /^-[\d.]/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
+    const takesValue = Object.prototype.hasOwnProperty.call(spec, name) && spec[name].type === 'string';
+    if (takesValue && /^-[\d.]/.test(argv[i + 1] ?? '')) joined.push(`${argv[i]}=${argv[++i]}`);
     else joined.push(argv[i]);
   }
   return joined;
@@ -53,6 +54,12 @@ export function parseFlags(argv: string[], spec: FlagSpec, positionals: string[]
     throw new UsageError('arguments', expected, parsed.positionals.length === 0 ? 'none' : parsed.positionals.join(' '));
   }
   return { values: parsed.values as FlagValues, positionals: parsed.positionals };
+}
+
+/** The `--${flag}-key` given with `--${flag}` (the array of an .npz), as `openArraySource` takes it. */
+export function arrayKey(values: FlagValues, flag: string): { flag: string; value: string } | undefined {
+  const value = optionalString(values, `${flag}-key`);
+  return value === undefined ? undefined : { flag: `--${flag}-key`, value };
 }
 
 export function optionalString(values: FlagValues, name: string): string | undefined {

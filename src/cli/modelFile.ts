@@ -134,6 +134,7 @@ export const WEIGHTS_FLAGS = {
   weights: { type: 'string', file: 'input' },
   'weights-key': { type: 'string' },
   prefix: { type: 'string' },
+  'allow-nonfinite': { type: 'boolean' },
 } as const;
 
 /** Reads the whole state_dict `--weights` names (a PyTorch checkpoint's entry `--weights-key`); see `readStateDictFile`. */
@@ -145,7 +146,7 @@ export function readStateDictFlags(values: FlagValues): Promise<StateDictFile> {
  * Reads the file `--weights` names (a PyTorch checkpoint's entry `--weights-key`) and chooses
  * its recurrent module (`--prefix`, or the only one); see `chooseRecurrentModule`.
  */
-export async function readWeightsFlags(values: FlagValues, { allowNonfinite = false } = {}): Promise<WeightsFile> {
+export async function readWeightsFlags(values: FlagValues, { allowNonfinite = values['allow-nonfinite'] === true } = {}): Promise<WeightsFile> {
   return chooseRecurrentModule(await readStateDictFlags(values), optionalString(values, 'prefix'), { allowNonfinite });
 }
 
@@ -154,7 +155,7 @@ export function checkFiniteWeights(weights: StateDictFile, prefix = ''): void {
   for (const [key, { shape, data }] of Object.entries(weights.tensors)) {
     const bad = firstNonFinite(data);
     if (bad >= 0) {
-      throw new FormatError(`${weights.path}: ${prefix}${key}`, 'finite values (run and check take --allow-nonfinite for NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
+      throw new FormatError(`${weights.path}: ${prefix}${key}`, 'finite values (pass --allow-nonfinite to read NaN and Infinity)', `${data[bad]} at ${formatShape(unravelIndex(shape, bad))}`);
     }
   }
 }

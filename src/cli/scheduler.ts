@@ -119,7 +119,14 @@ function describeReading(reading: Reading): string {
  */
 export function schedulerShard(env: Environment, count: number | undefined, flag: string): ScheduledShard {
   const readings = SCHEDULERS.flatMap((scheduler) => readScheduler(env, scheduler) ?? []);
-  if (readings.length === 0) throw new ArgumentError(flag, `a scheduler's task index in the environment: ${LOOKED_FOR}`, 'none of them set');
+  if (readings.length === 0) {
+    // A scheduler's other variables without its index: say which are set and which is missing.
+    const partial = SCHEDULERS.flatMap(({ name, variables: [index, ...others] }) => {
+      const set = others.filter((variable) => isSet(env, variable)).map((variable) => `${variable}=${env[variable]}`);
+      return set.length === 0 ? [] : [`${set.join(' ')} (${name}) set without ${index}`];
+    });
+    throw new ArgumentError(flag, `a scheduler's task index in the environment: ${LOOKED_FOR}`, partial.length === 0 ? 'none of them set' : partial.join('; '));
+  }
   const pairs = readings.flatMap((a, i) => readings.slice(i + 1).map((b) => [a, b] as const));
   const disagreeing = pairs.find(([a, b]) => a.index !== b.index || countsDiffer(a, b));
   if (disagreeing !== undefined) {

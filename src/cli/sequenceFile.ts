@@ -17,6 +17,7 @@ import {
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, openFile, readRegularFile } from '../formats/regularFile';
 import { batchGeometry, forEachRun, sliceRows } from './batchRows';
+import { UsageError } from './flags';
 
 /**
  * Arrays of sequences on disk (`.npy`, `.npz`, `.json`), read a block of batch rows at a time
@@ -119,17 +120,21 @@ function readJsonArray(path: string, name: string): HostArray {
 
 /**
  * Opens the array in `path`: `.npy` (of `dtypes`: float32 or float64 by default; little-endian, C order), `.npz`
- * (the array `key`, or its only array; its CRC checked, a deflated one inflated) or `.json`.
+ * (the array `key.value`, or its only array; its CRC checked, a deflated one inflated) or `.json`;
+ * `key` (`--input-key`, …) given for any other file is a `UsageError` naming `key.flag`.
  * `role` names the array in messages about JSON positions. Of an `.npy`, nothing but the header
  * is read until `readRows`.
  */
-export async function openArraySource(path: string, role: string, key?: string, dtypes: readonly NpyDtype[] = FLOAT_DTYPES): Promise<ArraySource> {
+export async function openArraySource(path: string, role: string, key?: { flag: string; value: string }, dtypes: readonly NpyDtype[] = FLOAT_DTYPES): Promise<ArraySource> {
   const extension = extensionOf(path, INPUT_EXTENSIONS);
+  if (key !== undefined && extension !== '.npz') {
+    throw new UsageError(key.flag, 'an .npz file (it names one of its arrays)', `${path}, a ${extension.slice(1)} file`);
+  }
   if (extension === '.json') return memorySource(path, readJsonArray(path, role));
   const file = openFile(path);
   try {
     if (extension === '.npy') return npySource(path, file, file.close, dtypes);
-    const member = findNpzMember(listNpzMembers(file, path), key, path);
+    const member = findNpzMember(listNpzMembers(file, path), key?.value, path);
     return npySource(`${path}[${member.key}]`, await openNpzMember(file, member, path), file.close, dtypes);
   } catch (error) {
     file.close();
@@ -140,7 +145,14 @@ export async function openArraySource(path: string, role: string, key?: string, 
 /** Reads a whole array of integers (`.npy` of `dtypes`, or a JSON list), e.g. sequence lengths. */
 export function readIntegerArray(path: string, role: string, dtypes: readonly NpyDtype[]): HostArray & { name: string } {
   const extension = extensionOf(path, ['.npy', '.json']);
-  if (extension === '.json') return { name: path, ...readJsonArray(path, role) };
+  if (extension === '.json') {
+    const parsed = parseJson(readRegularFile(path, MAX_JSON_BYTES).toString('utf8'), path, 'JSON (NaN and Infinity are not JSON)');
+    // A list of integers: a string or null in it is named as what it is not, an integer.
+    const list: unknown[] = Array.isArray(parsed) ? parsed : [];
+    const bad = list.findIndex((value) => typeof value !== 'number' && !Array.isArray(value));
+    if (bad >= 0) throw new FormatError(path, `an integer at ${role}[${bad}]`, JSON.stringify(list[bad]) ?? String(list[bad]));
+    return { name: path, ...jsonTensor(parsed, role, path) };
+  }
   const file = openFile(path);
   try {
     const { dtype, shape, dataOffset } = readNpyHeader(file, dtypes, path);

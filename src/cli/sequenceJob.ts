@@ -6,7 +6,7 @@ import { HostArray, firstNonFinite, unravelIndex } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
-import { FlagSpec, FlagValues, UsageError, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
+import { FlagSpec, FlagValues, UsageError, arrayKey, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
 import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
 import { FileLayout, checkStateFile, fileLayout, wholeModelLayout } from './layout';
 import { bindModel } from '../model';
@@ -44,7 +44,6 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   backend: { type: 'string' },
   loop: { type: 'string' },
   quiet: { type: 'boolean' },
-  'allow-nonfinite': { type: 'boolean' },
 };
 
 export interface SequenceJob {
@@ -108,7 +107,7 @@ function checkStateFlags(values: FlagValues, config: FullRNNConfig): void {
 async function openStateFile(values: FlagValues, flag: 'h0' | 'c0', config: FullRNNConfig, layout: FileLayout): Promise<ArraySource | undefined> {
   const path = optionalString(values, flag);
   if (path === undefined) return undefined;
-  const source = await openArraySource(path, flag, optionalString(values, `${flag}-key`));
+  const source = await openArraySource(path, flag, arrayKey(values, flag));
   try {
     checkStateFile(config, layout, flag === 'h0' ? 'h' : 'c', source.shape, `--${flag} ${source.name}`);
     return source;
@@ -139,7 +138,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
   const { config, stateDict } = await resolveModel(weights, configFlags(values));
   checkStateFlags(values, config);
-  const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'));
+  const input = await openArraySource(requiredString(values, 'input'), 'input', arrayKey(values, 'input'));
   const opened: ArraySource[] = [input];
   try {
     const layout = fileLayout(config, input.shape, input.name);
@@ -200,7 +199,7 @@ async function openWholeModelJob(values: FlagValues, modelPath: string, tensors:
   const stateDict = stripWrapperPrefixes(tensors).stateDict;
   const bound = bindModel(model, stateDict);
   const dtypes = model.inputKind === 'ids' ? ID_DTYPES : FLOAT_DTYPES;
-  const input = await openArraySource(requiredString(values, 'input'), 'input', optionalString(values, 'input-key'), dtypes);
+  const input = await openArraySource(requiredString(values, 'input'), 'input', arrayKey(values, 'input'), dtypes);
   try {
     const layout = wholeModelLayout(model, bound, input.shape, input.name);
     const lengthsPath = optionalString(values, 'lengths');

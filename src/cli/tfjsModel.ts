@@ -8,7 +8,7 @@ import { isShape, shapeSize } from '../formats/hostArray';
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
-import { stackedLayer } from '../layers/build';
+import { stackedLayer, zeroInitializers } from '../layers/build';
 import { groupKerasWeights, layerKerasTensors } from '../layers/model';
 import { disposeKerasWeights, kerasToTorch, torchToKeras } from '../mapping';
 
@@ -99,15 +99,35 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
         throw new FormatError(modelPath, `${expected} bytes of weights (the float32 values its weightsManifest lists)`, `${actual} bytes in ${paths.join(', ')}`);
       }
       const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => new Uint8Array(bytes).buffer));
-      return tf.io.getModelArtifactsForJSON(modelJson as unknown as tf.io.ModelJSON, async () => [weights, weightData]);
+      const zeroed = { ...modelJson, modelTopology: withZeroInitializers(modelJson.modelTopology) };
+      return tf.io.getModelArtifactsForJSON(zeroed as unknown as tf.io.ModelJSON, async () => [weights, weightData]);
     },
   };
 }
 
-/** The layers of the exported model, named `rnn_l{k}` (`bidirectional_l{k}` around it when D = 2). */
+/**
+ * `topology` (a Keras model config) with every `*_initializer` replaced by zeros: the weights
+ * read with it overwrite whatever the initializers draw, and the Orthogonal initializer of a
+ * model saved by Keras takes minutes at H = 1024.
+ */
+function withZeroInitializers(topology: unknown): unknown {
+  if (Array.isArray(topology)) return topology.map(withZeroInitializers);
+  if (!isPlainObject(topology)) return topology;
+  return Object.fromEntries(
+    Object.entries(topology).map(([key, value]) => [
+      key,
+      /_initializer$/.test(key) && isPlainObject(value) ? { class_name: 'Zeros', config: {} } : withZeroInitializers(value),
+    ]),
+  );
+}
+
+/**
+ * The layers of the exported model, named `rnn_l{k}` (`bidirectional_l{k}` around it when D = 2),
+ * with zero initializers: their weights are set right after, and the file records the weights.
+ */
 function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
   return Array.from({ length: config.numLayers }, (_, layer) =>
-    stackedLayer(config, { name: `rnn_l${layer}`, inputShape: [null, layerInputSize(config, layer)] }, `bidirectional_l${layer}`),
+    stackedLayer(config, { name: `rnn_l${layer}`, inputShape: [null, layerInputSize(config, layer)], ...zeroInitializers() }, `bidirectional_l${layer}`),
   );
 }
 

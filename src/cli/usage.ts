@@ -104,7 +104,9 @@ keeps both).
   --model SPEC         a whole model (see docs/whole-models.md): writes its tf.layers twin as a tfjs
                        LayersModel with inputs input and lengths, which tf.loadLayersModel runs
                        with the package imported; W the whole model's state_dict
-  --backend B          tensorflow, wasm or cpu`,
+  --backend B          tensorflow, wasm or cpu
+  --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them (--to json
+                       refuses them still: JSON has neither)`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
 Puts the pieces of a sharded run (run --shard, each .npy with its .npy.json shard record) back
@@ -117,7 +119,7 @@ result is byte for byte what one run over the whole input writes (on the same ba
   --output OUT         the output, from the pieces of output (.npy)
   --hn HN              h_n, from the pieces of h_n (.npy)
   --cn CN              c_n, from the pieces of c_n (.npy)`,
-  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] [--backend B]
+  info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] [--backend B] [--allow-nonfinite]
 
 Lists the modules of the state_dict: each recurrent one (nn.RNN, nn.LSTM or nn.GRU) by prefix with
 what its keys and shapes say (input, hidden and proj sizes, layers, directions, bias), and the
@@ -132,7 +134,8 @@ parameter names and shapes, parameter count, and the backend that would run.
   --batch-first        as run takes it
   --nonlinearity F     as run takes it
   --config C           JSON of the module's arguments, all or some, checked against the weights
-  --backend B          tensorflow, wasm or cpu`,
+  --backend B          tensorflow, wasm or cpu
+  --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them`,
   generate: `Usage: tfjs-rnn generate --weights W --model SPEC --prompt IDS --steps N --output OUT [--temperature T] [--top-k K] [--seed S] [--stop-id I]
 
 Continues each prompt with a language model (a spec whose output is a distribution over its

@@ -1,10 +1,19 @@
-import { ConfigError } from '../errors';
+import { ConfigError, describeValue } from '../errors';
 
 export type Nonlinearity = 'tanh' | 'relu';
 
 /** The recurrent family: `nn.RNN`, `nn.LSTM` and `nn.GRU`. */
 export const MODES = ['RNN', 'LSTM', 'GRU'] as const;
 export type Mode = (typeof MODES)[number];
+
+/**
+ * Gate blocks stacked in each weight's rows, as `RNNBase` builds them: `gate_size` is
+ * `G·H` with G = 1 (RNN), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n).
+ */
+export const GATE_COUNTS: Readonly<Record<Mode, number>> = { RNN: 1, LSTM: 4, GRU: 3 };
+
+/** The most values one parameter may hold: a tfjs tensor's size is an int32. */
+export const MAX_PARAMETER_VALUES = 2 ** 31 - 1;
 
 /** PyTorch's `RNNBase` modes: the RNN's nonlinearity is part of its mode there. */
 export type TorchMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -87,10 +96,6 @@ const TORCH_MODES: Record<TorchMode, Pick<RNNConfig, 'mode' | 'nonlinearity'>> =
   GRU: { mode: 'GRU' },
 };
 
-function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
-}
-
 function checkPositiveInteger(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
     throw new ConfigError(name, 'a positive integer', describeValue(value));
@@ -148,7 +153,7 @@ export function checkConfig(config: RNNConfig): FullRNNConfig {
     throw new ConfigError('dropout', 'a number in [0, 1]', describeValue(dropout));
   }
   const hiddenSize = checkPositiveInteger('hiddenSize', filled.hiddenSize);
-  return Object.freeze({
+  return checkParameterSizes(Object.freeze({
     mode,
     inputSize: checkPositiveInteger('inputSize', filled.inputSize),
     hiddenSize,
@@ -159,7 +164,20 @@ export function checkConfig(config: RNNConfig): FullRNNConfig {
     dropout,
     bidirectional: checkBoolean('bidirectional', filled.bidirectional),
     projSize: checkProjSize(mode, filled.projSize, hiddenSize),
-  });
+  }));
+}
+
+/**
+ * Refuses a configuration whose largest parameter, `weight_ih_l0` `[G·H, H_in]`, `weight_hh`
+ * `[G·H, H_out]` or an upper layer's `weight_ih` `[G·H, D·H_out]`, would hold more than `MAX_PARAMETER_VALUES`.
+ */
+function checkParameterSizes(config: FullRNNConfig): FullRNNConfig {
+  const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
+  const inputValues = gateSize * config.inputSize;
+  const stateValues = gateSize * (config.numLayers > 1 ? numDirections(config) : 1) * outputSize(config);
+  if (Math.max(inputValues, stateValues) <= MAX_PARAMETER_VALUES) return config;
+  const [argument, value] = inputValues > stateValues ? ['inputSize', config.inputSize] : ['hiddenSize', config.hiddenSize];
+  throw new ConfigError(argument, `a size whose weights fit in tensors (at most ${MAX_PARAMETER_VALUES} values per parameter)`, describeValue(value));
 }
 
 function definedEntries<T extends object>(value: T): Partial<T> {
@@ -180,7 +198,8 @@ export function fromTorchArgs(args: TorchRNNArgs): RNNConfig {
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(args)) {
     if (key === 'mode') continue;
-    const camel = TORCH_KEYS[key as keyof typeof TORCH_KEYS];
+    // Own keys only: `constructor` or `toString` must not reach Object.prototype's.
+    const camel = Object.prototype.hasOwnProperty.call(TORCH_KEYS, key) ? TORCH_KEYS[key as keyof typeof TORCH_KEYS] : undefined;
     if (camel === undefined) {
       throw new ConfigError('args', `only the arguments mode, ${Object.keys(TORCH_KEYS).join(', ')}`, `'${key}'`);
     }
@@ -219,7 +238,7 @@ export function withMode<T extends object>(config: T, mode: Mode, className: str
   if (typeof config !== 'object' || config === null) return config;
   const given = (config as { mode?: unknown }).mode;
   if (given !== undefined && given !== mode) {
-    throw new ConfigError('mode', `'${mode}' or nothing (a ${className})`, typeof given === 'string' ? `'${given}'` : String(given));
+    throw new ConfigError('mode', `'${mode}' or nothing (a ${className})`, describeValue(given));
   }
   return { ...config, mode };
 }

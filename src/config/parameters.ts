@@ -1,13 +1,7 @@
-import { FullRNNConfig, Mode, numDirections, outputSize } from './config';
+import { FullRNNConfig, GATE_COUNTS, numDirections, outputSize } from './config';
 import { WeightsError, formatShape } from '../errors';
 
 export type ParameterKind = 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_hr';
-
-/**
- * Gate blocks stacked in each weight's rows, as `RNNBase` builds them: `gate_size` is
- * `G·H` with G = 1 (RNN), 4 (LSTM: i, f, g, o) or 3 (GRU: r, z, n).
- */
-export const GATE_COUNTS: Readonly<Record<Mode, number>> = { RNN: 1, LSTM: 4, GRU: 3 };
 
 /** One PyTorch parameter: its `state_dict` name and shape. */
 export interface ParameterSpec {

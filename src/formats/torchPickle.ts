@@ -187,6 +187,9 @@ export function torchPickle(source: string): TorchPickle {
     }
     const storage = new TorchStorage(key, type, location, count(numel, `storage '${key}' numel`));
     const declared = storages.get(key) ?? [];
+    // torch.save refuses to write one storage as two types, and torch.load would read it as the first.
+    const retyped = declared.find((other) => other.type !== type);
+    if (retyped !== undefined) throw fail(`storage '${key}' of one type, as declared before (${retyped.type.name})`, type.name);
     if (!Number.isSafeInteger(storage.bytes) || (declared.length > 0 && declared[0].bytes !== storage.bytes)) {
       throw fail(`storage '${key}' of ${declared[0]?.bytes ?? 'at most 2^53'} bytes, as declared before`, `${storage.bytes} bytes`);
     }

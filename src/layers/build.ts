@@ -2,14 +2,52 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Mode, layerInputSize } from '../config';
 import { GRUResetAfter, LSTMProjection } from './cells';
 
+type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+/** The initializer of each weight of one stacked layer's Keras layer. */
+export interface LayerInitializers {
+  kernelInitializer: Initializer;
+  recurrentInitializer: Initializer;
+  biasInitializer: Initializer;
+  projectionInitializer: Initializer;
+}
+
 /** What `stackedLayer` passes on to the Keras layer, besides the configuration. */
-export interface RecurrentLayerExtras {
+export interface RecurrentLayerExtras extends LayerInitializers {
   name?: string;
   inputShape?: tf.Shape;
-  kernelInitializer?: ReturnType<typeof tf.initializers.randomUniform>;
-  recurrentInitializer?: ReturnType<typeof tf.initializers.randomUniform>;
-  biasInitializer?: ReturnType<typeof tf.initializers.randomUniform>;
-  projectionInitializer?: ReturnType<typeof tf.initializers.randomUniform>;
+}
+
+/**
+ * How a twin's weights start. `'pytorch'`: as `nn.RNN` initialises them, every weight
+ * `U(−1/√H, 1/√H)`. `'zeros'`: all zero, for weights that are set right after the layers are
+ * built (a random draw, or tfjs's default Orthogonal recurrent initializer, whose QR
+ * decomposition of `[H, gate·H]` takes minutes at H = 1024, would only be overwritten).
+ */
+export type Initialization = 'pytorch' | 'zeros';
+export const INITIALIZATIONS: readonly Initialization[] = ['pytorch', 'zeros'];
+
+/** Zeros for every weight: for layers whose weights are set right after they are built. */
+export function zeroInitializers(): LayerInitializers {
+  return {
+    kernelInitializer: tf.initializers.zeros(),
+    recurrentInitializer: tf.initializers.zeros(),
+    biasInitializer: tf.initializers.zeros(),
+    projectionInitializer: tf.initializers.zeros(),
+  };
+}
+
+/** PyTorch's initialisation of stacked layer `layer`: every weight `U(−1/√H, 1/√H)`; with `seed`, seeds from `seed + 4·layer`. */
+function pytorchInitializers(config: FullRNNConfig, layer: number, seed: number | undefined): LayerInitializers {
+  const bound = 1 / Math.sqrt(config.hiddenSize);
+  const uniform = (offset: number) =>
+    tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: seed === undefined ? undefined : seed + 4 * layer + offset });
+  return {
+    kernelInitializer: uniform(0),
+    recurrentInitializer: uniform(1),
+    biasInitializer: uniform(2),
+    projectionInitializer: uniform(3),
+  };
 }
 
 /** The options every Keras recurrent layer here gets: sequences and final states out. */
@@ -52,24 +90,13 @@ export function stackedLayer(config: FullRNNConfig, extras: RecurrentLayerExtras
 
 /**
  * One Keras layer per stacked layer (wrapped in `tf.layers.bidirectional` when D = 2), built
- * at once, returning its sequence and final states. Initialised like PyTorch: every weight
- * `U(−1/√H, 1/√H)`; with `seed`, layer k uses seeds from `seed + 4k`.
+ * at once, returning its sequence and final states. `'pytorch'` initialises like PyTorch: every
+ * weight `U(−1/√H, 1/√H)`; with `seed`, layer k uses seeds from `seed + 4k`. `'zeros'` draws nothing.
  */
-export function buildLayers(config: FullRNNConfig, seed?: number): tf.layers.Layer[] {
-  const bound = 1 / Math.sqrt(config.hiddenSize);
-  const uniform = (offset: number) =>
-    tf.initializers.randomUniform({
-      minval: -bound,
-      maxval: bound,
-      seed: seed === undefined ? undefined : seed + offset,
-    });
+export function buildLayers(config: FullRNNConfig, initialization: Initialization, seed?: number): tf.layers.Layer[] {
   return Array.from({ length: config.numLayers }, (_, layer) => {
-    const built = stackedLayer(config, {
-      kernelInitializer: uniform(4 * layer),
-      recurrentInitializer: uniform(4 * layer + 1),
-      biasInitializer: uniform(4 * layer + 2),
-      projectionInitializer: uniform(4 * layer + 3),
-    });
+    const initializers = initialization === 'zeros' ? zeroInitializers() : pytorchInitializers(config, layer, seed);
+    const built = stackedLayer(config, initializers);
     built.build([null, null, layerInputSize(config, layer)]);
     built.built = true; // `build` alone leaves it unset, and `apply` would build again.
     return built;

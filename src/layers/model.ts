@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
-import { ArgumentError } from '../errors';
-import { KerasDirectionWeights, KerasWeights, checkKerasWeights } from '../mapping/kerasWeights';
+import { ArgumentError, describeValue } from '../errors';
+import { KerasDirectionWeights, KerasWeights, checkKerasWeights, directionLabel } from '../mapping/kerasWeights';
 import {
   ForwardOptions,
   Lifecycle,
@@ -20,11 +20,19 @@ import {
   validStepMask,
   zeroPaddedSteps,
 } from '../shapes';
-import { buildLayers } from './build';
+import { StateDictInput, withStateDictTensors } from '../manual/stateDict';
+import { disposeKerasWeights, torchToKeras } from '../mapping/mapping';
+import { INITIALIZATIONS, Initialization, buildLayers } from './build';
 
 export interface LayersOptions {
   /** Seed of the initialisation; random when absent. */
   seed?: number;
+  /**
+   * How the weights start: `'pytorch'` as `nn.RNN` (every weight `U(−1/√H, 1/√H)`), or
+   * `'zeros'` when every weight is set right after (`setKerasWeights`, `copyManualToLayers`),
+   * which draws nothing. @default 'pytorch'
+   */
+  initialization?: Initialization;
 }
 
 /**
@@ -38,14 +46,26 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   /** One Keras layer per stacked layer: the mode's recurrent layer, or `Bidirectional` around one. */
   readonly layers: tf.layers.Layer[];
   private readonly lifecycle: Lifecycle;
+  /** Every weight by its place in `getKerasWeights()` (`layers[0].forward.kernel`), to refuse those disposed from outside. */
+  private readonly variables: [string, tf.Variable][];
 
   constructor(config: RNNConfig, options: LayersOptions = {}) {
     this.config = checkConfig(config);
     this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-      throw new ArgumentError('seed', 'an integer', String(options.seed));
+      throw new ArgumentError('seed', 'an integer', describeValue(options.seed));
     }
-    this.layers = buildLayers(this.config, options.seed);
+    const initialization = options.initialization ?? 'pytorch';
+    if (!INITIALIZATIONS.includes(initialization)) {
+      throw new ArgumentError('initialization', `one of ${INITIALIZATIONS.map((name) => `'${name}'`).join(', ')}`, describeValue(initialization));
+    }
+    this.layers = buildLayers(this.config, initialization, options.seed);
+    const keras = groupKerasWeights(this.layers.map((layer) => layer.weights.map((weight) => weight.read())), this.config);
+    this.variables = keras.flatMap((directions, layer) =>
+      directions.flatMap((weights, direction) =>
+        Object.entries(weights).flatMap(([key, tensor]) => (tensor === undefined ? [] : [[`${directionLabel(layer, direction)}.${key}`, tensor as tf.Variable] as [string, tf.Variable]])),
+      ),
+    );
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -62,15 +82,32 @@ export class LayersModel<State extends InitialState = InitialState> implements R
 
   /** The Keras weights of every layer and direction; the tensors are owned by this model. */
   getKerasWeights(): KerasWeights {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     return groupKerasWeights(this.layers.map((layer) => layer.getWeights()), this.config);
   }
 
   /** Copies Keras weights in, after checking every layer, direction and shape. */
   setKerasWeights(weights: KerasWeights): void {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     checkKerasWeights(weights, this.config);
     weights.forEach((layerWeights, index) => this.layers[index].setWeights(layerKerasTensors(layerWeights)));
+  }
+
+  /**
+   * Copies PyTorch's parameters in, as the hand-written model's `loadStateDict`: tf.Tensors or
+   * host arrays (what the top-level `loadStateDict(path)` returns) keyed by PyTorch's names,
+   * every key and shape checked first, mapped by `torchToKeras` (exact).
+   */
+  loadStateDict(stateDict: StateDictInput): void {
+    this.lifecycle.checkParameters(this.variables);
+    withStateDictTensors(stateDict, this.config, (tensors) => {
+      const keras = torchToKeras(tensors, this.config);
+      try {
+        this.setKerasWeights(keras);
+      } finally {
+        disposeKerasWeights(keras);
+      }
+    });
   }
 
   /** Every layer's kernel, recurrent kernel, bias (and projection kernel), for an optimizer; owned by this model. */
@@ -84,7 +121,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
    * each state past its sequence's end, and the padded steps of the output are set to zero.
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.variables);
     const layout = checkInput(this.config, input);
     const checkedStates = checkInitialStates(this.config, layout, hx);
     const lengths = checkLengths(layout, options?.lengths);
@@ -109,11 +146,12 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   }
 
   /**
-   * Frees the weights; every other method throws afterwards, and `dispose()` again does nothing.
-   * (`Layer.dispose` refuses layers that were only called eagerly.)
+   * Frees the weights (but those the caller disposed already); every other method throws
+   * afterwards, and `dispose()` again does nothing. (`Layer.dispose` refuses layers that were
+   * only called eagerly.)
    */
   dispose(): void {
-    this.lifecycle.end(() => this.layers.forEach((layer) => layer.weights.forEach((weight) => weight.dispose())));
+    this.lifecycle.end(() => tf.dispose(this.variables.flatMap(([, variable]) => (variable.isDisposed ? [] : [variable]))));
   }
 }
 

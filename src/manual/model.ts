@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
 import { checkSyncReads, readSync } from '../backend/capabilities';
-import { ArgumentError, ConfigError, ShapeError } from '../errors';
+import { ArgumentError, ConfigError, ShapeError, describeValue } from '../errors';
 import {
   ForwardOptions,
   InitialState,
@@ -25,7 +25,7 @@ import { wasmKernels } from './engines/wasm';
 import { initParameters } from './parameters';
 import { ForwardPlan, STEP_LOOPS, StepLoop, planForward } from './plan';
 import { runLayers } from './stack';
-import { assignStateDict } from './stateDict';
+import { StateDictInput, assignStateDict } from './stateDict';
 
 export interface ManualOptions {
   /** Seed of the default initialisation; random when absent. */
@@ -63,7 +63,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     this.engines = cellEnginesFor(this.config);
     this.lifecycle = new Lifecycle('model', new.target.name);
     if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-      throw new ArgumentError('seed', 'an integer', String(options.seed));
+      throw new ArgumentError('seed', 'an integer', describeValue(options.seed));
     }
     const loop = options.loop ?? 'auto';
     if (!STEP_LOOPS.includes(loop)) {
@@ -101,10 +101,11 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   /**
    * Copies parameters in, as PyTorch's `load_state_dict(strict=True)`: every key must be
    * present with its shape, and no other key; all problems are reported in one `WeightsError`.
-   * Every entry must be a live float32 tf.Tensor; nothing is assigned unless all pass.
+   * Every entry must be a live float32 tf.Tensor, or a host array `{shape, data: Float32Array}`
+   * as the top-level `loadStateDict(path)` returns them; nothing is assigned unless all pass.
    */
-  loadStateDict(stateDict: Record<string, tf.Tensor>): void {
-    this.lifecycle.check();
+  loadStateDict(stateDict: StateDictInput): void {
+    this.lifecycle.checkParameters(this.parameters);
     assignStateDict(this.parameters, stateDict, this.config);
   }
 
@@ -119,7 +120,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * @returns `output`, `hN` (and `cN` for an LSTM), owned by the caller.
    */
   forward(input: tf.Tensor, hx?: State, options?: ForwardOptions): RNNOutput {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.parameters);
     if (this.loop === 'host') checkSyncReads("loop 'host'");
     const layout = checkInput(this.config, input);
     const initialStates = checkInitialStates(this.config, layout, hx);
@@ -175,7 +176,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * @returns output `[L, N, H_out]` and the final states, flat and in the same layouts.
    */
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
-    this.lifecycle.check();
+    this.lifecycle.checkParameters(this.parameters);
     checkSyncReads('forwardOnHost');
     checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
@@ -202,11 +203,11 @@ function checkHostCall(
     throw new ConfigError('training', 'false for forwardOnHost with dropout between layers (call eval())', 'true');
   }
   for (const [name, value] of [['seqLen', seqLen], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', String(value));
+    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
   }
   const expectFloats = (name: string, value: unknown, size: number) => {
     if (!(value instanceof Float32Array) || value.length !== size) {
-      const actual = value instanceof Float32Array ? `${value.length} values` : value === null ? 'null' : typeof value;
+      const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
       throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
     }
   };
@@ -214,7 +215,7 @@ function checkHostCall(
   if (states === undefined) return;
   const sizes = cell.stateSizes(config);
   if (!Array.isArray(states) || states.length !== sizes.length) {
-    throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : typeof states);
+    throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : describeValue(states));
   }
   states.forEach((state, i) => expectFloats(`states[${i}]`, state, config.numLayers * batchSize * sizes[i]));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, numDirections, outputSize } from '../config';
-import { ShapeError, formatShape } from '../errors';
+import { ShapeError, describeValue, formatShape } from '../errors';
 import { checkTensor } from '../shapes';
 
 /** One direction of one Keras recurrent layer, in Keras layout (G gates, H units, H_out state). */
@@ -18,7 +18,7 @@ export interface KerasDirectionWeights {
 /** Keras weights of every layer (outer) and direction (inner: forward, then backward). */
 export type KerasWeights = KerasDirectionWeights[][];
 
-function directionLabel(layer: number, direction: number): string {
+export function directionLabel(layer: number, direction: number): string {
   return `layers[${layer}].${direction === 1 ? 'backward' : 'forward'}`;
 }
 
@@ -46,12 +46,12 @@ export function kerasBiasShape(config: FullRNNConfig): number[] {
 export function checkKerasWeights(weights: KerasWeights, config: FullRNNConfig): void {
   const directions = numDirections(config);
   if (!Array.isArray(weights) || weights.length !== config.numLayers) {
-    throw new ShapeError('layers', `${config.numLayers} layers`, String(Array.isArray(weights) ? weights.length : weights));
+    throw new ShapeError('layers', `${config.numLayers} layers`, Array.isArray(weights) ? String(weights.length) : describeValue(weights));
   }
   const gateSize = GATE_COUNTS[config.mode] * config.hiddenSize;
   weights.forEach((layerWeights, layer) => {
     if (!Array.isArray(layerWeights) || layerWeights.length !== directions) {
-      throw new ShapeError(`layers[${layer}]`, `${directions} directions`, String(layerWeights?.length));
+      throw new ShapeError(`layers[${layer}]`, `${directions} directions`, Array.isArray(layerWeights) ? String(layerWeights.length) : describeValue(layerWeights));
     }
     layerWeights.forEach((direction, index) => {
       const label = directionLabel(layer, index);

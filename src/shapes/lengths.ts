@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, ShapeError } from '../errors';
+import { ArgumentError, ShapeError, describeValue } from '../errors';
 import { SequenceLayout } from './sequence';
 
 /** Valid steps of every sequence of a padded batch, in the caller's batch order. */
@@ -17,11 +17,6 @@ export interface ForwardOptions {
   lengths?: SequenceLengths;
 }
 
-function describeLengths(lengths: unknown): string {
-  if (Array.isArray(lengths) || lengths instanceof Int32Array) return `${lengths.length} lengths`;
-  if (typeof lengths === 'object' && lengths !== null) return lengths.constructor?.name ?? 'object';
-  return lengths === null ? 'null' : typeof lengths;
-}
 
 /**
  * Checks optional `lengths` against the input's layout before any work.
@@ -30,22 +25,21 @@ function describeLengths(lengths: unknown): string {
 export function checkLengths(layout: SequenceLayout, lengths: unknown): Int32Array | undefined {
   if (lengths === undefined || lengths === null) return undefined;
   if (!Array.isArray(lengths) && !(lengths instanceof Int32Array)) {
-    throw new ArgumentError('lengths', 'a number[] or Int32Array', describeLengths(lengths));
+    throw new ArgumentError('lengths', 'a number[] or Int32Array', describeValue(lengths));
   }
   if (!layout.batched) {
     throw new ShapeError(
       'lengths',
       'no lengths with unbatched 2-D input (PyTorch packs batches only; pass [1, L, H_in] or slice the sequence)',
-      describeLengths(lengths),
+      `${lengths.length} lengths`,
     );
   }
   if (lengths.length !== layout.batchSize) {
-    throw new ShapeError('lengths', `${layout.batchSize} lengths (one per batch element)`, describeLengths(lengths));
+    throw new ShapeError('lengths', `${layout.batchSize} lengths (one per batch element)`, `${lengths.length} lengths`);
   }
   Array.from(lengths).forEach((length, index) => {
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 1 || length > layout.seqLen) {
-      const actual = typeof length === 'string' ? `'${length}'` : String(length);
-      throw new ArgumentError(`lengths[${index}]`, `an integer in [1, ${layout.seqLen}] (the sequence length)`, actual);
+      throw new ArgumentError(`lengths[${index}]`, `an integer in [1, ${layout.seqLen}] (the sequence length)`, describeValue(length));
     }
   });
   return Int32Array.from(lengths);

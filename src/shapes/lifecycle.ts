@@ -1,4 +1,5 @@
-import { ArgumentError } from '../errors';
+import * as tf from '@tensorflow/tfjs';
+import { ArgumentError, describeValue } from '../errors';
 
 /**
  * Whether an object that owns tensors was disposed. Every method calls `check()` first, so
@@ -20,6 +21,19 @@ export class Lifecycle {
   /** Throws `${argument}: expected a ${className} that was not disposed, got a disposed one` after `end`. */
   check(): void {
     if (this.disposed) throw new ArgumentError(this.argument, `a ${this.className} that was not disposed`, 'a disposed one');
+  }
+
+  /**
+   * `check()`, then an `ArgumentError` naming the first of `parameters` (name, tensor) the
+   * caller disposed (a tensor from `trainableVariables()` or `stateDict()`), before any work.
+   */
+  checkParameters(parameters: Iterable<readonly [string, tf.Tensor]>): void {
+    this.check();
+    for (const [name, tensor] of parameters) {
+      if (tensor.isDisposed) {
+        throw new ArgumentError(name, `a live parameter of the ${this.className} (dispose the model, not its parameters)`, describeValue(tensor));
+      }
+    }
   }
 
   /** Runs `free` unless this already ended, and ends it. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig } from '../config';
-import { ArgumentError, DtypeError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, DtypeError, ShapeError, describeValue, formatShape } from '../errors';
 
 /**
  * What a forward call's input means once checked. Symbols as in PyTorch's docs:
@@ -16,9 +16,10 @@ export interface SequenceLayout {
 /** Checks that `value` is a live float32 `tf.Tensor`; errors name it `name`. */
 export function checkTensor(name: string, value: unknown): tf.Tensor {
   if (!(value instanceof tf.Tensor)) {
-    throw new ArgumentError(name, 'a tf.Tensor', value === null ? 'null' : typeof value);
+    const hint = Array.isArray(value) || ArrayBuffer.isView(value) ? ' (wrap it with tf.tensor(data, shape))' : '';
+    throw new ArgumentError(name, 'a tf.Tensor', `${describeValue(value)}${hint}`);
   }
-  if (value.isDisposed) throw new ArgumentError(name, 'a live tf.Tensor', 'a disposed tensor');
+  if (value.isDisposed) throw new ArgumentError(name, 'a live tf.Tensor', describeValue(value));
   if (value.dtype !== 'float32') throw new DtypeError(name, 'float32', value.dtype);
   return value;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, numDirections, outputSize } from '../config';
-import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, ShapeError, describeValue, formatShape } from '../errors';
 import { SequenceLayout, checkTensor } from './sequence';
 
 /**
@@ -45,12 +45,6 @@ export function stateShape(config: FullRNNConfig, layout: SequenceLayout): numbe
   return stateShapes(config, layout)[0];
 }
 
-function describe(value: unknown): string {
-  if (value instanceof tf.Tensor) return `a tf.Tensor ${formatShape(value.shape)}`;
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return value === null ? 'null' : typeof value;
-}
-
 /**
  * Checks an optional initial state against the input's layout before any work.
  * @returns one tensor per carried state (h, and c for an LSTM), or undefined when absent.
@@ -61,9 +55,11 @@ export function checkInitialStates(config: FullRNNConfig, layout: SequenceLayout
   let states: unknown[] = [hx];
   if (kinds.length > 1) {
     if (!Array.isArray(hx) || hx.length !== kinds.length) {
-      throw new ArgumentError('hx', `a pair [h0, c0] of tf.Tensors (nn.LSTM's (h_0, c_0))`, describe(hx));
+      throw new ArgumentError('hx', `a pair [h0, c0] of tf.Tensors (nn.LSTM's (h_0, c_0))`, describeValue(hx));
     }
     states = hx;
+  } else if (Array.isArray(hx) && hx.some((state) => state instanceof tf.Tensor)) {
+    throw new ArgumentError('hx', `one tf.Tensor h0 (a ${config.mode} takes only h0; [h0, c0] is an LSTM's)`, describeValue(hx));
   }
   return kinds.map((kind, index) => {
     const tensor = checkTensor(kind.name, states[index]);

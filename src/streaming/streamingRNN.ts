@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSyncReads } from '../backend/capabilities';
-import { ArgumentError, ConfigError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';
 import { hostCallInLayout } from '../manual/engines/host';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
@@ -53,7 +53,7 @@ export class StreamingRNN {
   /** A reverse direction needs the whole sequence, so bidirectional models are rejected. */
   constructor(readonly model: RecurrentModel) {
     if (typeof model !== 'object' || model === null || typeof model.forward !== 'function' || !model.config) {
-      throw new ArgumentError('model', 'a hand-written model or twin (a RecurrentModel)', model === null ? 'null' : typeof model);
+      throw new ArgumentError('model', 'a hand-written model or twin (a RecurrentModel)', describeValue(model));
     }
     if (model.config.bidirectional) {
       throw new ConfigError(
@@ -112,7 +112,7 @@ export class StreamingRNN {
     checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     if (!(input instanceof Float32Array) || input.length === 0 || input.length % config.inputSize !== 0) {
-      const actual = input instanceof Float32Array ? `${input.length} values` : input === null ? 'null' : typeof input;
+      const actual = input instanceof Float32Array ? `${input.length} values` : describeValue(input);
       throw new ShapeError('input', `a Float32Array [batch, ${config.inputSize}] of batch·${config.inputSize} values`, actual);
     }
     const batchSize = input.length / config.inputSize;
@@ -140,7 +140,7 @@ export class StreamingRNN {
     const states = lstm && Array.isArray(hx) ? hx : [hx];
     const expected = lstm ? 'a pair [h0, c0] of live tf.Tensors, or nothing' : 'a live tf.Tensor or nothing';
     if ((lstm && (!Array.isArray(hx) || hx.length !== 2)) || !states.every((state) => state instanceof tf.Tensor && !state.isDisposed)) {
-      throw new ArgumentError('hx', expected, describe(hx));
+      throw new ArgumentError('hx', expected, describeValue(hx));
     }
     const [h0] = states as tf.Tensor[];
     const batched = h0.rank === 3;
@@ -195,8 +195,3 @@ function asInitialState(states: tf.Tensor[]): InitialState {
   return states.length === 1 ? states[0] : [states[0], states[1]];
 }
 
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (value instanceof tf.Tensor) return value.isDisposed ? 'a disposed tensor' : `a tf.Tensor ${formatShape(value.shape)}`;
-  return value === null ? 'null' : typeof value;
-}

@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSyncReads } from '../backend/capabilities';
-import { ArgumentError, ShapeError, formatShape } from '../errors';
+import { ArgumentError, ShapeError, describeValue, formatShape } from '../errors';
+import { LayersModel, groupKerasWeights } from '../layers/model';
+import { ManualModel } from '../manual/model';
+import { kerasToTorch } from '../mapping/mapping';
 import { RNNOutput } from '../shapes';
 import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
 
@@ -11,7 +14,10 @@ export type Objective = (prediction: RNNOutput) => tf.Scalar;
 export interface LossGradients {
   /** The objective's value. */
   loss: number;
-  /** d loss / d variable, in the order of `model.trainableVariables()`, each shaped as its variable. */
+  /**
+   * d loss / d variable, in the order of `model.trainableVariables()`, each shaped as its
+   * variable; `gradientsByName(model, variables)` keys them by PyTorch's parameter names.
+   */
   variables: tf.Tensor[];
   /** d loss / d input, shaped as the input (zero at padded steps). */
   input: tf.Tensor;
@@ -40,8 +46,7 @@ export function valueAndGradients(
       try {
         const result = loss();
         if (result instanceof tf.Tensor) return result;
-        const actual = result === null ? 'null' : typeof result;
-        failure = { error: new ArgumentError(argument, expected, `one returning ${actual}`) };
+        failure = { error: new ArgumentError(argument, expected, `one returning ${describeValue(result)}`) };
       } catch (error) {
         failure = { error };
       }
@@ -74,7 +79,7 @@ export function lossGradients(
   options: ForwardCallOptions = {},
 ): LossGradients {
   checkForwardCall(model, input, options);
-  if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', typeof objective);
+  if (typeof objective !== 'function') throw new ArgumentError('objective', 'a function', describeValue(objective));
   const { h0, c0, lengths } = options;
   const hx = initialStateOf(model, options);
   const variables = model.trainableVariables();
@@ -90,4 +95,42 @@ export function lossGradients(
     c0: c0 === undefined ? undefined : stateGrads[1],
     variables: rest,
   };
+}
+
+/**
+ * Gradients of `model.trainableVariables()` (in that order, as `LossGradients.variables`)
+ * keyed by PyTorch's parameter names and shaped as PyTorch's parameters: `weight_ih_l0`
+ * `[G·H, H_in]`, `weight_hh_l0`, `bias_ih_l0`, … A hand-written model's are its own; a twin's
+ * Keras gradients are mapped as `kerasToTorch` maps weights, but `bias_ih` and `bias_hh` both
+ * get the gradient of the one Keras bias they sum to (∂L/∂b_hh = ∂L/∂b_ih, not zero).
+ * Returns new tensors, owned by the caller (a hand-written model's share the data of `grads`).
+ */
+export function gradientsByName(model: ManualModel | LayersModel, grads: tf.Tensor[]): Record<string, tf.Tensor> {
+  if (!(model instanceof ManualModel) && !(model instanceof LayersModel)) {
+    throw new ArgumentError('model', 'a hand-written model or twin (ManualModel or LayersModel)', describeValue(model));
+  }
+  const variables = model.trainableVariables();
+  if (!Array.isArray(grads) || grads.length !== variables.length) {
+    throw new ArgumentError('grads', `${variables.length} gradients, one per trainableVariables() entry`, describeValue(grads));
+  }
+  grads.forEach((grad, index) => {
+    if (!(grad instanceof tf.Tensor) || grad.isDisposed || !tf.util.arraysEqual(grad.shape, variables[index].shape)) {
+      throw new ShapeError(`grads[${index}]`, `a live tf.Tensor ${formatShape(variables[index].shape)} (the gradient of ${variables[index].name})`, describeValue(grad));
+    }
+  });
+  if (model instanceof ManualModel) {
+    return Object.fromEntries([...model.namedParameters().keys()].map((name, index) => [name, tf.clone(grads[index])]));
+  }
+  const { config } = model;
+  let next = 0;
+  const layerGrads = model.layers.map((layer) => grads.slice(next, (next += layer.trainableWeights.length)));
+  const torch = kerasToTorch(groupKerasWeights(layerGrads, config), config);
+  if (config.mode !== 'GRU') {
+    // The twin's one bias is b_ih + b_hh: ∂L/∂b_hh is ∂L/∂b_ih (kerasToTorch gives a weight zero there).
+    for (const name of Object.keys(torch).filter((key) => key.startsWith('bias_hh'))) {
+      torch[name].dispose();
+      torch[name] = tf.clone(torch[name.replace('bias_hh', 'bias_ih')]);
+    }
+  }
+  return torch;
 }

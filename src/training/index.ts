@@ -1,3 +1,3 @@
 export { TrainableModel, ForwardCallOptions } from './model';
-export { Objective, LossGradients, lossGradients } from './gradients';
+export { Objective, LossGradients, gradientsByName, lossGradients } from './gradients';
 export { SequenceLoss, TrainStepOptions, trainStep } from './trainer';

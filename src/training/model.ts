@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../errors';
+import { ArgumentError, describeValue } from '../errors';
 import { ForwardOptions, InitialState, RecurrentModel, checkInitialStates, checkInput, checkLengths } from '../shapes';
 
 /** A model whose parameters an optimizer can update: every hand-written model and twin is. */
@@ -32,8 +32,7 @@ export function initialStateOf(model: RecurrentModel, { h0, c0 }: ForwardCallOpt
 /** Checks the model and everything a forward call will get, before any work. */
 export function checkForwardCall(model: TrainableModel, input: tf.Tensor, options: ForwardCallOptions): void {
   if (typeof model !== 'object' || model === null || typeof model.trainableVariables !== 'function') {
-    const actual = model === null ? 'null' : typeof model;
-    throw new ArgumentError('model', 'a hand-written model or twin (a RecurrentModel with trainableVariables())', actual);
+    throw new ArgumentError('model', 'a hand-written model or twin (a RecurrentModel with trainableVariables())', describeValue(model));
   }
   const layout = checkInput(model.config, input);
   checkInitialStates(model.config, layout, initialStateOf(model, options));

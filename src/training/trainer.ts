@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError } from '../errors';
+import { ArgumentError, describeValue } from '../errors';
 import { RNNOutput } from '../shapes';
 import { valueAndGradients } from './gradients';
 import { ForwardCallOptions, TrainableModel, checkForwardCall, initialStateOf } from './model';
@@ -50,10 +50,4 @@ export function trainStep(
   optimizer.applyGradients(named);
   tf.dispose(named.map(({ tensor }) => tensor));
   return value;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value instanceof tf.Tensor) return 'a disposed tensor';
-  return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
 }

@@ -3,7 +3,7 @@ import { ShapeError, formatShape } from '../../errors';
 import { BatchComparison } from '../batchComparison';
 import { withBatch } from '../batchRows';
 import { ChunkOutput, IMPLEMENTATIONS } from '../chunkRunner';
-import { FlagValues, nonNegativeNumber, optionalString, parseFlags } from '../flags';
+import { FlagValues, arrayKey, nonNegativeNumber, optionalString, parseFlags } from '../flags';
 import { CliIO, EXIT_CHECK_FAILED, EXIT_OK } from '../io';
 import { FileLayout, ModelOutput, modelOutputs } from '../layout';
 import { ArraySource, openArraySource } from '../sequenceFile';
@@ -33,7 +33,7 @@ interface CheckedOutput extends ModelOutput {
 async function openExpected(values: FlagValues, flag: string, shape: number[], role: string): Promise<ArraySource | undefined> {
   const path = optionalString(values, flag);
   if (path === undefined) return undefined;
-  const source = await openArraySource(path, role, optionalString(values, `${flag}-key`));
+  const source = await openArraySource(path, role, arrayKey(values, flag));
   if (formatShape(source.shape) !== formatShape(shape)) {
     source.close();
     throw new ShapeError(source.name, `${formatShape(shape)} (the ${role} of this input)`, formatShape(source.shape));

@@ -1,9 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ArgumentError, ConfigError, ShapeError, formatShape } from '../../errors';
-
-function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : String(value);
-}
+import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../../errors';
 
 /** `value` as a positive integer, or a `ConfigError` naming `argument`. */
 export function checkPositiveInteger(argument: string, value: unknown): number {

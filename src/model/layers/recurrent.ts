@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FullRNNConfig, Mode, checkConfig, numDirections, outputSize } from '../../config';
 import { WeightsError } from '../../errors';
 import { HostArray, inferConfig, toTensors } from '../../formats/browser';
-import { stackedLayer } from '../../layers/build';
+import { stackedLayer, zeroInitializers } from '../../layers/build';
 import { layerKerasTensors } from '../../layers/model';
 import { ManualModel, ManualOptions, createManualModel } from '../../manual';
 import { torchToKeras } from '../../mapping';
@@ -102,11 +102,12 @@ function recurrentType(mode: Mode): LayerType {
       } finally {
         tf.dispose(Object.values(tensors));
       }
-      // One Keras layer per stacked layer (`stackedLayer`), each taking the mask of the one before.
+      // One Keras layer per stacked layer (`stackedLayer`), each taking the mask of the one before;
+      // zero initializers, since PyTorch's weights are set right after.
       let sequence = flow.tensor;
       let states: tf.SymbolicTensor[] = [];
       const weights = keras.map((directions, index): [tf.layers.Layer, tf.Tensor[]] => {
-        const layer = stackedLayer(config, { name: `${name}_l${index}` }, `${name}_bidirectional_l${index}`);
+        const layer = stackedLayer(config, { ...zeroInitializers(), name: `${name}_l${index}` }, `${name}_bidirectional_l${index}`);
         [sequence, ...states] = layer.apply(sequence) as tf.SymbolicTensor[];
         return [layer, layerKerasTensors(directions)];
       });
