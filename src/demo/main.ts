@@ -1,7 +1,7 @@
 /**
- * Builds both implementations with the same random weights for five models (three RNNs, an
- * LSTM with projection, a GRU), runs them on the same input and prints their outputs side by
- * side with the largest difference.
+ * `npm run demo`: five small models (three nn.RNN, an nn.LSTM with projection, an nn.GRU), each
+ * built twice with the same random weights, hand-written and as its tf.layers twin; runs both on
+ * the same random input and prints their outputs side by side with the largest difference.
  * `node dist/demo/main.js [--backend wasm|cpu|tensorflow]`.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -61,8 +61,9 @@ function runScenario(scenario: Scenario): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { backend: { type: 'string' } } });
   const backend = await initBackend(values.backend as BackendName | undefined);
-  console.log(`tfjs-rnn demo on the ${backend} backend`);
-  const largest = Math.max(...[...SCENARIOS, ...FAMILY_SCENARIOS].map(runScenario));
+  const scenarios = [...SCENARIOS, ...FAMILY_SCENARIOS];
+  console.log(`tfjs-rnn demo on the ${backend} backend: ${scenarios.length} models, each hand-written and as its tf.layers twin with the same random weights`);
+  const largest = Math.max(...scenarios.map(runScenario));
   console.log(`\nbackend: ${backend}; largest difference over all scenarios: ${largest.toExponential(2)}`);
   console.log(`(float32 machine epsilon: ${(2 ** -23).toExponential(2)})`);
 }

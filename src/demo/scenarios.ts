@@ -1,9 +1,10 @@
 import type { RNNConfig } from '../config';
 
 /**
- * Three small RNNs, as the demo (`main.ts`) and the browser example (`examples/browser`) run
- * them: random weights and input from `seed`, the same in both
- * implementations. Data only (a type import), so a page can bundle it beside the package.
+ * The demo's models (`main.ts` runs all five; the browser example, `examples/browser`, the three
+ * nn.RNN ones): random weights and input from `seed`, the same in both implementations. The
+ * three nn.RNN cases are the `seed_*` PyTorch fixtures' configurations. Data only (a type
+ * import), so a page can bundle it beside the package.
  */
 export interface Scenario {
   title: string;
@@ -15,6 +16,7 @@ export interface Scenario {
   seed: number;
 }
 
+/** Three nn.RNN configurations: one layer batch_first, bidirectional, and a zero h0 given. */
 export const SCENARIOS: readonly Scenario[] = [
   {
     title: 'one layer, batch_first: nn.RNN(3, 4, 1, batch_first=True), input [2, 5, 3]',
@@ -39,7 +41,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-/** The rest of the family: an LSTM with projection, and the GRU tf.layers cannot run. */
+/** Beyond nn.RNN: an LSTM with projection, and the GRU tf.layers cannot run. */
 export const FAMILY_SCENARIOS: readonly Scenario[] = [
   {
     title: 'LSTM with projection: nn.LSTM(3, 4, batch_first=True, bidirectional=True, proj_size=2), input [1, 4, 3]',
