@@ -45,7 +45,7 @@ describe('backend selection', () => {
   test('asking for tensorflow where tfjs-node is missing says which are available', async () => {
     if (availableBackends().includes('tensorflow')) return expect(await initBackend('tensorflow')).toBe('tensorflow');
     await expect(initBackend('tensorflow')).rejects.toThrow(
-      /^backend: expected a registered backend \(wasm, cpu\), got 'tensorflow'$/,
+      /^backend: expected a registered backend \(wasm, cpu\), got 'tensorflow' \(it comes with @tensorflow\/tfjs-node: npm install @tensorflow\/tfjs-node, whose install downloads libtensorflow\)$/,
     );
   });
 });

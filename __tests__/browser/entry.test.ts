@@ -31,7 +31,7 @@ describe('the browser entry', () => {
       await expect(browser.initBackend('webgpu')).rejects.toThrow(browser.BackendError);
       await expect(browser.initBackend('webgpu')).rejects.toThrow(`backend: expected a registered backend (${registered}), got 'webgpu'`);
       if (browser.availableBackends().includes('tensorflow')) return;
-      await expect(browser.initBackend('tensorflow')).rejects.toThrow(/^backend: expected a registered backend \(wasm, cpu\), got 'tensorflow'$/);
+      await expect(browser.initBackend('tensorflow')).rejects.toThrow(/^backend: expected a registered backend \(wasm, cpu\), got 'tensorflow' \(tfjs-node's, in Node only\)$/);
     });
 
     test('threads: checked before any work, and only for the wasm backend', async () => {

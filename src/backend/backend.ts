@@ -7,16 +7,28 @@ import { BackendOptions, activateWithOptions } from './wasmThreads';
 export const BACKEND_ENV = 'TFJS_RNN_BACKEND';
 
 let nodeBindingTried = false;
+/** Why `@tensorflow/tfjs-node` did not load, once tried: not installed, or its error. */
+let nodeBindingProblem: string | undefined;
 
-/** Registers the `tensorflow` backend when `@tensorflow/tfjs-node` (an optional dependency) loads. */
+/** Registers the `tensorflow` backend when `@tensorflow/tfjs-node` (an optional peer dependency) loads. */
 function tryLoadNodeBinding(): void {
   if (nodeBindingTried) return;
   nodeBindingTried = true;
   try {
     require('@tensorflow/tfjs-node');
-  } catch {
+  } catch (error) {
     // Not installed, or libtensorflow missing: the other backends remain.
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing = code === 'MODULE_NOT_FOUND' && (error as Error).message.includes("'@tensorflow/tfjs-node'");
+    nodeBindingProblem = missing ? undefined : (error as Error).message.split('\n')[0];
   }
+}
+
+/** How to get a backend that is not registered: tfjs-node for `tensorflow`. */
+function howToGet(name: string): string {
+  if (name !== 'tensorflow') return 'not registered';
+  if (nodeBindingProblem !== undefined) return `@tensorflow/tfjs-node is installed but did not load: ${nodeBindingProblem}`;
+  return 'it comes with @tensorflow/tfjs-node: npm install @tensorflow/tfjs-node, whose install downloads libtensorflow';
 }
 
 /** Backends registered in this process: those the automatic choice tries, fastest first, then any other. */
@@ -37,5 +49,5 @@ export async function initBackend(backend?: string, options?: BackendOptions): P
 export async function initBackend(backend?: string, options: BackendOptions = {}): Promise<string> {
   const source = backend !== undefined ? 'backend' : BACKEND_ENV;
   const requested = backend ?? process.env[BACKEND_ENV];
-  return activateWithOptions(requested, options, () => activateBackend(availableBackends(), requested, source));
+  return activateWithOptions(requested, options, () => activateBackend(availableBackends(), requested, source, howToGet));
 }

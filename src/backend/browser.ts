@@ -26,7 +26,9 @@ export function availableBackends(): string[] {
 export async function initBackend(backend?: BackendName, options?: BackendOptions): Promise<BackendName>;
 export async function initBackend(backend?: string, options?: BackendOptions): Promise<string>;
 export async function initBackend(backend?: string, options: BackendOptions = {}): Promise<string> {
-  return activateWithOptions(backend, options, () => activateBackend(availableBackends(), backend, 'backend'));
+  return activateWithOptions(backend, options, () =>
+    activateBackend(availableBackends(), backend, 'backend', (name) => (name === 'tensorflow' ? "tfjs-node's, in Node only" : 'not registered')),
+  );
 }
 
 export { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

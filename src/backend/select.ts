@@ -25,12 +25,18 @@ export function registeredBackends(): string[] {
  * Makes a backend of `available` active and returns its name: `requested` when given (and
  * not empty), else the first of `available` in `BACKEND_NAMES` that initialises. A requested
  * backend that is not registered or cannot be used throws `BackendError` naming `source`,
- * where the request came from; the automatic choice falls through to the next.
+ * where the request came from, and what is missing (`howToGet`, for one not registered); the
+ * automatic choice falls through to the next.
  */
-export async function activateBackend(available: string[], requested: string | undefined, source: string): Promise<string> {
+export async function activateBackend(
+  available: string[],
+  requested: string | undefined,
+  source: string,
+  howToGet: (name: string) => string = () => 'not registered',
+): Promise<string> {
   if (requested !== undefined && requested !== '') {
     if (!available.includes(requested)) {
-      throw new BackendError(source, `a registered backend (${available.join(', ')})`, `'${requested}'`);
+      throw new BackendError(source, `a registered backend (${available.join(', ')})`, `'${requested}' (${howToGet(requested)})`);
     }
     if (!(await tf.setBackend(requested))) {
       throw new BackendError(source, `a backend that initialises here (${available.join(', ')})`, `'${requested}' (it failed to initialise)`);

@@ -4,6 +4,7 @@ import { BACKEND_NAMES, BackendName } from '../backend';
 import { ArgumentError } from '../errors';
 import { STEP_LOOPS, StepLoop } from '../manual/plan';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
+import { PROGRESS_STYLES, ProgressStyle } from './progress';
 
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
 export class UsageError extends ArgumentError {}
@@ -109,6 +110,14 @@ export function backendFlag(values: FlagValues): BackendName | undefined {
 /** `--loop`: how the hand-written model runs its steps (`ManualOptions.loop`), `'auto'` when absent. */
 export function loopFlag(values: FlagValues): StepLoop {
   return choice(values, 'loop', STEP_LOOPS, 'auto') as StepLoop;
+}
+
+/** `--progress`, `auto` when absent; `--quiet` is `--progress none` and goes with no other. */
+export function progressFlag(values: FlagValues): ProgressStyle {
+  const style = choice(values, 'progress', PROGRESS_STYLES, undefined);
+  if (values.quiet !== true) return style ?? 'auto';
+  if (style !== undefined && style !== 'none') throw new UsageError('--quiet', 'no --progress but none (it means --progress none)', `--progress ${style}`);
+  return 'none';
 }
 
 export function implementationFlag(values: FlagValues): Implementation {

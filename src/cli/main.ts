@@ -2,29 +2,39 @@
 import * as tf from '@tensorflow/tfjs';
 import { RNNError } from '../errors';
 import { writeSync } from 'fs';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { removeTempFiles, systemErrorText } from '../formats';
-import { checkCommand } from './commands/check';
-import { convertCommand } from './commands/convert';
-import { generateCommand } from './commands/generate';
-import { infoCommand } from './commands/info';
-import { mergeCommand } from './commands/merge';
-import { runCommand } from './commands/run';
-import { UsageError } from './flags';
+import { CHECK_FLAGS, checkCommand } from './commands/check';
+import { CONVERT_FLAGS, convertCommand } from './commands/convert';
+import { GENERATE_FLAGS, generateCommand } from './commands/generate';
+import { INFO_FLAGS, infoCommand } from './commands/info';
+import { MERGE_FLAGS, mergeCommand } from './commands/merge';
+import { RUN_FLAGS, runCommand } from './commands/run';
+import { FlagSpec, UsageError } from './flags';
 import { CliIO, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK } from './io';
 import { GENERAL_USAGE, USAGE } from './usage';
 
 /** The `tfjs-rnn` command line: dispatch, errors as one line, exit codes. */
 
-const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
-  run: runCommand,
-  check: checkCommand,
-  convert: convertCommand,
-  info: infoCommand,
-  merge: mergeCommand,
-  generate: generateCommand,
+/** Each command: what runs it, and the flags it accepts (every one listed in its `--help`). */
+export const COMMANDS: Record<string, { run: (argv: string[], io: CliIO) => Promise<number>; flags: FlagSpec }> = {
+  run: { run: runCommand, flags: RUN_FLAGS },
+  check: { run: checkCommand, flags: CHECK_FLAGS },
+  convert: { run: convertCommand, flags: CONVERT_FLAGS },
+  info: { run: infoCommand, flags: INFO_FLAGS },
+  merge: { run: mergeCommand, flags: MERGE_FLAGS },
+  generate: { run: generateCommand, flags: GENERATE_FLAGS },
 };
 
-const HELP_FLAGS = ['--help', '-h'];
+export const HELP_FLAGS = ['--help', '-h'];
+/** As npm and node print theirs: `-v`, `--version`. */
+export const VERSION_FLAGS = ['--version', '-v'];
+
+/** The package's version, from its package.json (two folders up from `dist/cli/` and from `src/cli/`). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** One line: newlines inside a message (from a parser, say) become spaces. */
 function oneLine(text: string): string {
@@ -43,7 +53,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     (command === undefined ? io.stderr : io.stdout).write(`${GENERAL_USAGE}\n`);
     return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
   }
-  const handler = COMMANDS[command];
+  if (VERSION_FLAGS.includes(command)) {
+    io.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  const handler = COMMANDS[command]?.run;
   if (handler === undefined) {
     io.stderr.write(`tfjs-rnn: command: expected one of ${Object.keys(COMMANDS).join(', ')}, got '${oneLine(command)}'\n${GENERAL_USAGE}\n`);
     return EXIT_BAD_INPUT;

@@ -6,13 +6,13 @@ import { HostArray, firstNonFinite, unravelIndex } from '../formats';
 import { withBatch } from './batchRows';
 import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
 import { StepLoop } from '../manual';
-import { FlagSpec, FlagValues, UsageError, arrayKey, backendFlag, loopFlag, optionalString, positiveInteger, requiredString, workersFlag } from './flags';
+import { FlagSpec, FlagValues, UsageError, arrayKey, backendFlag, loopFlag, optionalString, positiveInteger, progressFlag, requiredString, workersFlag } from './flags';
 import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
 import { FileLayout, checkStateFile, fileLayout, wholeModelLayout } from './layout';
 import { bindModel } from '../model';
 import { stripWrapperPrefixes } from '../formats/modules';
 import { RowRange, chunkRanges, processChunks } from './pipeline';
-import { TextSink, createProgress, formatSummary } from './progress';
+import { ProgressStyle, TextSink, createProgress, formatSummary, resolveProgressStyle } from './progress';
 import { ArraySource, FLOAT_DTYPES, ID_DTYPES, openArraySource, readIntegerArray } from './sequenceFile';
 import { Shard, describeShard, shardFlag, shardRange } from './shard';
 import { chunkPool } from './workers';
@@ -43,6 +43,7 @@ export const SEQUENCE_FLAGS: FlagSpec = {
   shard: { type: 'string' },
   backend: { type: 'string' },
   loop: { type: 'string' },
+  progress: { type: 'string' },
   quiet: { type: 'boolean' },
 };
 
@@ -69,7 +70,8 @@ export interface SequenceJob {
   /** A whole model's vocabulary V when its input is token ids: every id must be in `[0, V)`. */
   vocabulary?: number;
   allowNonfinite: boolean;
-  quiet: boolean;
+  /** `--progress` (`none` with `--quiet`). */
+  progress: ProgressStyle;
 }
 
 /** Reads `--lengths`: `[N]` integers in `[1, L]`, as `.npy` int32/int64 or a JSON list. */
@@ -132,7 +134,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
   if (modelPath !== undefined) {
     const file = await readStateDictFlags(values);
     if (values['allow-nonfinite'] !== true) checkFiniteWeights(file);
-    const common = { weightSources: file.sources, batchSize, workers, backend, loop, allowNonfinite: values['allow-nonfinite'] === true, quiet: values.quiet === true };
+    const common = { weightSources: file.sources, batchSize, workers, backend, loop, allowNonfinite: values['allow-nonfinite'] === true, progress: progressFlag(values) };
     return { ...common, ...(await openWholeModelJob(values, modelPath, file.tensors, shard)) };
   }
   const weights = await readWeightsFlags(values, { allowNonfinite: values['allow-nonfinite'] === true });
@@ -169,7 +171,7 @@ export async function openSequenceJob(values: FlagValues, stderr: TextSink, shar
       backend,
       loop,
       allowNonfinite: values['allow-nonfinite'] === true,
-      quiet: values.quiet === true,
+      progress: progressFlag(values),
     };
   } catch (error) {
     opened.forEach((source) => source.close());
@@ -260,7 +262,7 @@ function readChunk(job: SequenceJob, range: RowRange): Chunk {
 
 /**
  * Computes every chunk of the job's rows with `implementations`, handing each chunk's outputs
- * to `handle` (rows relative to the file, in any order). Shows progress on a TTY unless quiet;
+ * to `handle` (rows relative to the file, in any order). Shows progress as `--progress` says;
  * returns the summary line.
  */
 export async function runSequenceJob(
@@ -271,7 +273,7 @@ export async function runSequenceJob(
 ): Promise<string> {
   const ranges = chunkRanges(job.range, job.batchSize);
   const workers = Math.max(1, Math.min(job.workers, ranges.length));
-  const progress = createProgress(stderr, job.range.end - job.range.start, stderr.isTTY === true && !job.quiet);
+  const progress = createProgress(stderr, job.range.end - job.range.start, resolveProgressStyle(job.progress, stderr));
   let seconds = 0;
   try {
     const pool = chunkPool(workers, job.spec, implementations, job.backend, job.loop);

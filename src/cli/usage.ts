@@ -1,5 +1,12 @@
 /** The help text of each command, and of the whole tool. */
 
+const BACKEND_OPTION = `
+  --backend B          tensorflow, wasm or cpu (default: the fastest available; tensorflow needs
+                       @tensorflow/tfjs-node installed)`;
+
+const HELP_OPTION = `
+  -h, --help           this help`;
+
 const SEQUENCE_OPTIONS = `
   --weights W          a state_dict holding an nn.RNN, nn.LSTM or nn.GRU (the module itself or a whole
                        model around it): torch.save's file (.pt, .pth, .bin, told by content; or a
@@ -42,15 +49,16 @@ const SEQUENCE_OPTIONS = `
   --shard auto[/n]     i and n from the scheduler running the task: JOB_COMPLETION_INDEX (Kubernetes
                        Indexed Job: give n, its completions), SLURM_ARRAY_TASK_ID with _COUNT or
                        _MIN/_MAX (Slurm job array: i is the task's position in the array),
-                       AWS_BATCH_JOB_ARRAY_INDEX with _SIZE (AWS Batch array job)
-  --backend B          tensorflow, wasm or cpu (default: the fastest available)
+                       AWS_BATCH_JOB_ARRAY_INDEX with _SIZE (AWS Batch array job)${BACKEND_OPTION}
   --loop L             how the hand-written model runs its steps: auto (default: small models and
                        short sequences on typed arrays, one sequence at a time), tensor (on the
                        backend: faster for large batches of small models) or host; results agree
                        within the forward tolerance, and for any --batch-size bit for bit
   --allow-nonfinite    run NaN and Infinity in the input and the weights through instead of
                        rejecting them
-  --quiet              no progress bar; just the summary line`;
+  --progress P         auto (default: bar on a terminal, else lines), bar (redrawn in place), lines
+                       (a plain line every 5 s: done/total, rate, elapsed, ETA) or none
+  --quiet              --progress none: just the summary line`;
 
 export const USAGE: Record<string, string> = {
   run: `Usage: tfjs-rnn run --weights W [--prefix P] [--batch-first] --input X --output OUT [--hn HN] [--cn CN] [options]
@@ -62,7 +70,7 @@ ${SEQUENCE_OPTIONS}
   --output OUT         output [L, N, D*H_out], [N, L, D*H_out] or [L, D*H_out]
   --hn HN              h_n [D*num_layers, N, H_out] (or [D*num_layers, H_out])
   --cn CN              an LSTM's c_n [D*num_layers, N, hidden_size] (or [D*num_layers, hidden_size])
-  --impl I             manual (hand-written recurrence, default) or layers (tf.layers twin)
+  --impl I             manual (hand-written recurrence, default) or layers (tf.layers twin)${HELP_OPTION}
 
 Sharding: shard i of n (zero-based) holds batch rows [floor(i*N/n), floor((i+1)*N/n)), so n
 tasks (any job runner) can each run one shard of the same file, and every row is in exactly
@@ -79,10 +87,15 @@ Runs both implementations, compares them with each other and with the expected a
 exported from PyTorch), prints max abs/rel difference, worst index and a per-sequence summary
 for each output; exits 1 when a comparison is outside tolerance.
 ${SEQUENCE_OPTIONS}
-  --expected-output E  expected output (.npy, .npz or .json); --expected-output-key K for an .npz
-  --expected-hn E2     expected h_n; --expected-hn-key K for an .npz
-  --expected-cn E3     an LSTM's expected c_n; --expected-cn-key K for an .npz
-  --rtol r --atol a    tolerance: |actual - expected| <= atol + rtol*|expected| (default rtol 1.3e-6, atol 1e-5)`,
+  --expected-output E  expected output (.npy, .npz or .json)
+  --expected-output-key K
+                       the array of an .npz E
+  --expected-hn E2     expected h_n
+  --expected-hn-key K  the array of an .npz E2
+  --expected-cn E3     an LSTM's expected c_n
+  --expected-cn-key K  the array of an .npz E3
+  --rtol r             relative tolerance (default 1.3e-6)
+  --atol a             absolute tolerance (default 1e-5): |actual - expected| <= atol + rtol*|expected|${HELP_OPTION}`,
   convert: `Usage: tfjs-rnn convert --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] --to pt|safetensors|json|tfjs OUT
        tfjs-rnn convert --model SPEC --weights W [--weights-key K] [--to tfjs] OUT
 
@@ -104,9 +117,8 @@ keeps both).
   --model SPEC         a whole model (see docs/whole-models.md): writes its tf.layers twin as a tfjs
                        LayersModel with inputs input and lengths, which tf.loadLayersModel runs
                        with the package imported; W the whole model's state_dict
-  --backend B          tensorflow, wasm or cpu
   --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them (--to json
-                       refuses them still: JSON has neither)`,
+                       refuses them still: JSON has neither)${BACKEND_OPTION}${HELP_OPTION}`,
   merge: `Usage: tfjs-rnn merge [--output OUT] [--hn HN] [--cn CN] PIECE...
 
 Puts the pieces of a sharded run (run --shard, each .npy with its .npy.json shard record) back
@@ -116,9 +128,10 @@ files (by the fingerprints in their records) and shapes that fit. They are conca
 the batch axis in shard order (output: axis 0 with batch_first, else 1; h_n, c_n: axis 1),
 streaming, a block of 16 MiB at a time, to temp files renamed at the end, all or none. The
 result is byte for byte what one run over the whole input writes (on the same backend).
+
   --output OUT         the output, from the pieces of output (.npy)
   --hn HN              h_n, from the pieces of h_n (.npy)
-  --cn CN              c_n, from the pieces of c_n (.npy)`,
+  --cn CN              c_n, from the pieces of c_n (.npy)${HELP_OPTION}`,
   info: `Usage: tfjs-rnn info --weights W [--weights-key K] [--prefix P] [--batch-first] [--nonlinearity F] [--config C] [--backend B] [--allow-nonfinite]
 
 Lists the modules of the state_dict: each recurrent one (nn.RNN, nn.LSTM or nn.GRU) by prefix with
@@ -134,8 +147,7 @@ parameter names and shapes, parameter count, and the backend that would run.
   --batch-first        as run takes it
   --nonlinearity F     as run takes it
   --config C           JSON of the module's arguments, all or some, checked against the weights
-  --backend B          tensorflow, wasm or cpu
-  --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them`,
+  --allow-nonfinite    read NaN and Infinity in the weights instead of rejecting them${BACKEND_OPTION}${HELP_OPTION}`,
   generate: `Usage: tfjs-rnn generate --weights W --model SPEC --prompt IDS --steps N --output OUT [--temperature T] [--top-k K] [--seed S] [--stop-id I]
 
 Continues each prompt with a language model (a spec whose output is a distribution over its
@@ -162,7 +174,7 @@ prompt [P]), through a temp file renamed at the end; nothing is written on an er
                        default 0; the same seed gives the same tokens on every backend and run
                        (not torch.multinomial's sequence); greedy decoding draws nothing
   --stop-id I          an id in [0, V): a prompt whose continuation reaches it repeats it to the end
-  --backend B          tensorflow, wasm or cpu (default: the fastest available)`,
+${BACKEND_OPTION}${HELP_OPTION}`,
 };
 
 export const GENERAL_USAGE = `Usage: tfjs-rnn <command> [options]
@@ -177,5 +189,7 @@ Commands:
   info     list the modules of a weights file; the configuration and parameters of its recurrent one
   merge    put the pieces of a sharded run back together
 
-Run 'tfjs-rnn <command> --help' for its options.
+Options:
+  -h, --help           this help; 'tfjs-rnn <command> --help' for a command's options
+  -v, --version        the version of tfjs-rnn
 Exit codes: 0 success, 1 check outside tolerance, 2 bad input or usage, 3 internal error.`;

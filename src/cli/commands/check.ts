@@ -9,7 +9,7 @@ import { FileLayout, ModelOutput, modelOutputs } from '../layout';
 import { ArraySource, openArraySource } from '../sequenceFile';
 import { SEQUENCE_FLAGS, SequenceJob, closeSequenceJob, openSequenceJob, refuseStatesWithModel, runSequenceJob } from '../sequenceJob';
 
-const CHECK_FLAGS = {
+export const CHECK_FLAGS = {
   ...SEQUENCE_FLAGS,
   'expected-output': { type: 'string', file: 'input' },
   'expected-output-key': { type: 'string' },

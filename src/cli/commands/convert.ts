@@ -10,7 +10,7 @@ import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, checkFiniteWeights, configFlags
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { CONFIG_KEY, fileIOHandler, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
 
-const CONVERT_FLAGS = {
+export const CONVERT_FLAGS = {
   ...WEIGHTS_FLAGS,
   ...CONFIG_FLAGS,
   model: { type: 'string', file: 'input' },

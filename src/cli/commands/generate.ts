@@ -12,7 +12,7 @@ import { checkFiniteWeights, readModelSpecFile, readStateDictFlags } from '../mo
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
 import { ID_DTYPES, extensionOf, readIntegerArray } from '../sequenceFile';
 
-const GENERATE_FLAGS = {
+export const GENERATE_FLAGS = {
   weights: { type: 'string', file: 'input' },
   'weights-key': { type: 'string' },
   model: { type: 'string', file: 'input' },

@@ -20,7 +20,7 @@ import {
   resolveModel,
 } from '../modelFile';
 
-const INFO_FLAGS = {
+export const INFO_FLAGS = {
   ...WEIGHTS_FLAGS,
   ...CONFIG_FLAGS,
   backend: { type: 'string' },

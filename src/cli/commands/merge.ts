@@ -9,7 +9,7 @@ import { Piece, PieceSet, checkPieceSet, checkSameRun, openPiece } from '../piec
 import { extensionOf } from '../sequenceFile';
 import { ShardArray } from '../shardRecord';
 
-const MERGE_FLAGS = {
+export const MERGE_FLAGS = {
   output: { type: 'string', file: 'output' },
   hn: { type: 'string', file: 'output' },
   cn: { type: 'string', file: 'output' },

@@ -13,7 +13,7 @@ import { SEQUENCE_FLAGS, closeSequenceJob, openSequenceJob, runSequenceJob } fro
 import { Shard, shardFlag, shardPath } from '../shard';
 import { describeInputs, openShardRecord, shardRecordPath } from '../shardRecord';
 
-const RUN_FLAGS = {
+export const RUN_FLAGS = {
   ...SEQUENCE_FLAGS,
   output: { type: 'string', file: 'output' },
   hn: { type: 'string', file: 'output' },
