@@ -154,7 +154,7 @@ describe('progress and summary', () => {
     expect(stderr).toMatch(/\r\x1b\[K4 sequences in .*\n$/);
   });
 
-  it('prints only the summary line when stderr is no TTY, or with --quiet', async () => {
+  it('draws no bar off a terminal (a short run, within the first progress line, prints only the summary line), nor with --quiet', async () => {
     expect((await runCli(args())).stderr).toMatch(SUMMARY);
     expect((await runCli([...args(), '--quiet'], true)).stderr).toMatch(SUMMARY);
   });

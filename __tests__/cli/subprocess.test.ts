@@ -65,7 +65,7 @@ describe('node dist/cli/main.js', () => {
 
   it('gives the same bytes with 1 and 2 workers, whatever the chunk size', async () => {
     const run = (name: string, workers: string, batchSize: string) =>
-      runNode(['run', '--backend', 'wasm', '--weights', model.weights, '--config', model.config, '--input', input, '--output', `${name}.npy`, '--hn', `${name}-hn.npy`, '--workers', workers, '--batch-size', batchSize]);
+      runNode(['run', '--backend', 'wasm', '--weights', model.weights, '--config', model.config, '--input', input, '--output', `${name}.npy`, '--hn', `${name}-hn.npy`, '--workers', workers, '--batch-size', batchSize, '--quiet']);
     const [one, two] = [await run('one', '1', '8'), await run('two', '2', '5')];
     expect(one).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^64 sequences in .* backend wasm, 1 worker\n$/) });
     expect(two).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^64 sequences in .* backend wasm, 2 workers\n$/) });
@@ -88,7 +88,7 @@ describe('node dist/cli/main.js', () => {
     ];
     const outputs = (name: string) => ['output', 'hn', 'cn'].flatMap((flag) => [`--${flag}`, join(lstmDir, `${name}-${flag}.npy`)]);
     const run = (name: string, workers: string) =>
-      runNode(['run', '--backend', 'wasm', '--weights', lstm.weights, '--config', lstm.config, ...files, ...outputs(name), '--workers', workers, '--batch-size', '16']);
+      runNode(['run', '--backend', 'wasm', '--weights', lstm.weights, '--config', lstm.config, ...files, ...outputs(name), '--workers', workers, '--batch-size', '16', '--quiet']);
     expect(await run('one', '1')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 1 worker\n$/) });
     expect(await run('two', '2')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 2 workers\n$/) });
     for (const flag of ['output', 'hn', 'cn']) expect(await fs.readFile(join(lstmDir, `two-${flag}.npy`))).toEqual(await fs.readFile(join(lstmDir, `one-${flag}.npy`)));
@@ -130,7 +130,7 @@ describe('node dist/cli/main.js', () => {
     expect(await runNode(['info', '--weights', model.weights], true)).toEqual(closed);
     expect(await runNode(['--help'], true)).toEqual(closed);
     expect(await runNode(['run', '--help'], true)).toEqual(closed);
-    const check = await runNode(['check', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input], true);
+    const check = await runNode(['check', '--workers', '1', '--weights', model.weights, '--config', model.config, '--input', input, '--quiet'], true);
     expect(check).toEqual({ ...closed, stderr: expect.stringMatching(/^64 sequences in [^\n]*\n$/) });
   });
 
