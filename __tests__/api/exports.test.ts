@@ -13,7 +13,8 @@ const BROWSER_EXPORTS: Record<string, 'class' | 'function' | 'const' | 'type'> =
     'ArgumentError', 'BackendError', 'ConfigError', 'DtypeError', 'FormatError', 'GRUResetAfter',
     'GRUResetAfterCell', 'LSTMProjection', 'LSTMProjectionCell', 'LayersGRU', 'LayersLSTM', 'LayersModel',
     'LayersRNN', 'ManualGRU', 'ManualLSTM', 'ManualModel', 'ManualRNN', 'RNNError', 'ShapeError',
-    'StreamingRNN', 'WeightsError',
+    'StreamingRNN', 'WeightsError', 'ModelSpecError', 'PrefixError', 'ManualWholeModel', 'LayersWholeModel',
+    'LastLayerHidden', 'LengthsMask', 'SwapBatchAxes', 'ZeroPaddedSteps', 'SequenceReduction',
   ]),
   ...kinds('function', [
     'availableBackends', 'checkConfig', 'checkStateDict', 'compareArrays', 'compareTensors',
@@ -24,6 +25,8 @@ const BROWSER_EXPORTS: Record<string, 'class' | 'function' | 'const' | 'type'> =
     'parseNpy', 'parseSafetensors', 'parseStateDict', 'parseStateDictJson', 'parseTorchFile', 'serializeNpy',
     'serializeSafetensors', 'serializeStateDict', 'serializeStateDictJson', 'serializeTorchFile',
     'setWasmPaths', 'stateShapes', 'toHostArrays', 'toTensors', 'toTorchArgs', 'torchToKeras', 'trainStep',
+    'getThreadsCount', 'backendCapabilities', 'describeModule', 'findOtherModules', 'findRecurrentModules',
+    'selectModule', 'stripWrapperPrefixes', 'checkModelSpec', 'generate',
   ]),
   ...kinds('const', [
     'BACKEND_NAMES', 'CHECKPOINT_KEYS', 'FORWARD_TOLERANCE', 'GATE_COUNTS', 'GRADIENT_TOLERANCE', 'MODES',
@@ -37,7 +40,9 @@ const BROWSER_EXPORTS: Record<string, 'class' | 'function' | 'const' | 'type'> =
     'NpyDtype', 'NumericArray', 'Objective', 'ParameterKind', 'ParameterSpec', 'RNNConfig', 'RNNOutput',
     'RecurrentModel', 'Safetensors', 'SequenceLengths', 'SequenceLoss', 'StateDictFormat', 'StateDictInput',
     'StepLoop', 'Tolerance', 'TorchFileOptions', 'TorchMode', 'TorchRNNArgs', 'TorchStateDict',
-    'TrainStepOptions', 'TrainableModel',
+    'TrainStepOptions', 'TrainableModel', 'BackendCapabilities', 'SyncReads', 'BackendOptions', 'StateDictOptions',
+    'OtherModule', 'RecurrentModule', 'CheckedModelSpec', 'LayerSpec', 'PredictOptions', 'WholeModelSpec',
+    'GenerateOptions',
   ]),
 };
 

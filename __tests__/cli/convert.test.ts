@@ -283,7 +283,7 @@ describe('info', () => {
     expect(lines).toContain('  weight_ih_l1_reverse  [5, 10]');
     expect(lines.filter((line) => line.startsWith('  '))).toHaveLength(1 + 16);
     expect(lines).toContain('parameter count: 270');
-    expect(lines[lines.length - 1]).toMatch(/^backend: wasm \(available: .*wasm.*\)$/);
+    expect(lines.find((line) => line.startsWith('backend: '))).toMatch(/^backend: wasm \(available: .*wasm.*\)$/);
   });
 
   it('prints the full configuration given or recorded', async () => {

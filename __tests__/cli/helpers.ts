@@ -150,6 +150,8 @@ export function buildOnce(): void {
   const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
   const newestSource = Math.max(...sources.map((name) => statSync(join(ROOT, 'src', name)).mtimeMs));
   if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestSource) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+}
+
 /**
  * The setup of a CLI suite on the cpu backend with a fresh temp directory per test (removed
  * after it); returns the directory's getter.

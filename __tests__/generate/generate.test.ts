@@ -10,10 +10,8 @@ import {
   WholeModelSpec,
   generate,
   initBackend,
-  philox4x32,
-  topKIds,
-  uniformAt,
 } from '../../src';
+import { philox4x32, topKIds, uniformAt } from '../../src/generate';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { ModelFixture, loadModelFixture, npyTensor, readNpyFile } from '../helpers/modelFixtures';
 

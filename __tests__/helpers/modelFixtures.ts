@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { HostArray, NPY_DTYPES, WholeModelSpec, bufferSource, decodeNpyValues, loadStateDict, readNpyHeader } from '../../src';
+import { HostArray, WholeModelSpec, loadStateDict } from '../../src';
+import { NPY_DTYPES, bufferSource, decodeNpyValues, readNpyHeader } from '../../src/formats/npy';
 
 /** The cases of `scripts/make_model_fixtures.py` (`fixtures/models/<case>/`). */
 export const MODEL_FIXTURES = [
