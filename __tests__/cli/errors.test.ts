@@ -238,7 +238,7 @@ describe('tfjs models', () => {
     const bin = path(join('tfjs', 'weights.bin'));
     const bytes = await fs.readFile(bin);
     await fs.writeFile(bin, Buffer.concat([bytes, Buffer.alloc(4)]));
-    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (what its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (the float32 values its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
     await fs.writeFile(bin, bytes);
   });
 

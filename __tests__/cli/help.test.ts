@@ -53,7 +53,7 @@ describe('tfjs-rnn', () => {
     expect(result).toEqual({
       code: 2,
       stdout: '',
-      stderr: "tfjs-rnn info: backend: expected an available backend (wasm, cpu), got 'tensorflow' (it comes with @tensorflow/tfjs-node: npm install @tensorflow/tfjs-node, whose install downloads libtensorflow)\n",
+      stderr: "tfjs-rnn info: backend: expected a registered backend (wasm, cpu), got 'tensorflow' (it comes with @tensorflow/tfjs-node: npm install @tensorflow/tfjs-node, whose install downloads libtensorflow)\n",
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   createManualModel,
 } from '../../src';
 import { wasmKernels } from '../../src/manual/engines/wasm';
+import { HOST_FORWARD_MAX_MULTIPLY_ADDS, HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS, HOST_LOOP_MAX_MULTIPLY_ADDS } from '../../src/manual/plan';
 import { describeEachBackend } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 

@@ -1,14 +1,5 @@
-import {
-  BackendTraits,
-  ForwardCall,
-  ForwardPlan,
-  RNNConfig,
-  StepLoop,
-  checkConfig,
-  hostEngineAllowedOn,
-  multiplyAddsPerStep,
-  planForward,
-} from '../../src';
+import { RNNConfig, StepLoop, checkConfig } from '../../src';
+import { BackendTraits, ForwardCall, ForwardPlan, hostEngineAllowedOn, multiplyAddsPerStep, planForward } from '../../src/manual';
 
 const WASM: BackendTraits = { name: 'wasm', wasmEngine: true, hostEngine: true };
 /** wasm with a tfjs-backend-wasm outside the adapter's versions: no direct kernel calls. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { BackendTraits, SUPPORTED_WASM_VERSIONS, createManualModel, describeEngines, initBackend, wasmEngineStatus } from '../../src';
+import { createManualModel, initBackend } from '../../src';
+import { BackendTraits, SUPPORTED_WASM_VERSIONS, describeEngines, wasmEngineStatus } from '../../src/manual';
 import { announceWasmFallback, supportsWasmVersion, wasmKernels } from '../../src/manual/engines/wasm/adapter';
 
 describe("the wasm engine's adapter", () => {

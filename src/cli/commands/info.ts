@@ -53,7 +53,7 @@ export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   if (prefix === undefined && modules.recurrent.length > 1) {
     lines.push(`module: choose one of the ${modules.recurrent.length} recurrent modules with --prefix (e.g. --prefix ${(modules.recurrent.find((module) => module.prefix !== '') ?? modules.recurrent[0]).prefix.slice(0, -1)}) for run, check, convert and info`);
   } else {
-    const weights = chooseRecurrentModule(file, prefix);
+    const weights = chooseRecurrentModule(file, prefix, { allowNonfinite: values['allow-nonfinite'] === true });
     const inferred = inferWeightsConfig(weights);
     const flags = configFlags(values);
     const { config, configSource } = await resolveModel(weights, flags);
