@@ -51,6 +51,19 @@ function timePerCall(call: () => void, calls: number): number {
   return median(means);
 }
 
+/** A model of `mode` at `WHOLE_SHAPE`, its input, and one whole forward call with the output read back; the caller disposes `model` and `x`. */
+function wholeCall(mode: Mode): { model: ReturnType<typeof createManualModel>; x: tf.Tensor; whole: () => void } {
+  const [batch, seq, input, hidden] = WHOLE_SHAPE;
+  const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
+  const x = tf.randomNormal([batch, seq, input], 0, 1, 'float32', 3);
+  const whole = () => {
+    const { output, hN, cN } = model.forward(x);
+    output.dataSync();
+    tf.dispose([output, hN, ...(cN ? [cN] : [])]);
+  };
+  return { model, x, whole };
+}
+
 function measureBackend(backend: string): LatencyRecord[] {
   const records: LatencyRecord[] = [];
   for (const mode of MODES) {
@@ -65,14 +78,7 @@ function measureBackend(backend: string): LatencyRecord[] {
       stream.dispose();
       model.dispose();
     }
-    const [batch, seq, input, hidden] = WHOLE_SHAPE;
-    const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
-    const x = tf.randomNormal([batch, seq, input], 0, 1, 'float32', 3);
-    const whole = () => {
-      const { output, hN, cN } = model.forward(x);
-      output.dataSync();
-      tf.dispose([output, hN, ...(cN ? [cN] : [])]);
-    };
+    const { model, x, whole } = wholeCall(mode);
     records.push({ mode, backend, what: 'whole', shape: WHOLE_SHAPE, usPerCall: timePerCall(whole, WHOLE_CALLS_PER_ROUND) });
     x.dispose();
     model.dispose();
@@ -156,14 +162,7 @@ function steadyRun(): string {
       cases.push({ label: `${mode} step ${shape}`, call: () => stepStream.step(step), blockCalls: STEADY.stepBlock, blocks: [] });
       owned.push(chunk, pushStream, stepStream, model);
     }
-    const [batch, seq, input, hidden] = WHOLE_SHAPE;
-    const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
-    const x = tf.randomNormal([batch, seq, input], 0, 1, 'float32', 3);
-    const whole = () => {
-      const { output, hN, cN } = model.forward(x);
-      output.dataSync();
-      tf.dispose([output, hN, ...(cN ? [cN] : [])]);
-    };
+    const { model, x, whole } = wholeCall(mode);
     cases.push({ label: `${mode} whole (${WHOLE_SHAPE.join(',')})`, call: whole, blockCalls: STEADY.wholeBlock, blocks: [] });
     owned.push(x, model);
   }
