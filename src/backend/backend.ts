@@ -1,3 +1,7 @@
+// In Node, the @tensorflow/tfjs umbrella: its CommonJS build registers what tfjs-core's leaves
+// out and tf.layers needs, the tensor methods (chained ops: the orthogonal initializer of every
+// recurrent layer calls `t.flatten()`). Node only: the browser entry does not import this module.
+import '@tensorflow/tfjs';
 import { BackendName, activateBackend, registeredBackends } from './select';
 import { BackendOptions, activateWithOptions } from './wasmThreads';
 

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import './register';
 import { BackendError } from '../errors';
 
 /** Choosing a backend among those registered with tfjs: the part the Node and browser entries share. */

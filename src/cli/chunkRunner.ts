@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { HostArray, toTensors } from '../formats';
 import { batchGeometry, sliceRows, withBatch } from './batchRows';
 import { createLayersModel } from '../layers';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { RNNError } from '../errors';
 import { writeSync } from 'fs';
 import { readFileSync } from 'fs';

@@ -1,6 +1,7 @@
 import { existsSync, promises as fs, realpathSync } from 'fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { FullRNNConfig, Mode, layerInputSize, toTorchArgs } from '../config';
 import { ArgumentError, FormatError } from '../errors';
 import { HostArray, systemErrorText, toHostArrays, toTensors, writeFilesAtomic } from '../formats';
@@ -125,7 +126,7 @@ function withZeroInitializers(topology: unknown): unknown {
  * The layers of the exported model, named `rnn_l{k}` (`bidirectional_l{k}` around it when D = 2),
  * with zero initializers: their weights are set right after, and the file records the weights.
  */
-function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
+function namedLayers(config: FullRNNConfig): tfl.layers.Layer[] {
   return Array.from({ length: config.numLayers }, (_, layer) =>
     stackedLayer(config, { name: `rnn_l${layer}`, inputShape: [null, layerInputSize(config, layer)], ...zeroInitializers() }, `bidirectional_l${layer}`),
   );
@@ -134,16 +135,16 @@ function namedLayers(config: FullRNNConfig): tf.layers.Layer[] {
 /** Writes `stateDict` as a tfjs LayersModel at `out` (a directory, or a `model.json` path); returns the model.json path. */
 export async function saveTfjsModel(out: string, config: FullRNNConfig, stateDict: Record<string, HostArray>): Promise<string> {
   const modelPath = tfjsModelFiles(out).model;
-  const input = tf.input({ shape: [null, config.inputSize], name: 'input' });
+  const input = tfl.input({ shape: [null, config.inputSize], name: 'input' });
   const layers = namedLayers(config);
-  const states: tf.SymbolicTensor[] = [];
+  const states: tfl.SymbolicTensor[] = [];
   let sequence = input;
   for (const layer of layers) {
-    const [output, ...finalStates] = layer.apply(sequence) as tf.SymbolicTensor[];
+    const [output, ...finalStates] = layer.apply(sequence) as tfl.SymbolicTensor[];
     states.push(...finalStates);
     sequence = output;
   }
-  const model = tf.model({ inputs: input, outputs: [sequence, ...states], name: 'nn_rnn' });
+  const model = tfl.model({ inputs: input, outputs: [sequence, ...states], name: 'nn_rnn' });
   const tensors = toTensors(stateDict);
   const keras = torchToKeras(tensors, config);
   try {
@@ -234,7 +235,7 @@ export interface TfjsWeights {
 }
 
 /** An exported layer's recurrent layer: its Keras class and config (the wrapped layer's of a Bidirectional). */
-function recurrentLayer(layer: tf.layers.Layer): { className: string; config: Record<string, unknown> } {
+function recurrentLayer(layer: tfl.layers.Layer): { className: string; config: Record<string, unknown> } {
   const config = layer.getConfig() as Record<string, unknown>;
   const wrapped = config.layer as { className: string; config: Record<string, unknown> } | undefined;
   return wrapped ?? { className: layer.getClassName(), config };
@@ -255,7 +256,7 @@ function describeLayer(className: string, settings: Record<string, unknown>): st
 }
 
 /** Checks that the loaded model is the one `saveTfjsModel` writes for `config`, layer by layer. */
-function checkStructure(model: tf.LayersModel, config: FullRNNConfig, source: string): tf.layers.Layer[] {
+function checkStructure(model: tfl.LayersModel, config: FullRNNConfig, source: string): tfl.layers.Layer[] {
   const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
   const expected = expectedRecurrentLayer(config);
   const expectedClass = config.bidirectional ? 'Bidirectional' : expected.className;
@@ -285,7 +286,7 @@ const LAYER_MODES = new Map<string, Mode>([
  * Recorded arguments without a `mode` take the layers' (`LSTM`, `LSTMProjection` or `GRU`), and
  * `proj_size` from `LSTMProjection`'s `projectionUnits` when absent; an RNN's stay as they are.
  */
-function withLayerMode(args: unknown, model: tf.LayersModel): unknown {
+function withLayerMode(args: unknown, model: tfl.LayersModel): unknown {
   const first = model.layers.find((layer) => layer.getClassName() !== 'InputLayer');
   if (!isPlainObject(args) || first === undefined) return args;
   const { className, config } = recurrentLayer(first);
@@ -300,9 +301,9 @@ function withLayerMode(args: unknown, model: tf.LayersModel): unknown {
  * proj_size from the layer classes when absent, see `withLayerMode`) into a config.
  */
 export async function loadTfjsModel(modelPath: string, parseConfig: (args: unknown) => FullRNNConfig): Promise<TfjsWeights> {
-  let model: tf.LayersModel;
+  let model: tfl.LayersModel;
   try {
-    model = await tf.loadLayersModel(fileIOHandler(modelPath));
+    model = await tfl.loadLayersModel(fileIOHandler(modelPath));
   } catch (error) {
     if (error instanceof FormatError) throw error;
     throw new FormatError(modelPath, 'a tfjs LayersModel', (error as Error).message);

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'worker_threads';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
 import { Chunk, createChunkRunner } from './chunkRunner';
 import { WORKER_MARKER, WorkerSetup, describeFailure } from './workers';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkSyncReads } from '../backend/capabilities';
 import { formatShape } from '../errors';
 import { Tolerance } from './tolerance';

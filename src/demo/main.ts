@@ -4,7 +4,7 @@
  * the same random input and prints their outputs side by side with the largest difference.
  * `node dist/demo/main.js [--backend wasm|cpu|tensorflow]`.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'util';
 import { BackendName, copyManualToLayers, createLayersModel, createManualModel, initBackend } from '../index';
 import { FAMILY_SCENARIOS, SCENARIOS, Scenario } from './scenarios';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ModelSpecError } from '../errors';
 import { HostArray } from '../formats/hostArray';
 import { HostProduct, createHostProduct } from '../manual/engines/host/product';

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { FullRNNConfig, Mode, layerInputSize } from '../config';
 import { GRUResetAfter, LSTMProjection } from './cells';
 
-type Initializer = ReturnType<typeof tf.initializers.zeros>;
+type Initializer = ReturnType<typeof tfl.initializers.zeros>;
 
 /** The initializer of each weight of one stacked layer's Keras layer. */
 export interface LayerInitializers {
@@ -15,7 +15,7 @@ export interface LayerInitializers {
 /** What `stackedLayer` passes on to the Keras layer, besides the configuration. */
 export interface RecurrentLayerExtras extends LayerInitializers {
   name?: string;
-  inputShape?: tf.Shape;
+  inputShape?: tfl.Shape;
 }
 
 /**
@@ -30,10 +30,10 @@ export const INITIALIZATIONS: readonly Initialization[] = ['pytorch', 'zeros'];
 /** Zeros for every weight: for layers whose weights are set right after they are built. */
 export function zeroInitializers(): LayerInitializers {
   return {
-    kernelInitializer: tf.initializers.zeros(),
-    recurrentInitializer: tf.initializers.zeros(),
-    biasInitializer: tf.initializers.zeros(),
-    projectionInitializer: tf.initializers.zeros(),
+    kernelInitializer: tfl.initializers.zeros(),
+    recurrentInitializer: tfl.initializers.zeros(),
+    biasInitializer: tfl.initializers.zeros(),
+    projectionInitializer: tfl.initializers.zeros(),
   };
 }
 
@@ -41,7 +41,7 @@ export function zeroInitializers(): LayerInitializers {
 function pytorchInitializers(config: FullRNNConfig, layer: number, seed: number | undefined): LayerInitializers {
   const bound = 1 / Math.sqrt(config.hiddenSize);
   const uniform = (offset: number) =>
-    tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: seed === undefined ? undefined : seed + 4 * layer + offset });
+    tfl.initializers.randomUniform({ minval: -bound, maxval: bound, seed: seed === undefined ? undefined : seed + 4 * layer + offset });
   return {
     kernelInitializer: uniform(0),
     recurrentInitializer: uniform(1),
@@ -64,12 +64,12 @@ interface LayerOptions extends RecurrentLayerExtras {
  * hard sigmoid) and no unit forget bias, or `LSTMProjection` for `projSize`; GRU the
  * `reset_after=True` GRU (`GRUResetAfter`), which tfjs's own `gru` cannot compute.
  */
-const KERAS_LAYERS: Readonly<Record<Mode, (config: FullRNNConfig, options: LayerOptions) => tf.layers.Layer>> = {
-  RNN: (config, { projectionInitializer: _, ...options }) => tf.layers.simpleRNN({ ...options, activation: config.nonlinearity }),
+const KERAS_LAYERS: Readonly<Record<Mode, (config: FullRNNConfig, options: LayerOptions) => tfl.layers.Layer>> = {
+  RNN: (config, { projectionInitializer: _, ...options }) => tfl.layers.simpleRNN({ ...options, activation: config.nonlinearity }),
   LSTM: (config, { projectionInitializer, ...options }) =>
     config.projSize > 0
       ? new LSTMProjection({ ...options, projectionUnits: config.projSize, projectionInitializer, recurrentActivation: 'sigmoid' })
-      : tf.layers.lstm({ ...options, recurrentActivation: 'sigmoid', unitForgetBias: false }),
+      : tfl.layers.lstm({ ...options, recurrentActivation: 'sigmoid', unitForgetBias: false }),
   GRU: (_config, { projectionInitializer: _, ...options }) => new GRUResetAfter({ ...options, resetAfter: true, recurrentActivation: 'sigmoid' }),
 };
 
@@ -77,7 +77,7 @@ const KERAS_LAYERS: Readonly<Record<Mode, (config: FullRNNConfig, options: Layer
  * The Keras layer of one stacked layer of `config`, returning its sequence and final states,
  * inside `bidirectional` (named `wrapperName`) when D = 2. Not built.
  */
-export function stackedLayer(config: FullRNNConfig, extras: RecurrentLayerExtras, wrapperName?: string): tf.layers.Layer {
+export function stackedLayer(config: FullRNNConfig, extras: RecurrentLayerExtras, wrapperName?: string): tfl.layers.Layer {
   const layer = KERAS_LAYERS[config.mode](config, {
     ...extras,
     units: config.hiddenSize,
@@ -85,7 +85,7 @@ export function stackedLayer(config: FullRNNConfig, extras: RecurrentLayerExtras
     returnSequences: true,
     returnState: true,
   });
-  return config.bidirectional ? tf.layers.bidirectional({ layer: layer as tf.RNN, mergeMode: 'concat', name: wrapperName }) : layer;
+  return config.bidirectional ? tfl.layers.bidirectional({ layer: layer as tfl.RNN, mergeMode: 'concat', name: wrapperName }) : layer;
 }
 
 /**
@@ -93,7 +93,7 @@ export function stackedLayer(config: FullRNNConfig, extras: RecurrentLayerExtras
  * at once, returning its sequence and final states. `'pytorch'` initialises like PyTorch: every
  * weight `U(−1/√H, 1/√H)`; with `seed`, layer k uses seeds from `seed + 4k`. `'zeros'` draws nothing.
  */
-export function buildLayers(config: FullRNNConfig, initialization: Initialization, seed?: number): tf.layers.Layer[] {
+export function buildLayers(config: FullRNNConfig, initialization: Initialization, seed?: number): tfl.layers.Layer[] {
   return Array.from({ length: config.numLayers }, (_, layer) => {
     const initializers = initialization === 'zeros' ? zeroInitializers() : pytorchInitializers(config, layer, seed);
     const built = stackedLayer(config, initializers);

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, numDirections, withMode } from '../config';
 import { ArgumentError, describeValue } from '../errors';
 import { KerasDirectionWeights, KerasWeights, checkKerasWeights, directionLabel } from '../mapping/kerasWeights';
@@ -44,7 +45,7 @@ export class LayersModel<State extends InitialState = InitialState> implements R
   readonly config: FullRNNConfig;
   training = true;
   /** One Keras layer per stacked layer: the mode's recurrent layer, or `Bidirectional` around one. */
-  readonly layers: tf.layers.Layer[];
+  readonly layers: tfl.layers.Layer[];
   private readonly lifecycle: Lifecycle;
   /** Every weight by its place in `getKerasWeights()` (`layers[0].forward.kernel`), to refuse those disposed from outside. */
   private readonly variables: [string, tf.Variable][];

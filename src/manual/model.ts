@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FullRNNConfig, GRUConfig, LSTMConfig, RNNConfig, checkConfig, parameterSpecs, withMode } from '../config';
 import { checkSyncReads, readSync } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, describeValue } from '../errors';

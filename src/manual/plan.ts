@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { backendCapabilities } from '../backend/capabilities';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, outputSize } from '../config';
 import { wasmEngineStatus, wasmKernels } from './engines/wasm';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { readSync } from '../backend/capabilities';
 import { Cell, StepWeights } from './cells';
 import { CellEngines } from './engines';

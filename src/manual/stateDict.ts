@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FullRNNConfig, checkParameterShapes } from '../config';
 import { ArgumentError, describeValue } from '../errors';
 import { HostArray, hostArray } from '../formats/hostArray';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { backendCapabilities } from '../backend/capabilities';
 
 /** Tensor helpers of the engines and the backward pass: a sequence split into steps, rows into blocks, steps in reading order. */

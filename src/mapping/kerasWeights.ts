@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FullRNNConfig, GATE_COUNTS, layerInputSize, numDirections, outputSize } from '../config';
 import { ShapeError, describeValue, formatShape } from '../errors';
 import { checkTensor } from '../shapes';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FullRNNConfig, GATE_COUNTS, Mode, ParameterKind, RNNConfig, checkConfig, checkParameterShapes, numDirections, parameterName } from '../config';
 import { KerasWeights, checkKerasWeights } from './kerasWeights';
 

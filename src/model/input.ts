@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, DtypeError, ShapeError, formatShape } from '../errors';
 import { unravelIndex } from '../formats/hostArray';
 import { checkLengths } from '../shapes';

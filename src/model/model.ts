@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError } from '../errors';
 import { HostArray } from '../formats/hostArray';
 import { isPlainObject } from '../formats/isPlainObject';
@@ -168,7 +169,7 @@ export interface WholeModelStream {
  * weights mapped from the state_dict. `save` writes it for `tf.loadLayersModel`.
  */
 export class LayersWholeModel extends WholeModel {
-  private readonly model: tf.LayersModel;
+  private readonly model: tfl.LayersModel;
 
   constructor(spec: WholeModelSpec | CheckedModelSpec, stateDict: Record<string, HostArray>) {
     super(spec, stateDict, 'LayersWholeModel');

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { BoundLayer, LAYER_TYPES } from './layers';
 import { LengthsMask, SwapBatchAxes } from './layers/graphLayers';
 import { SymbolicFlow } from './layers/layerType';
@@ -16,26 +17,26 @@ export const TWIN_INPUTS = { input: 'input', lengths: 'lengths' } as const;
  * Batch-first models run with `predict`; time-major ones with `execute` (their inputs' first
  * axes differ, which `predict`'s batching refuses).
  */
-export function buildTwinModel(spec: CheckedModelSpec, bound: readonly BoundLayer[]): tf.LayersModel {
+export function buildTwinModel(spec: CheckedModelSpec, bound: readonly BoundLayer[]): tfl.LayersModel {
   const ids = spec.inputKind === 'ids';
   const features = bound[0].inputFeatures ?? null;
-  const input = tf.input({ shape: ids ? [null] : [null, features], dtype: ids ? 'int32' : 'float32', name: TWIN_INPUTS.input });
-  const lengths = tf.input({ shape: [1], name: TWIN_INPUTS.lengths });
-  let flow: SymbolicFlow = { kind: spec.inputKind, tensor: spec.batchFirst ? input : (new SwapBatchAxes({ name: 'to_batch_major' }).apply(input) as tf.SymbolicTensor) };
+  const input = tfl.input({ shape: ids ? [null] : [null, features], dtype: ids ? 'int32' : 'float32', name: TWIN_INPUTS.input });
+  const lengths = tfl.input({ shape: [1], name: TWIN_INPUTS.lengths });
+  let flow: SymbolicFlow = { kind: spec.inputKind, tensor: spec.batchFirst ? input : (new SwapBatchAxes({ name: 'to_batch_major' }).apply(input) as tfl.SymbolicTensor) };
   let masked = false;
-  const weights: [tf.layers.Layer, tf.Tensor[]][] = [];
+  const weights: [tfl.layers.Layer, tf.Tensor[]][] = [];
   try {
     bound.forEach((layer, index) => {
       if (!masked && flow.kind === 'sequence') {
-        flow = { ...flow, tensor: new LengthsMask({ name: 'lengths_mask' }).apply([flow.tensor, lengths]) as tf.SymbolicTensor };
+        flow = { ...flow, tensor: new LengthsMask({ name: 'lengths_mask' }).apply([flow.tensor, lengths]) as tfl.SymbolicTensor };
         masked = true;
       }
       const part = LAYER_TYPES[layer.layer.type].twin(layer, flow, `l${index}${layer.layer.name === undefined ? '' : `_${layer.layer.name.replace(/[^A-Za-z0-9_]/g, '_')}`}`);
       flow = part.flow;
       weights.push(...part.weights);
     });
-    const output = flow.kind === 'sequence' && !spec.batchFirst ? (new SwapBatchAxes({ name: 'to_time_major' }).apply(flow.tensor) as tf.SymbolicTensor) : flow.tensor;
-    const model = tf.model({ inputs: [input, lengths], outputs: output, name: 'whole_model' });
+    const output = flow.kind === 'sequence' && !spec.batchFirst ? (new SwapBatchAxes({ name: 'to_time_major' }).apply(flow.tensor) as tfl.SymbolicTensor) : flow.tensor;
+    const model = tfl.model({ inputs: [input, lengths], outputs: output, name: 'whole_model' });
     weights.forEach(([layer, tensors]) => layer.setWeights(tensors));
     return model;
   } finally {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, ShapeError, describeValue } from '../errors';
 import { SequenceLayout } from './sequence';
 

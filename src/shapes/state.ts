@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { FullRNNConfig, numDirections, outputSize } from '../config';
 import { ArgumentError, ShapeError, describeValue, formatShape } from '../errors';
 import { SequenceLayout, checkTensor } from './sequence';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';

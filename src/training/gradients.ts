@@ -1,4 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+// Registers the gradient of every tfjs op (tfjs-core's own registration, `dist/register_all_gradients`,
+// is an ES module Node's require cannot load; tfjs-layers runs it in both its builds).
+import '@tensorflow/tfjs-layers';
 import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ShapeError, describeValue, formatShape } from '../errors';
 import { LayersModel, groupKerasWeights } from '../layers/model';

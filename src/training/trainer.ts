@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { ArgumentError, describeValue } from '../errors';
 import { RNNOutput } from '../shapes';
 import { valueAndGradients } from './gradients';

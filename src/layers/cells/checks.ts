@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../../errors';
 
 /** `value` as a positive integer, or a `ConfigError` naming `argument`. */
@@ -20,8 +21,8 @@ export function refuseDropout(cellName: string, args: { dropout?: number; recurr
 }
 
 /** The feature size of a step input shape `[batch, features]` (or the first of several shapes). */
-export function stepInputSize(cellName: string, inputShape: tf.Shape | tf.Shape[]): number {
-  const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+export function stepInputSize(cellName: string, inputShape: tfl.Shape | tfl.Shape[]): number {
+  const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
   const size = shape[shape.length - 1];
   if (shape.length !== 2 || size === null || size <= 0) {
     throw new ShapeError(`${cellName} input`, '[batch, features] with a known features ≥ 1', formatShape(shape.map(String)));

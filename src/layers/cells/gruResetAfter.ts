@@ -1,8 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { GRUResetAfterCell } from './gruResetAfterCell';
 
 /** `tf.layers.gru`'s options (the RNN's and the cell's), `resetAfter` always true. */
-export interface GRUResetAfterArgs extends Omit<tf.GRULayerArgs, 'dropoutFunc'> {
+export interface GRUResetAfterArgs extends Omit<tfl.GRULayerArgs, 'dropoutFunc'> {
   /** @default true */
   resetAfter?: boolean;
 }
@@ -18,7 +19,7 @@ export interface GRUResetAfterArgs extends Omit<tf.GRULayerArgs, 'dropoutFunc'> 
  * those models load exactly as without this package. Saved models keep the class name `GRU`
  * and `reset_after: true`, which Keras reads back.
  */
-export class GRUResetAfter extends tf.RNN {
+export class GRUResetAfter extends tfl.RNN {
   /** @nocollapse */
   static className = 'GRU';
 
@@ -32,7 +33,7 @@ export class GRUResetAfter extends tf.RNN {
     config: tf.serialization.ConfigDict,
   ): T {
     const args = config as unknown as GRUResetAfterArgs;
-    const layer = args.resetAfter === true ? new GRUResetAfter(args) : tf.layers.gru(args);
+    const layer = args.resetAfter === true ? new GRUResetAfter(args) : tfl.layers.gru(args);
     return layer as unknown as T;
   }
 }

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../errors';
 import { checkPositiveInteger, refuseDropout, stepInputSize, stepTensors } from './checks';
 
@@ -7,12 +8,12 @@ import { checkPositiveInteger, refuseDropout, stepInputSize, stepTensors } from 
  * so they mean the same (identifiers, initializers, regularizers, constraints, their serialized
  * forms), except `recurrentActivation`, which defaults to `'sigmoid'` as in Keras 2 and PyTorch.
  */
-export interface GRUResetAfterCellArgs extends Omit<tf.GRUCellLayerArgs, 'resetAfter' | 'dropoutFunc'> {
+export interface GRUResetAfterCellArgs extends Omit<tfl.GRUCellLayerArgs, 'resetAfter' | 'dropoutFunc'> {
   /** Always true (the only convention this cell computes); present in Keras configs. @default true */
   resetAfter?: boolean;
 }
 
-type TfjsGRUCell = ReturnType<typeof tf.layers.gruCell>;
+type TfjsGRUCell = ReturnType<typeof tfl.layers.gruCell>;
 
 const CELL_NAME = 'GRUResetAfterCell';
 
@@ -29,16 +30,16 @@ const CELL_NAME = 'GRUResetAfterCell';
  * `kernel` [inputSize, 3H], `recurrent_kernel` [H, 3H], `bias` [2, 3H] (row 0 the input bias,
  * row 1 the recurrent bias). One state `[batch, H]`. No dropout.
  */
-export class GRUResetAfterCell extends tf.layers.RNNCell {
+export class GRUResetAfterCell extends tfl.layers.RNNCell {
   /** @nocollapse */
   static className = CELL_NAME;
   readonly units: number;
   readonly stateSize: number;
   /** tfjs's own GRUCell over the same options: it parses and serializes them; it holds no weights. */
   private readonly settings: TfjsGRUCell;
-  kernel: tf.LayerVariable | null = null;
-  recurrentKernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
+  kernel: tfl.LayerVariable | null = null;
+  recurrentKernel: tfl.LayerVariable | null = null;
+  bias: tfl.LayerVariable | null = null;
 
   constructor(args: GRUResetAfterCellArgs) {
     const units = checkPositiveInteger('units', args.units);
@@ -49,7 +50,7 @@ export class GRUResetAfterCell extends tf.layers.RNNCell {
     super({ name: args.name, trainable: args.trainable, dtype: args.dtype });
     this.units = units;
     this.stateSize = units;
-    this.settings = tf.layers.gruCell({
+    this.settings = tfl.layers.gruCell({
       ...args,
       name: this.name,
       recurrentActivation: args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
@@ -57,7 +58,7 @@ export class GRUResetAfterCell extends tf.layers.RNNCell {
     });
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]): void {
+  build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const { units, settings } = this;
     const inputSize = stepInputSize(CELL_NAME, inputShape);
     this.kernel = this.addWeight(
@@ -79,8 +80,8 @@ export class GRUResetAfterCell extends tf.layers.RNNCell {
     return tf.tidy(() => {
       const [x, h] = stepTensors(CELL_NAME, inputs, 2);
       const { activation, recurrentActivation } = this.settings;
-      let inputPart = tf.matMul(x, (this.kernel as tf.LayerVariable).read() as tf.Tensor2D);
-      let recurrentPart = tf.matMul(h, (this.recurrentKernel as tf.LayerVariable).read() as tf.Tensor2D);
+      let inputPart = tf.matMul(x, (this.kernel as tfl.LayerVariable).read() as tf.Tensor2D);
+      let recurrentPart = tf.matMul(h, (this.recurrentKernel as tfl.LayerVariable).read() as tf.Tensor2D);
       if (this.bias !== null) {
         const [inputBias, recurrentBias] = tf.unstack(this.bias.read());
         inputPart = tf.add(inputPart, inputBias);

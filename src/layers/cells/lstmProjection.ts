@@ -1,8 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { LSTMProjectionCell, LSTMProjectionCellArgs } from './lstmProjectionCell';
 
 /** The cell's options and the RNN's (`returnSequences`, `returnState`, `goBackwards`, …). */
-export interface LSTMProjectionArgs extends LSTMProjectionCellArgs, Omit<tf.RNNLayerArgs, 'cell'> {}
+export interface LSTMProjectionArgs extends LSTMProjectionCellArgs, Omit<tfl.RNNLayerArgs, 'cell'> {}
 
 /**
  * `tf.RNN` over an `LSTMProjectionCell`, serialized flat (the cell's options beside the RNN's)
@@ -11,7 +12,7 @@ export interface LSTMProjectionArgs extends LSTMProjectionCellArgs, Omit<tf.RNNL
  * replaces the nested cell config of a plain `tf.layers.rnn({cell})` by the cell itself on the
  * first copy, so the second fails for every cell, tfjs's own included.
  */
-export class LSTMProjection extends tf.RNN {
+export class LSTMProjection extends tfl.RNN {
   /** @nocollapse */
   static className = 'LSTMProjection';
 

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../errors';
 import { checkPositiveInteger, refuseDropout, stepInputSize, stepTensors } from './checks';
 
@@ -7,17 +8,17 @@ import { checkPositiveInteger, refuseDropout, stepInputSize, stepTensors } from 
  * `LSTMCell`, so they mean the same), `recurrentActivation` defaulting to `'sigmoid'` as in
  * PyTorch, plus the projection's.
  */
-export interface LSTMProjectionCellArgs extends Omit<tf.LSTMCellLayerArgs, 'unitForgetBias' | 'dropoutFunc'> {
+export interface LSTMProjectionCellArgs extends Omit<tfl.LSTMCellLayerArgs, 'unitForgetBias' | 'dropoutFunc'> {
   /** P, the size of the projected state `h` and of the output: 1 ≤ P < `units`. */
   projectionUnits: number;
   /** Initializer of `projection_kernel`. @default 'glorotNormal' (as tfjs's kernels) */
-  projectionInitializer?: tf.LSTMCellLayerArgs['kernelInitializer'];
-  projectionRegularizer?: tf.LSTMCellLayerArgs['kernelRegularizer'];
-  projectionConstraint?: tf.LSTMCellLayerArgs['kernelConstraint'];
+  projectionInitializer?: tfl.LSTMCellLayerArgs['kernelInitializer'];
+  projectionRegularizer?: tfl.LSTMCellLayerArgs['kernelRegularizer'];
+  projectionConstraint?: tfl.LSTMCellLayerArgs['kernelConstraint'];
 }
 
-type TfjsLSTMCell = ReturnType<typeof tf.layers.lstmCell>;
-type TfjsSimpleRNNCell = ReturnType<typeof tf.layers.simpleRNNCell>;
+type TfjsLSTMCell = ReturnType<typeof tfl.layers.lstmCell>;
+type TfjsSimpleRNNCell = ReturnType<typeof tfl.layers.simpleRNNCell>;
 
 const CELL_NAME = 'LSTMProjectionCell';
 
@@ -33,7 +34,7 @@ const CELL_NAME = 'LSTMProjectionCell';
  * `recurrent_kernel` [P, 4H], `bias` [4H], `projection_kernel` [H, P]. States `[h [batch, P],
  * c [batch, H]]` (Keras's LSTM order); the output is h'. No dropout.
  */
-export class LSTMProjectionCell extends tf.layers.RNNCell {
+export class LSTMProjectionCell extends tfl.layers.RNNCell {
   /** @nocollapse */
   static className = CELL_NAME;
   readonly units: number;
@@ -44,10 +45,10 @@ export class LSTMProjectionCell extends tf.layers.RNNCell {
   private readonly settings: TfjsLSTMCell;
   /** A SimpleRNNCell whose kernel options are the projection's: tfjs parses and serializes them. */
   private readonly projectionSettings: TfjsSimpleRNNCell;
-  kernel: tf.LayerVariable | null = null;
-  recurrentKernel: tf.LayerVariable | null = null;
-  bias: tf.LayerVariable | null = null;
-  projectionKernel: tf.LayerVariable | null = null;
+  kernel: tfl.LayerVariable | null = null;
+  recurrentKernel: tfl.LayerVariable | null = null;
+  bias: tfl.LayerVariable | null = null;
+  projectionKernel: tfl.LayerVariable | null = null;
 
   constructor(args: LSTMProjectionCellArgs) {
     const units = checkPositiveInteger('units', args.units);
@@ -64,12 +65,12 @@ export class LSTMProjectionCell extends tf.layers.RNNCell {
     this.units = units;
     this.projectionUnits = projectionUnits;
     this.stateSize = [projectionUnits, units];
-    this.settings = tf.layers.lstmCell({
+    this.settings = tfl.layers.lstmCell({
       ...args,
       name: this.name,
       recurrentActivation: args.recurrentActivation === undefined ? 'sigmoid' : args.recurrentActivation,
     });
-    this.projectionSettings = tf.layers.simpleRNNCell({
+    this.projectionSettings = tfl.layers.simpleRNNCell({
       name: this.name,
       units: projectionUnits,
       kernelInitializer: args.projectionInitializer,
@@ -78,7 +79,7 @@ export class LSTMProjectionCell extends tf.layers.RNNCell {
     });
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]): void {
+  build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const { units, projectionUnits, settings, projectionSettings } = this;
     const inputSize = stepInputSize(CELL_NAME, inputShape);
     this.kernel = this.addWeight(
@@ -105,8 +106,8 @@ export class LSTMProjectionCell extends tf.layers.RNNCell {
       const [x, h, c] = stepTensors(CELL_NAME, inputs, 3);
       const { activation, recurrentActivation } = this.settings;
       let gates = tf.add(
-        tf.matMul(x, (this.kernel as tf.LayerVariable).read() as tf.Tensor2D),
-        tf.matMul(h, (this.recurrentKernel as tf.LayerVariable).read() as tf.Tensor2D),
+        tf.matMul(x, (this.kernel as tfl.LayerVariable).read() as tf.Tensor2D),
+        tf.matMul(h, (this.recurrentKernel as tfl.LayerVariable).read() as tf.Tensor2D),
       );
       if (this.bias !== null) gates = tf.add(gates, this.bias.read());
       const [i, f, g, o] = tf.split(gates, 4, 1);
@@ -115,7 +116,7 @@ export class LSTMProjectionCell extends tf.layers.RNNCell {
         tf.mul(recurrentActivation.apply(i), activation.apply(g)),
       );
       const unprojected = tf.mul(recurrentActivation.apply(o), activation.apply(nextCell)) as tf.Tensor2D;
-      const next = tf.matMul(unprojected, (this.projectionKernel as tf.LayerVariable).read() as tf.Tensor2D);
+      const next = tf.matMul(unprojected, (this.projectionKernel as tfl.LayerVariable).read() as tf.Tensor2D);
       return [next, next, nextCell];
     });
   }

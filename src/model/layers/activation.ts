@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelSpecError } from '../../errors';
 import { FIELDS, LayerType, weightless } from './layerType';
 
@@ -9,7 +10,7 @@ interface Activation {
   /** Checks the entry's options against its input's rank (sequence 3, vector 2). */
   checkOptions?(options: Readonly<Record<string, unknown>>, rank: number, at: string): void;
   manual(x: tf.Tensor, options: Readonly<Record<string, unknown>>): tf.Tensor;
-  twin(options: Readonly<Record<string, unknown>>, name: string): tf.layers.Layer;
+  twin(options: Readonly<Record<string, unknown>>, name: string): tfl.layers.Layer;
 }
 
 /** A layer type of an `Activation`: no weights, the same kind out as in. */
@@ -28,7 +29,7 @@ function activationType(activation: Activation): LayerType {
       forward: (flow) => ({ kind: flow.kind, tensor: activation.manual(flow.tensor, layer.options) }),
       dispose: () => undefined,
     }),
-    twin: ({ layer }, flow, name) => ({ flow: { kind: flow.kind, tensor: activation.twin(layer.options, name).apply(flow.tensor) as tf.SymbolicTensor }, weights: [] }),
+    twin: ({ layer }, flow, name) => ({ flow: { kind: flow.kind, tensor: activation.twin(layer.options, name).apply(flow.tensor) as tfl.SymbolicTensor }, weights: [] }),
   };
 }
 
@@ -47,7 +48,7 @@ function checkFeatureDim(options: Readonly<Record<string, unknown>>, rank: numbe
 }
 
 const elementwise = (type: string, manual: (x: tf.Tensor) => tf.Tensor, keras: 'relu' | 'tanh' | 'sigmoid'): LayerType =>
-  activationType({ type, manual, twin: (_options, name) => tf.layers.activation({ activation: keras, name }) });
+  activationType({ type, manual, twin: (_options, name) => tfl.layers.activation({ activation: keras, name }) });
 
 /** `nn.ReLU`, `nn.Tanh`, `nn.Sigmoid`: elementwise; twins `tf.layers.activation`. */
 export const RELU = elementwise('ReLU', (x) => tf.relu(x), 'relu');
@@ -65,7 +66,7 @@ export const GELU = activationType({
     approximate === 'tanh'
       ? tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(SQRT_TWO_OVER_PI, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))))
       : tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT_HALF)))),
-  twin: ({ approximate }, name) => tf.layers.activation({ activation: approximate === 'tanh' ? 'gelu_new' : 'gelu', name }),
+  twin: ({ approximate }, name) => tfl.layers.activation({ activation: approximate === 'tanh' ? 'gelu_new' : 'gelu', name }),
 });
 
 /** `nn.Softmax(dim)` over the features: `exp(x_i) / Σ_j exp(x_j)`; twin Keras's `softmax` activation. */
@@ -75,7 +76,7 @@ export const SOFTMAX = activationType({
   checkOptions: checkFeatureDim,
   manual: (x) => tf.softmax(x, -1),
   // Keras's `activation` layer, not `tf.layers.softmax`, which would apply a step mask to a vector.
-  twin: (_options, name) => tf.layers.activation({ activation: 'softmax', name }),
+  twin: (_options, name) => tfl.layers.activation({ activation: 'softmax', name }),
 });
 
 /** `nn.LogSoftmax(dim)` over the features: `x_i − log Σ_j exp(x_j)`; twin Keras's `logSoftmax` activation. */
@@ -84,7 +85,7 @@ export const LOG_SOFTMAX = activationType({
   fields: { dim: FIELDS.dim() },
   checkOptions: checkFeatureDim,
   manual: (x) => tf.logSoftmax(x, -1),
-  twin: (_options, name) => tf.layers.activation({ activation: 'logSoftmax' as 'softmax', name }),
+  twin: (_options, name) => tfl.layers.activation({ activation: 'logSoftmax' as 'softmax', name }),
 });
 
 /**
@@ -101,7 +102,7 @@ export const DROPOUT: LayerType = {
   manual: () => ({ forward: (flow) => ({ kind: flow.kind, tensor: flow.tensor }), dispose: () => undefined }),
   twin: ({ layer }, flow, name) => {
     // tfjs refuses rate 1, which PyTorch allows; at inference any rate is the identity.
-    const keras = tf.layers.dropout({ rate: Math.min(layer.options.p as number, 0.999), name });
-    return { flow: { kind: flow.kind, tensor: keras.apply(flow.tensor) as tf.SymbolicTensor }, weights: [] };
+    const keras = tfl.layers.dropout({ rate: Math.min(layer.options.p as number, 0.999), name });
+    return { flow: { kind: flow.kind, tensor: keras.apply(flow.tensor) as tfl.SymbolicTensor }, weights: [] };
   },
 };

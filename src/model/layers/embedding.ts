@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelSpecError } from '../../errors';
 import { LayerType, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
 
@@ -13,8 +14,8 @@ function embeddingLookup(padding: number | undefined): (weight: tf.Tensor, ids: 
     return {
       value: tf.gather(weight as tf.Tensor, ids as tf.Tensor),
       gradFunc: (dy, [savedIds]) => {
-        let rows = tf.oneHot(tf.reshape(savedIds, [-1]) as tf.Tensor1D, vocabulary).toFloat() as tf.Tensor2D;
-        if (padding !== undefined) rows = tf.mul(rows, tf.oneHot([padding], vocabulary).toFloat().sub(1).neg()) as tf.Tensor2D;
+        let rows = tf.cast(tf.oneHot(tf.reshape(savedIds, [-1]) as tf.Tensor1D, vocabulary), 'float32') as tf.Tensor2D;
+        if (padding !== undefined) rows = tf.mul(rows, tf.sub(1, tf.cast(tf.oneHot([padding], vocabulary), 'float32'))) as tf.Tensor2D;
         return [tf.matMul(rows, tf.reshape(dy as tf.Tensor, [-1, features]) as tf.Tensor2D, true, false), tf.zerosLike(savedIds)];
       },
     };
@@ -55,7 +56,7 @@ export const EMBEDDING: LayerType = {
   },
   twin(bound, flow, name) {
     const [inputDim, outputDim] = bound.parameters.weight.shape;
-    const layer = tf.layers.embedding({ inputDim, outputDim, name });
-    return { flow: { kind: 'sequence', tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: [[layer, [tensorOf(bound.parameters.weight)]]] };
+    const layer = tfl.layers.embedding({ inputDim, outputDim, name });
+    return { flow: { kind: 'sequence', tensor: layer.apply(flow.tensor) as tfl.SymbolicTensor }, weights: [[layer, [tensorOf(bound.parameters.weight)]]] };
   },
 };

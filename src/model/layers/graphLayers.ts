@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 /**
  * The small Keras layers a whole model's tf.layers twin needs besides tfjs's own, registered so
@@ -6,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
  */
 
 /** `[a, b, …]` → `[b, a, …]`: a time-major input (or per-step output) to and from Keras's batch-major layout. */
-export class SwapBatchAxes extends tf.layers.Layer {
+export class SwapBatchAxes extends tfl.layers.Layer {
   static className = 'SwapBatchAxes';
 
   constructor(args: { name?: string } = {}) {
@@ -14,8 +15,8 @@ export class SwapBatchAxes extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const [first, second, ...rest] = inputShape as tf.Shape;
+  computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const [first, second, ...rest] = inputShape as tfl.Shape;
     return [second, first, ...rest];
   }
 
@@ -30,7 +31,7 @@ tf.serialization.registerClass(SwapBatchAxes);
  * `[sequence [N, L, F], lengths [N]]` → the sequence, masked: Keras's mask `[N, L]` (true at
  * each sequence's first `lengths[n]` steps), which the recurrent layers and selections after it use.
  */
-export class LengthsMask extends tf.layers.Layer {
+export class LengthsMask extends tfl.layers.Layer {
   static className = 'LengthsMask';
 
   constructor(args: { name?: string } = {}) {
@@ -38,8 +39,8 @@ export class LengthsMask extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return (inputShape as tf.Shape[])[0];
+  computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    return (inputShape as tfl.Shape[])[0];
   }
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -48,13 +49,13 @@ export class LengthsMask extends tf.layers.Layer {
 
   computeMask(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [sequence, lengths] = inputs as tf.Tensor[];
-    return tf.tidy(() => tf.less(tf.range(0, sequence.shape[1] as number, 1, 'float32').expandDims(0), tf.cast(lengths, 'float32').reshape([-1, 1])));
+    return tf.tidy(() => tf.less(tf.expandDims(tf.range(0, sequence.shape[1] as number, 1, 'float32'), 0), tf.reshape(tf.cast(lengths, 'float32'), [-1, 1])));
   }
 }
 tf.serialization.registerClass(LengthsMask);
 
 /** Zeroes the steps the mask marks padded, as `pad_packed_sequence` leaves them; passes the mask on. */
-export class ZeroPaddedSteps extends tf.layers.Layer {
+export class ZeroPaddedSteps extends tfl.layers.Layer {
   static className = 'ZeroPaddedSteps';
 
   constructor(args: { name?: string } = {}) {
@@ -70,7 +71,7 @@ export class ZeroPaddedSteps extends tf.layers.Layer {
 tf.serialization.registerClass(ZeroPaddedSteps);
 
 /** The final hidden states of the last recurrent layer's directions, concatenated: `[N, D·H_out]`; no mask. */
-export class LastLayerHidden extends tf.layers.Layer {
+export class LastLayerHidden extends tfl.layers.Layer {
   static className = 'LastLayerHidden';
 
   constructor(args: { name?: string } = {}) {
@@ -78,8 +79,8 @@ export class LastLayerHidden extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tf.Shape[];
+  computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const shapes = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as tfl.Shape[];
     return [shapes[0][0], shapes.reduce((total, shape) => total + (shape[1] as number), 0)];
   }
 

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { formatShape } from '../../errors';
 import { FIELDS, LayerType, layerWeightsError, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
 
@@ -44,9 +45,9 @@ export const LAYER_NORM: LayerType = {
     };
   },
   twin({ layer: entry, parameters, output }, flow, name) {
-    const layer = tf.layers.layerNormalization({ axis: -1, epsilon: entry.options.eps as number, scale: parameters.weight !== undefined, center: parameters.bias !== undefined, name });
+    const layer = tfl.layers.layerNormalization({ axis: -1, epsilon: entry.options.eps as number, scale: parameters.weight !== undefined, center: parameters.bias !== undefined, name });
     // Keras keeps gamma, then beta.
     const weights = [parameters.weight, parameters.bias].flatMap((weight) => (weight === undefined ? [] : [tensorOf(weight)]));
-    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: weights.length > 0 ? [[layer, weights]] : [] };
+    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tfl.SymbolicTensor }, weights: weights.length > 0 ? [[layer, weights]] : [] };
   },
 };

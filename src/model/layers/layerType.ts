@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { WeightsError, formatShape } from '../../errors';
 import { HostArray } from '../../formats/hostArray';
 import { Flow, FlowKind, FlowShape, ForwardContext } from '../flow';
@@ -25,14 +26,14 @@ export interface BoundLayer {
 /** A flow in the twin's graph: as `Flow`, of symbolic tensors (batch-major). */
 export interface SymbolicFlow {
   kind: FlowKind;
-  tensor: tf.SymbolicTensor;
-  finalHidden?: tf.SymbolicTensor;
+  tensor: tfl.SymbolicTensor;
+  finalHidden?: tfl.SymbolicTensor;
 }
 
 /** A layer type's part of the twin: its Keras layers applied to the flow, and their weights in Keras's order (owned: disposed once set). */
 export interface TwinPart {
   flow: SymbolicFlow;
-  weights: [tf.layers.Layer, tf.Tensor[]][];
+  weights: [tfl.layers.Layer, tf.Tensor[]][];
 }
 
 /** A layer's forward pass inside one model, holding its own tensors. */

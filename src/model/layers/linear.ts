@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { formatShape } from '../../errors';
 import { LayerType, layerWeightsError, moduleParameters, parameterMap, tensorOf, variableOf } from './layerType';
 
@@ -44,9 +45,9 @@ export const LINEAR: LayerType = {
     };
   },
   twin({ parameters, output }, flow, name) {
-    const layer = tf.layers.dense({ units: parameters.weight.shape[0], useBias: parameters.bias !== undefined, name });
+    const layer = tfl.layers.dense({ units: parameters.weight.shape[0], useBias: parameters.bias !== undefined, name });
     const kernel = tf.tidy(() => tf.transpose(tensorOf(parameters.weight)));
     const weights = parameters.bias ? [kernel, tensorOf(parameters.bias)] : [kernel];
-    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tf.SymbolicTensor }, weights: [[layer, weights]] };
+    return { flow: { kind: output.kind, tensor: layer.apply(flow.tensor) as tfl.SymbolicTensor }, weights: [[layer, weights]] };
   },
 };

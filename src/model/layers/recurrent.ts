@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { FullRNNConfig, Mode, checkConfig, numDirections, outputSize } from '../../config';
 import { WeightsError } from '../../errors';
 import { HostArray, inferConfig, toTensors } from '../../formats/browser';
@@ -105,17 +106,17 @@ function recurrentType(mode: Mode): LayerType {
       // One Keras layer per stacked layer (`stackedLayer`), each taking the mask of the one before;
       // zero initializers, since PyTorch's weights are set right after.
       let sequence = flow.tensor;
-      let states: tf.SymbolicTensor[] = [];
-      const weights = keras.map((directions, index): [tf.layers.Layer, tf.Tensor[]] => {
+      let states: tfl.SymbolicTensor[] = [];
+      const weights = keras.map((directions, index): [tfl.layers.Layer, tf.Tensor[]] => {
         const layer = stackedLayer(config, { ...zeroInitializers(), name: `${name}_l${index}` }, `${name}_bidirectional_l${index}`);
-        [sequence, ...states] = layer.apply(sequence) as tf.SymbolicTensor[];
+        [sequence, ...states] = layer.apply(sequence) as tfl.SymbolicTensor[];
         return [layer, layerKerasTensors(directions)];
       });
       // Keras orders the last layer's states by direction, then state: [h_f, (c_f), h_b, (c_b)].
       const perDirection = states.length / numDirections(config);
       const lastHidden = states.filter((_, position) => position % perDirection === 0);
-      const finalHidden = new LastLayerHidden({ name: `${name}_final_hidden` }).apply(lastHidden) as tf.SymbolicTensor;
-      const output = new ZeroPaddedSteps({ name: `${name}_zero_padded` }).apply(sequence) as tf.SymbolicTensor;
+      const finalHidden = new LastLayerHidden({ name: `${name}_final_hidden` }).apply(lastHidden) as tfl.SymbolicTensor;
+      const output = new ZeroPaddedSteps({ name: `${name}_zero_padded` }).apply(sequence) as tfl.SymbolicTensor;
       return { flow: { kind: 'sequence', tensor: output, finalHidden }, weights };
     },
   };

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { validStepMask } from '../../shapes';
 import { Flow, ForwardContext } from '../flow';
 import { LayerType, weightless } from './layerType';
@@ -41,7 +42,7 @@ const REDUCTIONS: Record<'last' | 'mean' | 'max', Reduction> = {
 };
 
 /** The Keras layer of a reduction: `call(sequence, {mask})`, mask optional. */
-export class SequenceReduction extends tf.layers.Layer {
+export class SequenceReduction extends tfl.layers.Layer {
   static className = 'SequenceReduction';
   readonly reduction: keyof typeof REDUCTIONS;
 
@@ -51,8 +52,8 @@ export class SequenceReduction extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = inputShape as tf.Shape;
+  computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    const shape = inputShape as tfl.Shape;
     return [shape[0], shape[2]];
   }
 
@@ -93,7 +94,7 @@ function reductionType(type: 'Last' | 'Mean' | 'Max'): LayerType {
     outputKind: () => 'vector',
     bind: (layer, input) => weightless(layer, input, 'vector'),
     manual: () => ({ forward: (flow, context) => reduce(flow, context), dispose: () => undefined }),
-    twin: (_bound, flow, layerName) => ({ flow: { kind: 'vector', tensor: new SequenceReduction({ reduction: name, name: layerName }).apply(flow.tensor) as tf.SymbolicTensor }, weights: [] }),
+    twin: (_bound, flow, layerName) => ({ flow: { kind: 'vector', tensor: new SequenceReduction({ reduction: name, name: layerName }).apply(flow.tensor) as tfl.SymbolicTensor }, weights: [] }),
   };
 }
 
@@ -116,5 +117,5 @@ export const FINAL_HIDDEN: LayerType = {
   followsRecurrent: true,
   bind: (layer, input) => weightless(layer, input, 'vector', input.finalHidden ?? input.features),
   manual: () => ({ forward: (flow) => ({ kind: 'vector', tensor: flow.finalHidden as tf.Tensor2D }), dispose: () => undefined }),
-  twin: (_bound, flow) => ({ flow: { kind: 'vector', tensor: flow.finalHidden as tf.SymbolicTensor }, weights: [] }),
+  twin: (_bound, flow) => ({ flow: { kind: 'vector', tensor: flow.finalHidden as tfl.SymbolicTensor }, weights: [] }),
 };

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Cell, StepWeights } from '../../cells';
 import { readingOrder, splitSteps } from '../../tensorSteps';
 

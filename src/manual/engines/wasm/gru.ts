@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { StepWeights } from '../../cells';
 import { FLOAT32, WasmKernels, copyGates, int32Bytes, matMulBy, recurOnWasm } from './stepLoop';
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { Nonlinearity } from '../../../config';
 import { FLOAT32, WasmKernels, matMulBy, recurOnWasm } from './stepLoop';
 

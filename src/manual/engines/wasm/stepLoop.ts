@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { readingOrder } from '../../tensorSteps';
 import { FLOAT32, HeapView, WasmKernels, heapF32, idOf, offsetOf, uninitialisedTensor } from './adapter';
