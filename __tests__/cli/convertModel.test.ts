@@ -1,10 +1,9 @@
 import { promises as fs } from 'fs';
 import { join } from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/backend';
+import { initBackend } from '../../src'; // the Node entry, which registers the file:// routers
 import { FORWARD_TOLERANCE } from '../../src/compare';
 import { SPEC_METADATA_KEY } from '../../src/model';
-import { fileIOHandler } from '../../src/cli/tfjsModel';
 import { expectClose } from '../helpers/expectClose';
 import { modelFixturePath, npyTensor, readNpyFile } from '../helpers/modelFixtures';
 import { cpuWithTempDir, runCli } from './helpers';
@@ -34,7 +33,7 @@ describe('convert --model', () => {
     const result = await runCli(['convert', '--backend', 'cpu', '--model', fixture(name, 'spec.json'), '--weights', fixture(name, 'model.pt'), out]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/ -> .*model\.json \+ weights\.bin \(tfjs\)\n$/);
-    const model = await tf.loadLayersModel(fileIOHandler(out));
+    const model = await tf.loadLayersModel(`file://${out}`);
     try {
       expect(model.inputNames).toEqual(['input', 'lengths']);
       expect(model.getUserDefinedMetadata()).toEqual({ [SPEC_METADATA_KEY]: expect.objectContaining({ batch_first: batchFirst }) });

@@ -238,7 +238,9 @@ describe('tfjs models', () => {
     const bin = path(join('tfjs', 'weights.bin'));
     const bytes = await fs.readFile(bin);
     await fs.writeFile(bin, Buffer.concat([bytes, Buffer.alloc(4)]));
-    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${modelJson}: expected ${bytes.length} bytes of weights (the float32 values its weightsManifest lists), got ${bytes.length + 4} bytes in weights.bin`);
+    const count = JSON.parse(original).weightsManifest[0].weights.length;
+    const expected = `expected ${bytes.length} bytes (what the ${count} weights of ${modelJson}'s weightsManifest[0] take), got ${bytes.length + 4} bytes`;
+    await expectRejected(runArgs({ weights: modelJson, config: null }), `tfjs-rnn run: ${bin}: ${expected}`);
     await fs.writeFile(bin, bytes);
   });
 

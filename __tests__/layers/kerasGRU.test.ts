@@ -6,7 +6,6 @@ import {
   LSTMProjection,
   LSTMProjectionCell,
 } from '../../src';
-import { fileIOHandler } from '../../src/cli/tfjsModel';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { loadKerasCases } from '../helpers/cellFixtures';
 import { expectClose } from '../helpers/expectClose';
@@ -63,7 +62,7 @@ function disposeModels(models: tf.LayersModel[]): void {
 describeEachBackend(() => {
   describe.each(kerasCases.map((kerasCase) => [kerasCase.name, kerasCase] as const))('Keras file %s', (_, kerasCase) => {
     test('tf.loadLayersModel reads it and predicts what nn.GRU does, without leaks', async () => {
-      const model = await tf.loadLayersModel(fileIOHandler(kerasCase.modelPath));
+      const model = await tf.loadLayersModel(`file://${kerasCase.modelPath}`);
       const input = tensorOf(kerasCase.input);
       const expected = tensorOf(kerasCase.output);
       try {
@@ -81,7 +80,7 @@ describeEachBackend(() => {
     });
 
     test('saved by tfjs, it stays class GRU with reset_after: true and loads back to the same predictions', async () => {
-      const model = await tf.loadLayersModel(fileIOHandler(kerasCase.modelPath));
+      const model = await tf.loadLayersModel(`file://${kerasCase.modelPath}`);
       const saved = await savedArtifacts(model);
       const topology = JSON.stringify(saved.modelTopology);
       expect(topology).toContain('"class_name":"GRU"');

@@ -19,11 +19,12 @@ import {
 } from '../formats';
 import { isPlainObject } from '../formats/isPlainObject';
 import { parseJson } from '../formats/json';
+import { tfjsModelSources } from '../formats/modelFiles';
 import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from '../formats/regularFile';
 import { openStateDictFile } from '../formats/stateDictFile';
 import { CheckedModelSpec, checkModelSpec } from '../model';
 import { FlagValues, UsageError, choice, optionalString, requiredString } from './flags';
-import { CONFIG_KEY, loadTfjsModel, tfjsModelSources } from './tfjsModel';
+import { CONFIG_KEY, loadTfjsModel } from './tfjsModel';
 
 /**
  * The weights file of a command (`--weights`): a PyTorch state dict as `torch.save` writes it

@@ -182,13 +182,14 @@ export class LayersWholeModel extends WholeModel {
   }
 
   /**
-   * Saves the twin through `handler` (e.g. `tf.io.withSaveHandler`, a file handler) as a tfjs
-   * LayersModel; the spec is kept in its user-defined metadata under `'model spec'`.
+   * Saves the twin as a tfjs LayersModel to a URL (`'file://out'` in Node with the package
+   * imported, `'indexeddb://name'`, …) or through an IOHandler (`tf.io.withSaveHandler`); the
+   * spec is kept in its user-defined metadata under `'model spec'`.
    */
-  async save(handler: tf.io.IOHandler): Promise<tf.io.SaveResult> {
+  async save(handlerOrUrl: tf.io.IOHandler | string): Promise<tf.io.SaveResult> {
     this.checkLive();
     this.model.setUserDefinedMetadata({ [SPEC_METADATA_KEY]: specJson(this.spec) });
-    return this.model.save(handler);
+    return this.model.save(handlerOrUrl);
   }
 
   protected release(): void {

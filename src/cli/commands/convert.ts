@@ -8,7 +8,8 @@ import { stripWrapperPrefixes } from '../../formats/modules';
 import { CliIO, EXIT_OK } from '../io';
 import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from '../modelFile';
 import { checkOutputFiles, fileFlags, weightFiles } from '../outputPaths';
-import { CONFIG_KEY, fileIOHandler, saveTfjsModel, tfjsModelFiles } from '../tfjsModel';
+import { fileIOHandler, tfjsModelFiles } from '../../formats/modelFiles';
+import { CONFIG_KEY, saveTfjsModel } from '../tfjsModel';
 
 export const CONVERT_FLAGS = {
   ...WEIGHTS_FLAGS,
