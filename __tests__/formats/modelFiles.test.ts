@@ -215,8 +215,22 @@ describe('loading refuses hostile model folders with a FormatError naming the fi
     await fs.writeFile(join(dir, 'b.bin'), weights.subarray(8, weights.length - 4));
     await setPaths(json, ['a.bin', 'b.bin']);
     await expect(load()).rejects.toThrow(`${modelJson()}: weightsManifest[0]: expected ${weights.length} bytes (what the 2 weights of ${modelJson()}'s weightsManifest[0] take), got ${weights.length - 4} bytes in a.bin, b.bin`);
+    await fs.writeFile(join(dir, 'a.bin'), weights);
+    await expect(load()).rejects.toThrow(`${modelJson()}: weightsManifest[0]: expected ${weights.length} bytes (what the 2 weights of ${modelJson()}'s weightsManifest[0] take), got ${weights.length + weights.length - 12} bytes in a.bin, b.bin`);
+    await fs.writeFile(join(dir, 'a.bin'), Buffer.concat([weights, Buffer.alloc(1)]));
+    await expect(load()).rejects.toThrow(`got ${weights.length + 1} bytes in a.bin (the rest unread)`);
+    await fs.writeFile(join(dir, 'a.bin'), weights.subarray(0, 8));
     await fs.writeFile(join(dir, 'b.bin'), weights.subarray(8));
     (await load()).dispose(); // The same parts whole are read as one file.
+  });
+
+  it('weights larger in all than the 2 GiB read whole, before reading any file', async () => {
+    const json = await saved();
+    const [group] = json.weightsManifest as { paths: string[]; weights: Record<string, unknown>[] }[];
+    const weights = [{ ...group.weights[0], shape: [2 ** 20, 2 ** 9] }, group.weights[1]]; // 2^29 float32 values: 2 GiB
+    await fs.writeFile(modelJson(), JSON.stringify({ ...json, weightsManifest: [{ ...group, weights }] }));
+    await fs.rm(join(dir, 'weights.bin'));
+    await expect(load()).rejects.toThrow(`${modelJson()}: weightsManifest: expected weights of at most 2 GiB (2147483648 bytes) in all, got 2 GiB (2147483656 bytes)`);
   });
 
   it.each<[string, Record<string, unknown>]>([

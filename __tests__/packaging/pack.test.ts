@@ -26,8 +26,8 @@ const FORWARD = `
   });
 `;
 
-/** The package's modules that only the Node entry reaches: files on disk, tfjs-node, the CLI. */
-const NODE_MODULES = /dist\/(esm\/)?(index\.js|demo\/main\.js|cli\/|backend\/backend\.js|formats\/(stateDictFile|atomicWrite|npz)\.js)/;
+/** The package's modules that only the Node entry reaches: files on disk (file:// model folders too), tfjs-node, the CLI. */
+const NODE_MODULES = /dist\/(esm\/)?(index\.js|demo\/main\.js|cli\/|backend\/backend\.js|formats\/(stateDictFile|atomicWrite|npz|modelFiles|fileRouter)\.js)/;
 
 describe('npm pack', () => {
   let project: string;

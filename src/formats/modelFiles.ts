@@ -6,7 +6,7 @@ import { systemErrorText, writeFilesAtomic } from './atomicWrite';
 import { isShape, shapeSize } from './hostArray';
 import { isPlainObject } from './isPlainObject';
 import { parseJson } from './json';
-import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, readRegularFile } from './regularFile';
+import { MAX_JSON_BYTES, MAX_WEIGHTS_BYTES, formatBytes, readRegularFile } from './regularFile';
 
 /**
  * A tfjs model folder, as `tf.loadLayersModel` reads it and `model.save` writes it: `model.json`
@@ -139,18 +139,31 @@ function weightFileInside(path: string, modelPath: string): string {
 /**
  * The bytes of one group's weight `files` (real paths, see `weightFileInside`), which must hold
  * exactly what its weights take; a file of another size is a `FormatError` naming it (or the
- * group, when it has several files).
+ * group, when it has several files). Reading stops at the first file past that size.
  */
 function readGroup(group: WeightGroup, files: string[], index: number, modelPath: string): Buffer[] {
-  const buffers = files.map((file) => readRegularFile(file, MAX_WEIGHTS_BYTES));
   const expected = group.weights.reduce((total, spec) => total + storedBytes(spec), 0);
-  const actual = buffers.reduce((total, bytes) => total + bytes.length, 0);
+  const buffers: Buffer[] = [];
+  let actual = 0;
+  for (const file of files) {
+    if (actual > expected) break;
+    const bytes = readRegularFile(file, MAX_WEIGHTS_BYTES);
+    buffers.push(bytes);
+    actual += bytes.length;
+  }
   if (actual !== expected) {
     const where = files.length === 1 ? join(dirname(modelPath), group.paths[0]) : `${modelPath}: weightsManifest[${index}]`;
     const lists = `what the ${group.weights.length} weights of ${modelPath}'s weightsManifest[${index}] take`;
-    throw new FormatError(where, `${expected} bytes (${lists})`, `${actual} bytes${files.length === 1 ? '' : ` in ${group.paths.join(', ')}`}`);
+    const read = files.length === 1 ? '' : ` in ${group.paths.slice(0, buffers.length).join(', ')}${buffers.length < files.length ? ' (the rest unread)' : ''}`;
+    throw new FormatError(where, `${expected} bytes (${lists})`, `${actual} bytes${read}`);
   }
   return buffers;
+}
+
+/** Refuses a manifest whose weights take more than the cap on weights read whole, before reading any. */
+function checkTotalBytes(groups: WeightGroup[], modelPath: string): void {
+  const total = groups.reduce((sum, group) => sum + group.weights.reduce((bytes, spec) => bytes + storedBytes(spec), 0), 0);
+  if (total > MAX_WEIGHTS_BYTES) throw new FormatError(`${modelPath}: weightsManifest`, `weights of at most ${formatBytes(MAX_WEIGHTS_BYTES)} in all`, formatBytes(total));
 }
 
 /** `parts` one after another in a new ArrayBuffer (tfjs before 4.10 takes one buffer, later releases hand over a list). */
@@ -259,6 +272,7 @@ export function fileIOHandler(out: string, options: ModelFileOptions = {}): tf.i
       const modelJson = parseJson(readRegularFile(modelPath, MAX_JSON_BYTES).toString('utf8'), modelPath, 'a tfjs model.json');
       checkModelJson(modelJson, modelPath);
       const groups = checkManifest(modelJson.weightsManifest, modelPath);
+      checkTotalBytes(groups, modelPath);
       const files = groups.map((group) => group.paths.map((path) => weightFileInside(path, modelPath))); // Every link checked before any read.
       const weightData = joinBytes(groups.flatMap((group, index) => readGroup(group, files[index], index, modelPath)));
       const weights = groups.flatMap((group) => group.weights);
