@@ -12,14 +12,16 @@ function weightsOf(rows: number, columns: number, seed: number, withBias = true)
 /**
  * `bias + x Wᵀ` summed in the order of k, each product and sum rounded to float32: the bits
  * the products promise, written apart from `LoopProduct` (k outermost, running sums of a row
- * held in a Float32Array, which rounds each product and each sum as it is stored).
+ * held in a Float32Array, which rounds each product and each sum as it is stored). With
+ * `initial` `[count, rows]`, its rows stand in for the bias.
  */
-function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: Float32Array, xOffset: number, count: number): Float32Array {
+function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: Float32Array, xOffset: number, count: number, initial?: Float32Array): Float32Array {
   const sums = new Float32Array(count * rows);
   const product = new Float32Array(1);
   for (let r = 0; r < count; r++) {
     const row = sums.subarray(r * rows, (r + 1) * rows);
-    if (bias) row.set(bias.subarray(0, rows));
+    if (initial) row.set(initial.subarray(r * rows, (r + 1) * rows));
+    else if (bias) row.set(bias.subarray(0, rows));
     for (let k = 0; k < columns; k++) {
       for (let j = 0; j < rows; j++) {
         product[0] = x[xOffset + r * columns + k] * weightsT[k * rows + j];
@@ -30,7 +32,8 @@ function float32Reference({ weightsT, rows, columns, bias }: ProductWeights, x: 
   return sums;
 }
 
-// Widths around the kernel's blocks of 16 and 4 sums (and primes, so no block divides them).
+// Widths around the kernel's blocks of 16, 8 and 4 sums (and primes, so no block divides
+// them); counts around its blocks of 4 rows of x.
 const SHAPES: Array<[rows: number, columns: number, count: number]> = [
   [1, 1, 1],
   [3, 7, 2],
@@ -44,6 +47,13 @@ const SHAPES: Array<[rows: number, columns: number, count: number]> = [
   [96, 16, 5],
   [131, 70, 3],
   [512, 128, 2],
+  [8, 5, 4],
+  [12, 3, 7],
+  [13, 6, 8],
+  [40, 17, 9],
+  [45, 10, 11],
+  [1, 3, 6],
+  [128, 32, 64],
 ];
 
 describe('the committed kernel', () => {
@@ -104,6 +114,15 @@ describe.each([
         expect(Math.abs(sums[r * rows + j] - exact)).toBeLessThanOrEqual(2 * columns * 2 ** -24 * magnitude);
       }
     }
+  });
+
+  test.each([1, 2, 3, 4, 5, 6, 7, 8, 9])('%i rows with initial sums of their own in place of the bias: the float32 sums, bit for bit', (count) => {
+    // 13 sums a row: one block of 8, one of 4 and one alone in a block of rows.
+    const weights = weightsOf(13, 7, 31);
+    const x = seededFloats(2 + count * 7, 32);
+    const initial = seededFloats(5 + count * 13, 33);
+    const sums = build(weights).multiply(x, 2, count, initial, 5);
+    expect(sameBits(sums, float32Reference(weights, x, 2, count, initial.subarray(5)))).toBe(true);
   });
 
   test('a row gets the same bits alone and in a batch', () => {

@@ -37,9 +37,12 @@ export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
  * picks the host engine on wasm, however long the call: a small model's step is a few µs of
  * dispatch for under a µs of arithmetic (at `H_in` 16: the RNN to `H` 82, the LSTM to 37, the
  * GRU to 44). Measured on wasm over (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at
- * N = 1, 0.93–1.01 at N = 8, 1.60–1.77 at N = 64 (the kernels batch rows; the host computes
- * each row alone). The choice cannot look at N without giving a sequence other bits in a
- * batch than alone; `loop: 'tensor'` keeps large batches of small models on the kernels.
+ * N = 1, 0.93–1.01 at N = 8; at N = 64, with the host's product taking four rows per pass
+ * over W as the kernels' matMul does, 0.95 for the RNN, 0.94 for the GRU, 1.19 for the LSTM
+ * (CPU time; its σ, tanh and cell updates cost more than the kernels'). Beyond this size the
+ * host is not faster: at (32, 100, 64, 128) 1.03–1.33 (`bench/README.md`, engines). The
+ * choice cannot look at N without giving a sequence other bits in a batch than alone;
+ * `loop: 'tensor'` keeps large batches of small models on the kernels.
  */
 export const HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS = 8192;
 

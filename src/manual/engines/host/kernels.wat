@@ -10,7 +10,9 @@
   ;; Each sum starts at its bias and adds the products in the order of k, one float32 multiply
   ;; and one float32 add each (no fused multiply-add): the same bits as that plain loop in
   ;; float32, whatever `count` (a row gets the same bits alone and in a batch), on every
-  ;; machine. Four lanes of j at a time, sixteen where they fit, the last `width mod 4` alone.
+  ;; machine. Rows four at a time, so that each pass over Wᵀ serves four rows: eight lanes of
+  ;; j per pass, then four, then the last `width mod 4` alone; the last `count mod 4` rows one
+  ;; by one, four lanes of j at a time, sixteen where they fit, the last `width mod 4` alone.
   ;; Wᵀ is `[columns, width]`, x `[count, columns]`, out `[count, width]`; bias rows are
   ;; `biasStride` bytes apart (0: one bias for every row).
   (func (export "biasPlusProducts")
@@ -20,12 +22,136 @@
     (local $outRow i32) (local $biasRow i32) (local $rowsLeft i32) (local $j i32) (local $w i32)
     (local $lane v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $sum f32)
+    (local $xBytes i32) (local $biasRow1 i32) (local $biasRow2 i32) (local $biasRow3 i32)
+    (local $outRow1 i32) (local $outRow2 i32) (local $outRow3 i32)
+    (local $wLow v128) (local $wHigh v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $sum1 f32) (local $sum2 f32) (local $sum3 f32)
     ;; bytes in a row of Wᵀ, bias and out
     (local.set $stride (i32.shl (local.get $width) (i32.const 2)))
     (local.set $xRow (local.get $x))
     (local.set $outRow (local.get $out))
     (local.set $biasRow (local.get $bias))
     (local.set $rowsLeft (local.get $count))
+    ;; bytes in a row of x
+    (local.set $xBytes (i32.shl (local.get $columns) (i32.const 2)))
+    ;; four rows at a time: rows r … r + 3 of x at xk, xk + xBytes, …; their sums $aN (lanes
+    ;; j … j + 3) and $bN (lanes j + 4 … j + 7), N the row
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.lt_u (local.get $rowsLeft) (i32.const 4)))
+        (local.set $xEnd (i32.add (local.get $xRow) (local.get $xBytes)))
+        (local.set $biasRow1 (i32.add (local.get $biasRow) (local.get $biasStride)))
+        (local.set $biasRow2 (i32.add (local.get $biasRow1) (local.get $biasStride)))
+        (local.set $biasRow3 (i32.add (local.get $biasRow2) (local.get $biasStride)))
+        (local.set $outRow1 (i32.add (local.get $outRow) (local.get $stride)))
+        (local.set $outRow2 (i32.add (local.get $outRow1) (local.get $stride)))
+        (local.set $outRow3 (i32.add (local.get $outRow2) (local.get $stride)))
+        (local.set $j (i32.const 0))
+        ;; eight sums of each row at a time
+        (block $blockWideDone
+          (loop $blockWide
+            (br_if $blockWideDone (i32.gt_u (i32.add (local.get $j) (i32.const 32)) (local.get $stride)))
+            (local.set $a0 (v128.load offset=0 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $b0 (v128.load offset=16 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $a1 (v128.load offset=0 align=4 (i32.add (local.get $biasRow1) (local.get $j))))
+            (local.set $b1 (v128.load offset=16 align=4 (i32.add (local.get $biasRow1) (local.get $j))))
+            (local.set $a2 (v128.load offset=0 align=4 (i32.add (local.get $biasRow2) (local.get $j))))
+            (local.set $b2 (v128.load offset=16 align=4 (i32.add (local.get $biasRow2) (local.get $j))))
+            (local.set $a3 (v128.load offset=0 align=4 (i32.add (local.get $biasRow3) (local.get $j))))
+            (local.set $b3 (v128.load offset=16 align=4 (i32.add (local.get $biasRow3) (local.get $j))))
+            (local.set $w (i32.add (local.get $weightsT) (local.get $j)))
+            (local.set $xk (local.get $xRow))
+            (block $kDone
+              (loop $k
+                (br_if $kDone (i32.ge_u (local.get $xk) (local.get $xEnd)))
+                ;; Wᵀ[k, j … j + 7] in $wLow and $wHigh, x[r, k] of each row in turn in $lane
+                (local.set $wLow (v128.load offset=0 align=4 (local.get $w)))
+                (local.set $wHigh (v128.load offset=16 align=4 (local.get $w)))
+                (local.set $lane (v128.load32_splat align=4 (local.get $xk)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $lane) (local.get $wLow))))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $lane) (local.get $wHigh))))
+                (local.set $lane (v128.load32_splat align=4 (i32.add (local.get $xk) (local.get $xBytes))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $lane) (local.get $wLow))))
+                (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $lane) (local.get $wHigh))))
+                (local.set $lane (v128.load32_splat align=4 (i32.add (local.get $xk) (i32.shl (local.get $xBytes) (i32.const 1)))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $lane) (local.get $wLow))))
+                (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul (local.get $lane) (local.get $wHigh))))
+                (local.set $lane (v128.load32_splat align=4 (i32.add (i32.add (local.get $xk) (local.get $xBytes)) (i32.shl (local.get $xBytes) (i32.const 1)))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $lane) (local.get $wLow))))
+                (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul (local.get $lane) (local.get $wHigh))))
+                (local.set $w (i32.add (local.get $w) (local.get $stride)))
+                (local.set $xk (i32.add (local.get $xk) (i32.const 4)))
+                (br $k)))
+            (v128.store offset=0 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a0))
+            (v128.store offset=16 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $b0))
+            (v128.store offset=0 align=4 (i32.add (local.get $outRow1) (local.get $j)) (local.get $a1))
+            (v128.store offset=16 align=4 (i32.add (local.get $outRow1) (local.get $j)) (local.get $b1))
+            (v128.store offset=0 align=4 (i32.add (local.get $outRow2) (local.get $j)) (local.get $a2))
+            (v128.store offset=16 align=4 (i32.add (local.get $outRow2) (local.get $j)) (local.get $b2))
+            (v128.store offset=0 align=4 (i32.add (local.get $outRow3) (local.get $j)) (local.get $a3))
+            (v128.store offset=16 align=4 (i32.add (local.get $outRow3) (local.get $j)) (local.get $b3))
+            (local.set $j (i32.add (local.get $j) (i32.const 32)))
+            (br $blockWide)))
+        ;; four sums of each row at a time
+        (block $blockNarrowDone
+          (loop $blockNarrow
+            (br_if $blockNarrowDone (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $stride)))
+            (local.set $a0 (v128.load align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $a1 (v128.load align=4 (i32.add (local.get $biasRow1) (local.get $j))))
+            (local.set $a2 (v128.load align=4 (i32.add (local.get $biasRow2) (local.get $j))))
+            (local.set $a3 (v128.load align=4 (i32.add (local.get $biasRow3) (local.get $j))))
+            (local.set $w (i32.add (local.get $weightsT) (local.get $j)))
+            (local.set $xk (local.get $xRow))
+            (block $kDone
+              (loop $k
+                (br_if $kDone (i32.ge_u (local.get $xk) (local.get $xEnd)))
+                (local.set $wLow (v128.load align=4 (local.get $w)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load32_splat align=4 (local.get $xk)) (local.get $wLow))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load32_splat align=4 (i32.add (local.get $xk) (local.get $xBytes))) (local.get $wLow))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load32_splat align=4 (i32.add (local.get $xk) (i32.shl (local.get $xBytes) (i32.const 1)))) (local.get $wLow))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load32_splat align=4 (i32.add (i32.add (local.get $xk) (local.get $xBytes)) (i32.shl (local.get $xBytes) (i32.const 1)))) (local.get $wLow))))
+                (local.set $w (i32.add (local.get $w) (local.get $stride)))
+                (local.set $xk (i32.add (local.get $xk) (i32.const 4)))
+                (br $k)))
+            (v128.store align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a0))
+            (v128.store align=4 (i32.add (local.get $outRow1) (local.get $j)) (local.get $a1))
+            (v128.store align=4 (i32.add (local.get $outRow2) (local.get $j)) (local.get $a2))
+            (v128.store align=4 (i32.add (local.get $outRow3) (local.get $j)) (local.get $a3))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $blockNarrow)))
+        ;; the last width mod 4 sums of each row, one at a time
+        (block $blockSingleDone
+          (loop $blockSingle
+            (br_if $blockSingleDone (i32.ge_u (local.get $j) (local.get $stride)))
+            (local.set $sum (f32.load (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $sum1 (f32.load (i32.add (local.get $biasRow1) (local.get $j))))
+            (local.set $sum2 (f32.load (i32.add (local.get $biasRow2) (local.get $j))))
+            (local.set $sum3 (f32.load (i32.add (local.get $biasRow3) (local.get $j))))
+            (local.set $w (i32.add (local.get $weightsT) (local.get $j)))
+            (local.set $xk (local.get $xRow))
+            (block $kDone
+              (loop $k
+                (br_if $kDone (i32.ge_u (local.get $xk) (local.get $xEnd)))
+                (local.set $sum (f32.add (local.get $sum) (f32.mul (f32.load (local.get $xk)) (f32.load (local.get $w)))))
+                (local.set $sum1 (f32.add (local.get $sum1) (f32.mul (f32.load (i32.add (local.get $xk) (local.get $xBytes))) (f32.load (local.get $w)))))
+                (local.set $sum2 (f32.add (local.get $sum2) (f32.mul (f32.load (i32.add (local.get $xk) (i32.shl (local.get $xBytes) (i32.const 1)))) (f32.load (local.get $w)))))
+                (local.set $sum3 (f32.add (local.get $sum3) (f32.mul (f32.load (i32.add (i32.add (local.get $xk) (local.get $xBytes)) (i32.shl (local.get $xBytes) (i32.const 1)))) (f32.load (local.get $w)))))
+                (local.set $w (i32.add (local.get $w) (local.get $stride)))
+                (local.set $xk (i32.add (local.get $xk) (i32.const 4)))
+                (br $k)))
+            (f32.store (i32.add (local.get $outRow) (local.get $j)) (local.get $sum))
+            (f32.store (i32.add (local.get $outRow1) (local.get $j)) (local.get $sum1))
+            (f32.store (i32.add (local.get $outRow2) (local.get $j)) (local.get $sum2))
+            (f32.store (i32.add (local.get $outRow3) (local.get $j)) (local.get $sum3))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $blockSingle)))
+        (local.set $xRow (i32.add (local.get $xRow) (i32.shl (local.get $xBytes) (i32.const 2))))
+        (local.set $outRow (i32.add (local.get $outRow3) (local.get $stride)))
+        (local.set $biasRow (i32.add (local.get $biasRow3) (local.get $biasStride)))
+        (local.set $rowsLeft (i32.sub (local.get $rowsLeft) (i32.const 4)))
+        (br $blocks)))
+    ;; the last count mod 4 rows, one at a time
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.eqz (local.get $rowsLeft)))
