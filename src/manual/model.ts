@@ -20,7 +20,7 @@ import {
 } from '../shapes';
 import { Cell } from './cells';
 import { CellEngines, cellEnginesFor } from './engines';
-import { HostModelForward, hostCallInLayout } from './engines/host';
+import { HostModelForward, HostStreamStates, hostCallInLayout } from './engines/host';
 import { wasmKernels } from './engines/wasm';
 import { initParameters } from './parameters';
 import { ForwardPlan, STEP_LOOPS, StepLoop, planForward } from './plan';
@@ -71,7 +71,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     }
     this.loop = loop;
     this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
-    this.host = new HostModelForward(this.config, this.engines.cell, this.engines.host, this.parameters);
+    this.host = new HostModelForward(this.config, this.engines.cell, this.engines, this.parameters);
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -180,6 +180,28 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     checkSyncReads('forwardOnHost');
     checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
+  }
+
+  /**
+   * `forwardOnHost` for a stream (`StreamingRNN`): from `stream`'s states, which stay in the
+   * host kernels' memory afterwards, so a stream's next call copies no state in or out.
+   * @internal
+   * @param input `[L, N, H_in]`, time-major, flat, N = `stream.batchSize`.
+   * @returns output `[L, N, H_out]`, flat.
+   */
+  streamOnHost(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array {
+    this.lifecycle.checkParameters(this.parameters);
+    checkSyncReads('forwardOnHost');
+    checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize: stream.batchSize });
+    return this.host.runStream(stream, input, seqLen);
+  }
+
+  /**
+   * A stream's states after its last `streamOnHost`, copied: one `[numLayers, N, F]` per
+   * carried state; undefined for zeros. @internal
+   */
+  streamStatesOnHost(stream: HostStreamStates): Float32Array[] | undefined {
+    return this.host.streamStates(stream);
   }
 
   /** Frees the parameters; every other method throws afterwards, and `dispose()` again does nothing. */
