@@ -159,8 +159,9 @@ export class ManualModel<State extends InitialState = InitialState> implements R
       return result.output;
     });
     const shapes = stateShapes(this.config, layout);
-    const [hN, cN] = finalStates.map((state, i) => tf.tensor(state, shapes[i]));
-    return { output, hN, ...(cN && { cN }) };
+    // Plain indexing, not map: map's result array takes other maps between calls of the cells (a "wrong map" deopt).
+    const hN = tf.tensor(finalStates[0], shapes[0]);
+    return finalStates.length > 1 ? { output, hN, cN: tf.tensor(finalStates[1], shapes[1]) } : { output, hN };
   }
 
   /**

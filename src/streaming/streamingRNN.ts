@@ -160,9 +160,10 @@ export class StreamingRNN {
    * Whether a chunk of `layout` runs wholly on host arrays, by the model's plan: hand-written
    * models only, and not while a gradient is recorded (`taped`) through a chunk's output.
    */
-  private runsOnHost({ seqLen, batchSize }: SequenceLayout, taped: boolean): boolean {
+  private runsOnHost(layout: SequenceLayout, taped: boolean): boolean {
     const { model } = this;
-    return hasHostForward(model) && model.plan({ seqLen, batchSize }, { taped }).wholeOnHost;
+    // The layout and options in the shapes `forward` passes: one map at `plan`'s parameters.
+    return hasHostForward(model) && model.plan(layout, { lengths: false, taped }).wholeOnHost;
   }
 
   /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */
