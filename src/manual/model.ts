@@ -225,15 +225,9 @@ function checkHostCall(
   if (training && config.dropout > 0 && config.numLayers > 1) {
     throw new ConfigError('training', 'false for forwardOnHost with dropout between layers (call eval())', 'true');
   }
-  for (const [name, value] of [['seqLen', seqLen], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
-  }
-  const expectFloats = (name: string, value: unknown, size: number) => {
-    if (!(value instanceof Float32Array) || value.length !== size) {
-      const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
-      throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
-    }
-  };
+  // Module-level checks, no arrays or closures: a streamed step makes this call every time.
+  expectPositiveInteger('seqLen', seqLen);
+  expectPositiveInteger('batchSize', batchSize);
   expectFloats('input', input, seqLen * batchSize * config.inputSize);
   if (states === undefined) return;
   const sizes = cell.stateSizes(config);
@@ -241,6 +235,17 @@ function checkHostCall(
     throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : describeValue(states));
   }
   states.forEach((state, i) => expectFloats(`states[${i}]`, state, config.numLayers * batchSize * sizes[i]));
+}
+
+function expectPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
+}
+
+function expectFloats(name: string, value: unknown, size: number): void {
+  if (!(value instanceof Float32Array) || value.length !== size) {
+    const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
+    throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
+  }
 }
 
 /** PyTorch's `nn.RNN`: `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`cells/rnn.ts`). */

@@ -180,11 +180,13 @@ export class StreamingRNN {
    * (no copy in or out from one step to the next). @param input `[L, N, H_in]`, time-major, flat.
    */
   private runOnHost(layout: SequenceLayout, input: Float32Array): Float32Array {
-    const onHost = this.states?.onHost ?? new HostStreamStates(layout.batchSize, this.states?.values);
+    const current = this.states;
+    const onHost = current?.onHost ?? new HostStreamStates(layout.batchSize, current?.values);
     const output = (this.model as HostModel).streamOnHost(onHost, input, layout.seqLen);
     if (this.stateTensors) tf.dispose(this.stateTensors);
     this.stateTensors = undefined;
-    this.states = { layout: { ...layout, seqLen: 1 }, onHost };
+    // The same states object from step to step (its layout continues: checkContinues).
+    if (current?.onHost !== onHost) this.states = { layout: { ...layout, seqLen: 1 }, onHost };
     return output;
   }
 

@@ -188,6 +188,16 @@ export abstract class FusedSteps {
     this.runSteps(seqLen, batchSize, reverse, cellSequence);
   }
 
+  /** The memory's floats, valid until the next `reserve`: with `hiddenSequenceStart`, the last run's h without a new view. */
+  get heap(): Float32Array {
+    return this.floats;
+  }
+
+  /** Where `hiddenSequence` starts in `heap`. */
+  get hiddenSequenceStart(): number {
+    return this.hiddenSequenceAt;
+  }
+
   /** h after every step of the last `run`, `[L, N, H_out]` in time order: a view, valid until the next call. */
   hiddenSequence(): Float32Array {
     return this.floats.subarray(this.hiddenSequenceAt, this.hiddenSequenceAt + this.seqLen * this.batchSize * this.outSize);

@@ -86,7 +86,7 @@ export class HostModelForward {
       layers[layer].reserve(seqLen, batchSize);
       layers[layer].setStates(batchSize, states, this.layerOffsets(layer, batchSize));
     }
-    const output = this.forward(layers, input, seqLen, batchSize).slice();
+    const output = this.forward(layers, input, seqLen, batchSize);
     return { output, states: this.statesOf(layers, batchSize) };
   }
 
@@ -107,7 +107,7 @@ export class HostModelForward {
       stream.values = undefined;
       this.resident = stream;
     }
-    return this.forward(layers, input, seqLen, batchSize).slice();
+    return this.forward(layers, input, seqLen, batchSize);
   }
 
   /** A stream's states, copied: one `[numLayers, N, F]` per carried state; undefined for zeros. */
@@ -116,17 +116,24 @@ export class HostModelForward {
     return this.statesOf(this.cached!.layers, stream.batchSize);
   }
 
-  /** Every layer's steps over the sequence from the states in memory. @returns the last layer's h `[L, N, H_out]`, a view. */
+  /**
+   * Every layer's steps over the sequence from the states in memory, each layer's input read
+   * straight from the memory of the layer before (no view made per call).
+   * @returns the last layer's h `[L, N, H_out]`, copied.
+   */
   private forward(layers: FusedSteps[], input: Float32Array, seqLen: number, batchSize: number): Float32Array {
+    const rows = seqLen * batchSize;
     let layerInput = input;
+    let inputStart = 0;
     for (let layer = 0; layer < layers.length; layer++) {
       const steps = layers[layer];
       steps.reserve(seqLen, batchSize);
-      steps.project(layerInput, 0, seqLen * batchSize);
+      steps.project(layerInput, inputStart, rows);
       steps.run(seqLen, batchSize, false);
-      layerInput = steps.hiddenSequence();
+      layerInput = steps.heap;
+      inputStart = steps.hiddenSequenceStart;
     }
-    return layerInput;
+    return layerInput.slice(inputStart, inputStart + rows * this.sizes[0]);
   }
 
   /** Where layer `layer`'s rows start in each `[numLayers, N, F]` state. */
