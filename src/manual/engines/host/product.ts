@@ -6,8 +6,9 @@ export type Activation = 'sigmoid' | 'tanh';
 
 /**
  * `bias + x Wᵀ` for rows of x on the host, with W `[rows, columns]` read once, and σ or tanh
- * of those sums in place: the host path's arithmetic (each layer's `x_t W_ihᵀ + bias`, each
- * step's `p_t + h W_hhᵀ` and its gates, an LSTM's `W_hr`). Every sum starts at its bias and
+ * of those sums in place: a layer's input projection `x_t W_ihᵀ + bias` on the host engine
+ * layer by layer, and a generated token's `nn.Linear` (the steps themselves run in one kernel
+ * call each, on the same product: `fusedSteps.ts`). Every sum starts at its bias and
  * adds `x[r, k]·W[j, k]` in the order of k, each product and sum rounded to float32; σ and
  * tanh are float32 approximations within about two ulps (`kernels.wat`). The SIMD kernels and
  * the plain loop that stands in where WebAssembly SIMD is missing give the same bits, for a
