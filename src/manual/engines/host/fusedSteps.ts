@@ -30,6 +30,7 @@ export abstract class FusedSteps {
   /** Features of each state: h (`H_out`), and c (`H`) for an LSTM. */
   readonly stateSizes: number[];
   protected readonly kernels: StepKernels;
+  private readonly memory: WasmMemory;
   protected floats = new Float32Array(0);
   private ints = new Int32Array(0);
   private released = false;
@@ -70,9 +71,8 @@ export abstract class FusedSteps {
     cells: boolean,
   ) {
     this.stateSizes = cells ? [outSize, cellSize] : [outSize];
-    const memory: WasmMemory = instance ? instance.exports.memory : new PlainMemory();
-    this.memory = memory;
-    this.kernels = instance ? instance.exports : new LoopKernels(memory);
+    this.memory = instance ? instance.exports.memory : new PlainMemory();
+    this.kernels = instance ? instance.exports : new LoopKernels(this.memory);
     this.projectionTAt = this.recurrentTAt + outSize * gateSize;
     this.hiddenBiasAt = this.projectionTAt + (weights.projectionT ? cellSize * outSize : 0);
     this.zerosAt = this.hiddenBiasAt + cellSize;
@@ -81,8 +81,6 @@ export abstract class FusedSteps {
     this.fixedFloats = this.inputBiasAt + (weights.input ? gateSize : 0);
     this.reserve(1, 1);
   }
-
-  private readonly memory: WasmMemory;
 
   /** Features of each row of x that `project` takes. */
   get inputSize(): number {
