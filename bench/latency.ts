@@ -6,7 +6,8 @@
  * PyTorch's single-step call `model(x_t, h)` and whole sequence beside them (one thread).
  * Every case is measured after one untimed pass over all of them. Then a steady run on wasm
  * interleaves modes and shapes: blocks of calls of one case in turn, thousands of calls in
- * all, reporting each case's median block and the spread (slowest ÷ fastest block);
+ * all, each call timed alone and each block reported by its median call; per case the
+ * median block and the spread (slowest ÷ fastest block), and every block's median;
  * `-- --steady` runs only that.
  */
 import { spawnSync } from 'child_process';
@@ -26,7 +27,7 @@ const STEPS_PER_ROUND = 500;
 const WHOLE_CALLS_PER_ROUND = 10;
 
 /** Steady run: calls per block of `push`/`step` and of whole calls, and blocks per case. */
-const STEADY = { stepBlock: 100, wholeBlock: 5, blocksPerCase: 12, spreadTarget: 1.3 };
+const STEADY = { stepBlock: 100, wholeBlock: 9, blocksPerCase: 12, spreadTarget: 1.3 };
 
 /** The issue's targets on wasm, µs (RNN; LSTM and GRU reported beside them). */
 const TARGETS = { push16: 25, push64: 40, wholeMs: 1.0 };
@@ -134,12 +135,26 @@ function format(records: LatencyRecord[]): string {
   return `Latency at batch 1 (median over ${ROUNDS} rounds of the mean per call)\n${table.join('\n')}\n\nTargets (the RNN's; LSTM and GRU against the same figures)\n${targets.join('\n')}`;
 }
 
-/** One case of the steady run: a call, and the µs per call of each of its blocks. */
+/** One case of the steady run: a call, and the median µs per call of each of its blocks. */
 interface SteadyCase {
   label: string;
   call: () => void;
   blockCalls: number;
   blocks: number[];
+}
+
+/**
+ * The median µs of `calls` calls of `call`, each timed alone: a block's typical call, which
+ * one preemption by another process on a shared machine does not move (a block's mean it
+ * does, by its whole length).
+ */
+function blockMedian(call: () => void, calls: number, durations: Float64Array): number {
+  for (let i = 0; i < calls; i++) {
+    const start = performance.now();
+    call();
+    durations[i] = (performance.now() - start) * 1000;
+  }
+  return median(Array.from(durations.subarray(0, calls)));
 }
 
 /**
@@ -166,12 +181,9 @@ function steadyRun(): string {
     cases.push({ label: `${mode} whole (${WHOLE_SHAPE.join(',')})`, call: whole, blockCalls: STEADY.wholeBlock, blocks: [] });
     owned.push(x, model);
   }
+  const durations = new Float64Array(Math.max(STEADY.stepBlock, STEADY.wholeBlock));
   for (let block = 0; block < STEADY.blocksPerCase; block++) {
-    for (const steady of cases) {
-      const start = performance.now();
-      for (let i = 0; i < steady.blockCalls; i++) steady.call();
-      steady.blocks.push(((performance.now() - start) * 1000) / steady.blockCalls);
-    }
+    for (const steady of cases) steady.blocks.push(blockMedian(steady.call, steady.blockCalls, durations));
   }
   owned.forEach((item) => item.dispose());
   const rows = cases.map(({ label, blocks, blockCalls }) => {
@@ -181,7 +193,11 @@ function steadyRun(): string {
   });
   const calls = cases.reduce((total, { blocks, blockCalls }) => total + blocks.length * blockCalls, 0);
   const header = `${'case'.padEnd(28)} ${'median µs'.padStart(9)} ${'fastest'.padStart(9)} ${'slowest'.padStart(9)} ${'spread'.padStart(7)}`;
-  return `Steady run on wasm: ${calls} calls, modes and shapes interleaved in blocks (µs per call per block; spread target ≤ ${STEADY.spreadTarget}×)\n${header}\n${rows.join('\n')}`;
+  const everyBlock = cases.map(({ label, blocks }) => `${label.padEnd(28)} ${blocks.map((value) => value.toFixed(1)).join(' ')}`);
+  return (
+    `Steady run on wasm: ${calls} calls, modes and shapes interleaved in blocks (each block's median µs per call; median, fastest and slowest block; spread target ≤ ${STEADY.spreadTarget}×)\n` +
+    `${header}\n${rows.join('\n')}\n\nEvery block's median µs per call, in order\n${everyBlock.join('\n')}`
+  );
 }
 
 async function main(): Promise<void> {

@@ -265,6 +265,64 @@ describeEachBackend(() => {
       }
     });
 
+    test.each(configs)('%s: streams of one model keep their own states in the host kernels between calls', (_, config) => {
+      // Two streams' steps interleaved with plain host calls and state reads give each stream
+      // the bits of its steps alone: a stream's states are copied out when another call needs
+      // the kernels, and back in when it runs again.
+      const model = createManualModel(config, { seed: 6 }).eval();
+      const [seqLen, batchSize, inputSize] = [7, 2, 3];
+      const sequences = [10, 11, 12].map((seed) => tf.tidy(() => tf.randomNormal([seqLen, batchSize * inputSize], 0, 1, 'float32', seed).arraySync() as number[][]));
+      const stepOf = (sequence: number, t: number) => Float32Array.from(sequences[sequence][t]);
+      try {
+        const alone = [0, 1].map((sequence) => {
+          const stream = new StreamingRNN(model);
+          const outputs = Array.from({ length: seqLen }, (__, t) => Array.from(stream.step(stepOf(sequence, t))));
+          const states = stateCopies(stream);
+          stream.dispose();
+          return { outputs, states };
+        });
+        const streams = [new StreamingRNN(model), new StreamingRNN(model)];
+        const outputs: number[][][] = [[], []];
+        for (let t = 0; t < seqLen; t++) {
+          outputs[0].push(Array.from(streams[0].step(stepOf(0, t))));
+          if (t % 2 === 0) model.forwardOnHost(stepOf(2, t), 1, batchSize);
+          if (t === 3) expect(streams[0].state).toBeDefined();
+          outputs[1].push(Array.from(streams[1].step(stepOf(1, t))));
+        }
+        [0, 1].forEach((sequence) => {
+          expect(outputs[sequence]).toEqual(alone[sequence].outputs);
+          const states = stateCopies(streams[sequence]);
+          expect(Array.from(states.hN.dataSync())).toEqual(Array.from(alone[sequence].states.hN.dataSync()));
+          if (states.cN) expect(Array.from(states.cN.dataSync())).toEqual(Array.from(alone[sequence].states.cN!.dataSync()));
+          tf.dispose([states.hN, ...(states.cN ? [states.cN] : []), alone[sequence].states.hN, ...(alone[sequence].states.cN ? [alone[sequence].states.cN!] : [])]);
+        });
+        streams.forEach((stream) => stream.dispose());
+      } finally {
+        model.dispose();
+      }
+    });
+
+    test('a stream continues from its states in the host kernels when the weights change', () => {
+      const config: RNNConfig = { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2 };
+      const [first, second] = [createManualModel(config, { seed: 7 }).eval(), createManualModel(config, { seed: 8 }).eval()];
+      const x = tf.tidy(() => tf.randomNormal([6, 2, 3], 0, 1, 'float32', 13).dataSync() as Float32Array);
+      const model = createManualModel(config, { seed: 7 }).eval();
+      const stream = new StreamingRNN(model);
+      try {
+        const before = first.forwardOnHost(x.subarray(0, 18), 3, 2);
+        const after = second.forwardOnHost(x.slice(18), 3, 2, before.states);
+        const pushed = (values: Float32Array) => tf.tidy(() => Array.from(stream.push(tf.tensor3d(values, [3, 2, 3])).dataSync()));
+        expect(pushed(x.slice(0, 18))).toEqual(Array.from(before.output));
+        model.loadStateDict(second.stateDict());
+        expect(pushed(x.slice(18))).toEqual(Array.from(after.output));
+        const [h, c] = stream.state as [tf.Tensor, tf.Tensor];
+        expect([Array.from(h.dataSync()), Array.from(c.dataSync())]).toEqual(after.states.map((state) => Array.from(state)));
+      } finally {
+        stream.dispose();
+        [first, second, model].forEach((item) => item.dispose());
+      }
+    });
+
     describe('the host path reads the weights again whenever a parameter changes', () => {
       const config: RNNConfig = { mode: 'LSTM', inputSize: 3, hiddenSize: 4, numLayers: 2 };
       let model: ManualModel;

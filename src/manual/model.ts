@@ -20,7 +20,7 @@ import {
 } from '../shapes';
 import { Cell } from './cells';
 import { CellEngines, cellEnginesFor } from './engines';
-import { HostModelForward, hostCallInLayout } from './engines/host';
+import { HostModelForward, HostStreamStates, hostCallInLayout } from './engines/host';
 import { wasmKernels } from './engines/wasm';
 import { initParameters } from './parameters';
 import { ForwardPlan, STEP_LOOPS, StepLoop, planForward } from './plan';
@@ -71,7 +71,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     }
     this.loop = loop;
     this.parameters = initParameters(parameterSpecs(this.config), this.config.hiddenSize, options.seed);
-    this.host = new HostModelForward(this.config, this.engines.cell, this.engines.host, this.parameters);
+    this.host = new HostModelForward(this.config, this.engines.cell, this.engines, this.parameters);
   }
 
   /** Sets training mode (dropout between layers on), as PyTorch's `module.train(mode)`. */
@@ -159,8 +159,9 @@ export class ManualModel<State extends InitialState = InitialState> implements R
       return result.output;
     });
     const shapes = stateShapes(this.config, layout);
-    const [hN, cN] = finalStates.map((state, i) => tf.tensor(state, shapes[i]));
-    return { output, hN, ...(cN && { cN }) };
+    // Plain indexing, not map: map's result array takes other maps between calls of the cells (a "wrong map" deopt).
+    const hN = tf.tensor(finalStates[0], shapes[0]);
+    return finalStates.length > 1 ? { output, hN, cN: tf.tensor(finalStates[1], shapes[1]) } : { output, hN };
   }
 
   /**
@@ -180,6 +181,28 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     checkSyncReads('forwardOnHost');
     checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
     return this.host.run(input, seqLen, batchSize, states);
+  }
+
+  /**
+   * `forwardOnHost` for a stream (`StreamingRNN`): from `stream`'s states, which stay in the
+   * host kernels' memory afterwards, so a stream's next call copies no state in or out.
+   * @internal
+   * @param input `[L, N, H_in]`, time-major, flat, N = `stream.batchSize`.
+   * @returns output `[L, N, H_out]`, flat.
+   */
+  streamOnHost(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array {
+    this.lifecycle.checkParameters(this.parameters);
+    checkSyncReads('forwardOnHost');
+    checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize: stream.batchSize });
+    return this.host.runStream(stream, input, seqLen);
+  }
+
+  /**
+   * A stream's states after its last `streamOnHost`, copied: one `[numLayers, N, F]` per
+   * carried state; undefined for zeros. @internal
+   */
+  streamStatesOnHost(stream: HostStreamStates): Float32Array[] | undefined {
+    return this.host.streamStates(stream);
   }
 
   /** Frees the parameters; every other method throws afterwards, and `dispose()` again does nothing. */
@@ -202,15 +225,9 @@ function checkHostCall(
   if (training && config.dropout > 0 && config.numLayers > 1) {
     throw new ConfigError('training', 'false for forwardOnHost with dropout between layers (call eval())', 'true');
   }
-  for (const [name, value] of [['seqLen', seqLen], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
-  }
-  const expectFloats = (name: string, value: unknown, size: number) => {
-    if (!(value instanceof Float32Array) || value.length !== size) {
-      const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
-      throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
-    }
-  };
+  // Module-level checks, no arrays or closures: a streamed step makes this call every time.
+  expectPositiveInteger('seqLen', seqLen);
+  expectPositiveInteger('batchSize', batchSize);
   expectFloats('input', input, seqLen * batchSize * config.inputSize);
   if (states === undefined) return;
   const sizes = cell.stateSizes(config);
@@ -218,6 +235,17 @@ function checkHostCall(
     throw new ArgumentError('states', `${sizes.length} Float32Array${sizes.length > 1 ? 's (h, c)' : ' (h)'}`, Array.isArray(states) ? `${states.length}` : describeValue(states));
   }
   states.forEach((state, i) => expectFloats(`states[${i}]`, state, config.numLayers * batchSize * sizes[i]));
+}
+
+function expectPositiveInteger(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new ArgumentError(name, 'a positive integer', describeValue(value));
+}
+
+function expectFloats(name: string, value: unknown, size: number): void {
+  if (!(value instanceof Float32Array) || value.length !== size) {
+    const actual = value instanceof Float32Array ? `${value.length} values` : describeValue(value);
+    throw new ShapeError(name, `a Float32Array of ${size} values`, actual);
+  }
 }
 
 /** PyTorch's `nn.RNN`: `h_t = act(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)` (`cells/rnn.ts`). */

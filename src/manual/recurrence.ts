@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSync } from '../backend/capabilities';
 import { Cell, StepWeights } from './cells';
 import { CellEngines } from './engines';
-import { hostProductOf } from './engines/host';
 import { stepMasks, stepsAsOps } from './engines/tensor/steps';
 import { WasmKernels } from './engines/wasm';
 import { Engine } from './plan';
@@ -115,23 +114,20 @@ function forwardStates(
   const [seqLen, batchSize] = projection.shape;
   const read = (tensor: tf.Tensor) => readSync(tensor, 'the host engine') as Float32Array;
   const sizes = initial.map((state) => state.shape[1]);
-  const recurrent = hostProductOf(weights.recurrentT);
-  const outputProjection = weights.projectionT && hostProductOf(weights.projectionT);
+  const steps = engines.host(
+    { recurrentT: read(weights.recurrentT), projectionT: weights.projectionT && read(weights.projectionT), hiddenBias: weights.hiddenBias && read(weights.hiddenBias) },
+    sizes[0],
+  );
   try {
-    const states = engines.host({
-      dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-      projection: read(projection),
-      initial: initial.map(read),
-      recurrent,
-      hiddenBias: weights.hiddenBias && read(weights.hiddenBias),
-      outputProjection,
-      reverse,
-      lengths,
-    });
-    return states.map((values, i) => tf.tensor3d(values, [seqLen, batchSize, sizes[i]]));
+    steps.reserve(seqLen, batchSize);
+    steps.setProjection(read(projection), seqLen * batchSize);
+    steps.setStates(batchSize, initial.map(read));
+    steps.run(seqLen, batchSize, reverse, lengths, sizes.length > 1);
+    const sequences = [steps.hiddenSequence(), steps.cellSequence()];
+    // Copies: the views are the kernels' memory, which the next user overwrites.
+    return sizes.map((size, i) => tf.tensor3d(sequences[i].slice(), [seqLen, batchSize, size]));
   } finally {
-    recurrent.release();
-    outputProjection?.release();
+    steps.release();
   }
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';
-import { hostCallInLayout } from '../manual/engines/host';
+import { HostStreamStates, hostCallInLayout } from '../manual/engines/host';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
 
 /** What `checkSyncReads` names: the stream keeps its states on the host. */
@@ -11,18 +11,23 @@ const STATES_ON_HOST = 'StreamingRNN (its states are kept on the host)';
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
   plan(call: { seqLen: number; batchSize: number }, options?: { lengths?: boolean; taped?: boolean }): ForwardPlan;
-  forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] };
+  streamOnHost(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array;
+  streamStatesOnHost(stream: HostStreamStates): Float32Array[] | undefined;
 }
 
 function hasHostForward(model: RecurrentModel): model is HostModel {
   const host = model as Partial<HostModel>;
-  return typeof host.forwardOnHost === 'function' && typeof host.plan === 'function';
+  return typeof host.streamOnHost === 'function' && typeof host.streamStatesOnHost === 'function' && typeof host.plan === 'function';
 }
 
-/** The states after the last chunk, on the host: one `[numLayers, N, F]` per carried state. */
+/**
+ * The states after the last chunk: one `[numLayers, N, F]` per carried state, on the host
+ * (`values`), or in the model's host kernels (`onHost`) after a chunk that ran there.
+ */
 interface HostStates {
   layout: SequenceLayout;
-  values: Float32Array[];
+  values?: Float32Array[];
+  onHost?: HostStreamStates;
 }
 
 /**
@@ -73,7 +78,7 @@ export class StreamingRNN {
     if (this.states === undefined) return undefined;
     if (this.stateTensors === undefined) {
       const shapes = stateShapes(this.model.config, this.states.layout);
-      const { values } = this.states;
+      const values = this.stateValues() ?? shapes.map((shape) => new Float32Array(tf.util.sizeFromShape(shape)));
       this.stateTensors = values.map((state, i) => tf.keep(tf.tensor(state, shapes[i])));
     }
     return asInitialState(this.stateTensors);
@@ -94,11 +99,7 @@ export class StreamingRNN {
       this.keepStates(layout, [hN, ...(cN ? [cN] : [])].map((state) => readAndDispose(state)));
       return output;
     }
-    return hostCallInLayout(config, layout, chunk, (timeMajor) => {
-      const result = (this.model as HostModel).forwardOnHost(timeMajor, layout.seqLen, layout.batchSize, this.states?.values);
-      this.keepStates(layout, result.states);
-      return result.output;
-    });
+    return hostCallInLayout(config, layout, chunk, (timeMajor) => this.runOnHost(layout, timeMajor));
   }
 
   /**
@@ -118,11 +119,7 @@ export class StreamingRNN {
     const batchSize = input.length / config.inputSize;
     const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
     this.checkContinues(layout, `[${batchSize}, ${config.inputSize}]`);
-    if (this.runsOnHost(layout, false)) {
-      const result = (this.model as HostModel).forwardOnHost(input, 1, batchSize, this.states?.values);
-      this.keepStates(layout, result.states);
-      return result.output;
-    }
+    if (this.runsOnHost(layout, false)) return this.runOnHost(layout, input);
     const shape = !layout.batched ? [1, config.inputSize] : config.batchFirst ? [batchSize, 1, config.inputSize] : [1, batchSize, config.inputSize];
     const output = tf.tidy(() => this.push(tf.tensor(input, shape)));
     return readAndDispose(output);
@@ -163,9 +160,10 @@ export class StreamingRNN {
    * Whether a chunk of `layout` runs wholly on host arrays, by the model's plan: hand-written
    * models only, and not while a gradient is recorded (`taped`) through a chunk's output.
    */
-  private runsOnHost({ seqLen, batchSize }: SequenceLayout, taped: boolean): boolean {
+  private runsOnHost(layout: SequenceLayout, taped: boolean): boolean {
     const { model } = this;
-    return hasHostForward(model) && model.plan({ seqLen, batchSize }, { taped }).wholeOnHost;
+    // The layout and options in the shapes `forward` passes: one map at `plan`'s parameters.
+    return hasHostForward(model) && model.plan(layout, { lengths: false, taped }).wholeOnHost;
   }
 
   /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */
@@ -175,6 +173,28 @@ export class StreamingRNN {
       const stateShape = formatShape(stateShapes(this.model.config, current)[0]);
       throw new ShapeError('chunk', `a chunk that continues the stream's state ${stateShape} (same batch, batched or not)`, shape);
     }
+  }
+
+  /**
+   * A chunk on the model's host kernels, from the stream's states, which stay there after it
+   * (no copy in or out from one step to the next). @param input `[L, N, H_in]`, time-major, flat.
+   */
+  private runOnHost(layout: SequenceLayout, input: Float32Array): Float32Array {
+    const current = this.states;
+    const onHost = current?.onHost ?? new HostStreamStates(layout.batchSize, current?.values);
+    const output = (this.model as HostModel).streamOnHost(onHost, input, layout.seqLen);
+    if (this.stateTensors) tf.dispose(this.stateTensors);
+    this.stateTensors = undefined;
+    // The same states object from step to step (its layout continues: checkContinues).
+    if (current?.onHost !== onHost) this.states = { layout: { ...layout, seqLen: 1 }, onHost };
+    return output;
+  }
+
+  /** The states after the last chunk, on the host (copied out of the model's host kernels when there); undefined for zeros. */
+  private stateValues(): Float32Array[] | undefined {
+    const { states } = this;
+    if (states?.onHost) return (this.model as HostModel).streamStatesOnHost(states.onHost);
+    return states?.values;
   }
 
   private keepStates(layout?: SequenceLayout, values?: Float32Array[]): void {

@@ -15,7 +15,7 @@
   ;; by one, four lanes of j at a time, sixteen where they fit, the last `width mod 4` alone.
   ;; Wᵀ is `[columns, width]`, x `[count, columns]`, out `[count, width]`; bias rows are
   ;; `biasStride` bytes apart (0: one bias for every row).
-  (func (export "biasPlusProducts")
+  (func $biasPlusProducts (export "biasPlusProducts")
     (param $out i32) (param $bias i32) (param $biasStride i32) (param $x i32) (param $weightsT i32)
     (param $count i32) (param $width i32) (param $columns i32)
     (local $stride i32) (local $xRow i32) (local $xEnd i32) (local $xk i32)
@@ -306,4 +306,215 @@
   (func $activation (param $x v128) (param $kind i32) (result v128)
     (if (result v128) (local.get $kind)
       (then (call $tanh (local.get $x)))
-      (else (call $sigmoid (local.get $x))))))
+      (else (call $sigmoid (local.get $x)))))
+
+  ;; ---- Fused recurrent steps ----
+  ;;
+  ;; One step of one layer-direction for `count` rows (N) in one call: `p_t + h W_hhᵀ` (through
+  ;; $biasPlusProducts, so the sums' order is the product's), the activations and the state
+  ;; update, each per-element operation one float32 operation in the order of the tf-op cells
+  ;; (`src/manual/cells`), no fused multiply-add. The states live in this memory across steps
+  ;; and calls: h `[N, H_out]` at $hidden (and c `[N, H]` at $cells) are read and then
+  ;; overwritten in place for the rows whose sequence goes on (`lengths[b] > t`, i32 at
+  ;; $lengths); a row whose sequence has ended keeps its state. Every row's state is then
+  ;; copied to the step's slot of the sequence ($hiddenOut, $cellsOut; the same address as the
+  ;; state copies nothing). Per-element maths runs four lanes at a time, a row's last
+  ;; `size mod 4` one by one through lane 0 (the same bits as in a full vector).
+
+  ;; Whether row $row's sequence goes on at step $t.
+  (func $goesOn (param $lengths i32) (param $row i32) (param $t i32) (result i32)
+    (i32.gt_s (i32.load (i32.add (local.get $lengths) (i32.shl (local.get $row) (i32.const 2)))) (local.get $t)))
+
+  ;; An RNN's new h for four lanes of `p_t + h W_hhᵀ`: tanh, or relu as max(·, 0).
+  (func $rnnLanes (param $sum v128) (param $relu i32) (result v128)
+    (if (result v128) (local.get $relu)
+      (then (f32x4.max (local.get $sum) (v128.const f32x4 0 0 0 0)))
+      (else (call $tanh (local.get $sum)))))
+
+  ;; RNN: h = act(p_t + h W_hhᵀ). $projection `[N, H]` (p_t), $recurrentT `[H, H]` (W_hhᵀ),
+  ;; $gates `[N, H]` scratch.
+  (func (export "rnnStep")
+    (param $projection i32) (param $recurrentT i32) (param $hidden i32) (param $gates i32) (param $hiddenOut i32)
+    (param $lengths i32) (param $t i32) (param $count i32) (param $size i32) (param $relu i32)
+    (local $rowBytes i32) (local $vectorBytes i32) (local $row i32) (local $g i32) (local $h i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $size) (i32.const 2)))
+    (local.set $vectorBytes (i32.and (local.get $rowBytes) (i32.const -16)))
+    (call $biasPlusProducts (local.get $gates) (local.get $projection) (local.get $rowBytes) (local.get $hidden) (local.get $recurrentT)
+      (local.get $count) (local.get $size) (local.get $size))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $count)))
+        (if (call $goesOn (local.get $lengths) (local.get $row) (local.get $t))
+          (then
+            (local.set $g (i32.add (local.get $gates) (i32.mul (local.get $row) (local.get $rowBytes))))
+            (local.set $h (i32.add (local.get $hidden) (i32.mul (local.get $row) (local.get $rowBytes))))
+            (local.set $j (i32.const 0))
+            (block $vectorsDone
+              (loop $vectors
+                (br_if $vectorsDone (i32.ge_u (local.get $j) (local.get $vectorBytes)))
+                (v128.store align=4 (i32.add (local.get $h) (local.get $j))
+                  (call $rnnLanes (v128.load align=4 (i32.add (local.get $g) (local.get $j))) (local.get $relu)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $vectors)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (f32.store (i32.add (local.get $h) (local.get $j)) (f32x4.extract_lane 0
+                  (call $rnnLanes (v128.load32_splat align=4 (i32.add (local.get $g) (local.get $j))) (local.get $relu))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $singles)))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))
+    (memory.copy (local.get $hiddenOut) (local.get $hidden) (i32.mul (local.get $count) (local.get $rowBytes))))
+
+  ;; An LSTM's new c for four lanes of the gates' sums: σ(f) ⊙ c + σ(i) ⊙ tanh(g).
+  (func $lstmCellLanes (param $input v128) (param $forget v128) (param $candidate v128) (param $cell v128) (result v128)
+    (f32x4.add
+      (f32x4.mul (call $sigmoid (local.get $forget)) (local.get $cell))
+      (f32x4.mul (call $sigmoid (local.get $input)) (call $tanh (local.get $candidate)))))
+
+  ;; An LSTM's σ(o) ⊙ tanh(c) for four lanes.
+  (func $lstmOutputLanes (param $output v128) (param $cell v128) (result v128)
+    (f32x4.mul (call $sigmoid (local.get $output)) (call $tanh (local.get $cell))))
+
+  ;; LSTM: [i f g o] = p_t + h W_hhᵀ, c = σ(f) ⊙ c + σ(i) ⊙ tanh(g), m = σ(o) ⊙ tanh(c), and
+  ;; h = m (H_out = H) or, with $projects, h = m W_hrᵀ. $projection `[N, 4H]`, $recurrentT
+  ;; `[H_out, 4H]`, $projectionT `[H, H_out]` (W_hrᵀ), $zeros `[H_out]` zeros; scratch $gates
+  ;; `[N, 4H]`, $unprojected `[N, H]`, $projected `[N, H_out]`.
+  (func (export "lstmStep")
+    (param $projection i32) (param $recurrentT i32) (param $projectionT i32) (param $zeros i32)
+    (param $hidden i32) (param $cells i32) (param $gates i32) (param $unprojected i32) (param $projected i32)
+    (param $hiddenOut i32) (param $cellsOut i32) (param $lengths i32) (param $t i32) (param $count i32)
+    (param $cellSize i32) (param $outSize i32) (param $projects i32)
+    (local $cellBytes i32) (local $gateBytes i32) (local $outBytes i32) (local $vectorBytes i32)
+    (local $row i32) (local $g i32) (local $c i32) (local $m i32) (local $j i32) (local $cell v128)
+    (local.set $cellBytes (i32.shl (local.get $cellSize) (i32.const 2)))
+    (local.set $gateBytes (i32.shl (local.get $cellSize) (i32.const 4)))
+    (local.set $outBytes (i32.shl (local.get $outSize) (i32.const 2)))
+    (local.set $vectorBytes (i32.and (local.get $cellBytes) (i32.const -16)))
+    (call $biasPlusProducts (local.get $gates) (local.get $projection) (local.get $gateBytes) (local.get $hidden) (local.get $recurrentT)
+      (local.get $count) (i32.shl (local.get $cellSize) (i32.const 2)) (local.get $outSize))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $count)))
+        (if (call $goesOn (local.get $lengths) (local.get $row) (local.get $t))
+          (then
+            (local.set $g (i32.add (local.get $gates) (i32.mul (local.get $row) (local.get $gateBytes))))
+            (local.set $c (i32.add (local.get $cells) (i32.mul (local.get $row) (local.get $cellBytes))))
+            (local.set $m (i32.add (select (local.get $unprojected) (local.get $hidden) (local.get $projects))
+              (i32.mul (local.get $row) (local.get $cellBytes))))
+            (local.set $j (i32.const 0))
+            (block $vectorsDone
+              (loop $vectors
+                (br_if $vectorsDone (i32.ge_u (local.get $j) (local.get $vectorBytes)))
+                (local.set $cell (call $lstmCellLanes
+                  (v128.load align=4 (i32.add (local.get $g) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $g) (local.get $cellBytes)) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $g) (i32.shl (local.get $cellBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load align=4 (i32.add (local.get $c) (local.get $j)))))
+                (v128.store align=4 (i32.add (local.get $c) (local.get $j)) (local.get $cell))
+                (v128.store align=4 (i32.add (local.get $m) (local.get $j)) (call $lstmOutputLanes
+                  (v128.load align=4 (i32.add (i32.add (local.get $g) (i32.mul (local.get $cellBytes) (i32.const 3))) (local.get $j)))
+                  (local.get $cell)))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $vectors)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $j) (local.get $cellBytes)))
+                (local.set $cell (call $lstmCellLanes
+                  (v128.load32_splat align=4 (i32.add (local.get $g) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $g) (local.get $cellBytes)) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $g) (i32.shl (local.get $cellBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (local.get $c) (local.get $j)))))
+                (f32.store (i32.add (local.get $c) (local.get $j)) (f32x4.extract_lane 0 (local.get $cell)))
+                (f32.store (i32.add (local.get $m) (local.get $j)) (f32x4.extract_lane 0 (call $lstmOutputLanes
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $g) (i32.mul (local.get $cellBytes) (i32.const 3))) (local.get $j)))
+                  (local.get $cell))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $singles)))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))
+    (if (local.get $projects)
+      (then
+        (call $biasPlusProducts (local.get $projected) (local.get $zeros) (i32.const 0) (local.get $unprojected) (local.get $projectionT)
+          (local.get $count) (local.get $outSize) (local.get $cellSize))
+        (local.set $row (i32.const 0))
+        (block $copiesDone
+          (loop $copies
+            (br_if $copiesDone (i32.ge_u (local.get $row) (local.get $count)))
+            (if (call $goesOn (local.get $lengths) (local.get $row) (local.get $t))
+              (then (memory.copy
+                (i32.add (local.get $hidden) (i32.mul (local.get $row) (local.get $outBytes)))
+                (i32.add (local.get $projected) (i32.mul (local.get $row) (local.get $outBytes)))
+                (local.get $outBytes))))
+            (local.set $row (i32.add (local.get $row) (i32.const 1)))
+            (br $copies)))))
+    (memory.copy (local.get $hiddenOut) (local.get $hidden) (i32.mul (local.get $count) (local.get $outBytes)))
+    (memory.copy (local.get $cellsOut) (local.get $cells) (i32.mul (local.get $count) (local.get $cellBytes))))
+
+  ;; A GRU's new h for four lanes: r = σ(p_r + a_r), z = σ(p_z + a_z),
+  ;; n = tanh(p_n + r ⊙ (a_n + b_hn)), h = (h − n) ⊙ z + n.
+  (func $gruLanes
+    (param $projectedReset v128) (param $recurrentReset v128) (param $projectedUpdate v128) (param $recurrentUpdate v128)
+    (param $projectedNew v128) (param $recurrentNew v128) (param $hiddenBias v128) (param $hidden v128) (result v128)
+    (local $update v128) (local $candidate v128)
+    (local.set $update (call $sigmoid (f32x4.add (local.get $projectedUpdate) (local.get $recurrentUpdate))))
+    (local.set $candidate (call $tanh (f32x4.add (local.get $projectedNew)
+      (f32x4.mul
+        (call $sigmoid (f32x4.add (local.get $projectedReset) (local.get $recurrentReset)))
+        (f32x4.add (local.get $recurrentNew) (local.get $hiddenBias))))))
+    (f32x4.add (f32x4.mul (f32x4.sub (local.get $hidden) (local.get $candidate)) (local.get $update)) (local.get $candidate)))
+
+  ;; GRU: [a_r a_z a_n] = h W_hhᵀ (summed from zero, as the tf-op cell's matMul), then
+  ;; `$gruLanes`. $projection `[N, 3H]` (p_t), $recurrentT `[H, 3H]`, $hiddenBias `[H]` (b_hn,
+  ;; zeros without biases), $zeros `[3H]` zeros; scratch $gates `[N, 3H]`.
+  (func (export "gruStep")
+    (param $projection i32) (param $recurrentT i32) (param $hiddenBias i32) (param $zeros i32) (param $hidden i32) (param $gates i32)
+    (param $hiddenOut i32) (param $lengths i32) (param $t i32) (param $count i32) (param $size i32)
+    (local $rowBytes i32) (local $gateBytes i32) (local $vectorBytes i32)
+    (local $row i32) (local $p i32) (local $g i32) (local $h i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $size) (i32.const 2)))
+    (local.set $gateBytes (i32.mul (local.get $rowBytes) (i32.const 3)))
+    (local.set $vectorBytes (i32.and (local.get $rowBytes) (i32.const -16)))
+    (call $biasPlusProducts (local.get $gates) (local.get $zeros) (i32.const 0) (local.get $hidden) (local.get $recurrentT)
+      (local.get $count) (i32.mul (local.get $size) (i32.const 3)) (local.get $size))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $row) (local.get $count)))
+        (if (call $goesOn (local.get $lengths) (local.get $row) (local.get $t))
+          (then
+            (local.set $p (i32.add (local.get $projection) (i32.mul (local.get $row) (local.get $gateBytes))))
+            (local.set $g (i32.add (local.get $gates) (i32.mul (local.get $row) (local.get $gateBytes))))
+            (local.set $h (i32.add (local.get $hidden) (i32.mul (local.get $row) (local.get $rowBytes))))
+            (local.set $j (i32.const 0))
+            (block $vectorsDone
+              (loop $vectors
+                (br_if $vectorsDone (i32.ge_u (local.get $j) (local.get $vectorBytes)))
+                (v128.store align=4 (i32.add (local.get $h) (local.get $j)) (call $gruLanes
+                  (v128.load align=4 (i32.add (local.get $p) (local.get $j)))
+                  (v128.load align=4 (i32.add (local.get $g) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $g) (local.get $rowBytes)) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load align=4 (i32.add (i32.add (local.get $g) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load align=4 (i32.add (local.get $hiddenBias) (local.get $j)))
+                  (v128.load align=4 (i32.add (local.get $h) (local.get $j)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                (br $vectors)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $j) (local.get $rowBytes)))
+                (f32.store (i32.add (local.get $h) (local.get $j)) (f32x4.extract_lane 0 (call $gruLanes
+                  (v128.load32_splat align=4 (i32.add (local.get $p) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (local.get $g) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $p) (local.get $rowBytes)) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $g) (local.get $rowBytes)) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (i32.add (local.get $g) (i32.shl (local.get $rowBytes) (i32.const 1))) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (local.get $hiddenBias) (local.get $j)))
+                  (v128.load32_splat align=4 (i32.add (local.get $h) (local.get $j))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $singles)))))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))
+    (memory.copy (local.get $hiddenOut) (local.get $hidden) (i32.mul (local.get $count) (local.get $rowBytes)))))

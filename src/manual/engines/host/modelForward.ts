@@ -4,9 +4,9 @@ import { FullRNNConfig, outputSize } from '../../../config';
 import { SequenceLayout } from '../../../shapes';
 import { Cell } from '../../cells';
 import { directionWeights, stepWeightsOf } from '../../parameters';
+import type { CellEngines } from '../index';
+import { FusedSteps } from './fusedSteps';
 import { HostProduct } from './product';
-import { hostProductOf } from './productFromTensor';
-import { HostSteps } from './stepLoop';
 
 /**
  * A host call on a tensor in the caller's layout (`[N, L, H_in]` batchFirst, `[L, N, H_in]`,
@@ -31,39 +31,43 @@ export function hostCallInLayout(
   return tf.tidy(() => tf.transpose(tf.tensor3d(result, [seqLen, batchSize, features]), [1, 0, 2]));
 }
 
-/** One layer's weights on the host, as `HostModelForward` reads them. */
-interface HostLayer {
-  /** `x ↦ x W_ihᵀ + projection bias` `[·, H_in]` → `[·, G·H]`. */
-  input: HostProduct;
-  /** `h ↦ h W_hhᵀ` `[N, H_out]` → `[N, G·H]`. */
-  recurrent: HostProduct;
-  /** GRU with biases: `b_hn` `[H]`. */
-  hiddenBias?: Float32Array;
-  /** LSTM with `projSize`: `u ↦ u W_hrᵀ`. */
-  outputProjection?: HostProduct;
+/**
+ * A stream's states on the host (`StreamingRNN`): one `[numLayers, N, F]` per carried state.
+ * While the stream is the last to have run (`HostModelForward.runStream`), they are in the
+ * layers' kernel memory and `values` is undefined; another caller's run copies them back
+ * here first. Zeros when undefined and never run.
+ */
+export class HostStreamStates {
+  constructor(
+    readonly batchSize: number,
+    public values?: Float32Array[],
+  ) {}
 }
 
 /**
  * A unidirectional model's whole forward pass on host arrays, with no tensor made (the plan's
  * `wholeOnHost`: a streamed step at batch 1 costs a few µs of arithmetic and far more in
- * engine dispatch): each layer projects its input `x_t W_ihᵀ + projection bias` and runs its
- * cell's host steps (`hostStepsFor`), the same products and steps as the host engine layer by
- * layer, so the same bits.
- * The weights are read off the backend once, into the products, and read again only when a
- * parameter has changed: `assign` (which `loadStateDict` and every optimizer use) gives a
- * variable new data.
+ * engine dispatch): each layer's fused steps (`FusedSteps`) project its input
+ * `x_t W_ihᵀ + projection bias` and run its cell's steps in their kernels' memory, the same
+ * kernels as the host engine layer by layer, so the same bits. A stream's states stay in that
+ * memory from call to call (`runStream`).
+ * The weights are read off the backend once, into the layers' kernels, and read again only
+ * when a parameter has changed: `assign` (which `loadStateDict` and every optimizer use) gives
+ * a variable new data.
  */
 export class HostModelForward {
-  private cached?: { dataIds: object[]; layers: HostLayer[] };
+  private cached?: { dataIds: object[]; layers: FusedSteps[] };
   /** The parameters in their order (the map never changes; `assign` gives a variable new data). */
   private readonly variables: tf.Variable[];
   /** Features of each carried state, h first. */
   private readonly sizes: number[];
+  /** The stream whose states the layers' kernels hold. */
+  private resident?: HostStreamStates;
 
   constructor(
     private readonly config: FullRNNConfig,
     private readonly cell: Cell,
-    private readonly steps: HostSteps,
+    private readonly engines: CellEngines,
     private readonly parameters: ReadonlyMap<string, tf.Variable>,
   ) {
     this.variables = [...parameters.values()];
@@ -76,65 +80,118 @@ export class HostModelForward {
    * @returns output `[L, N, H_out]` and the final states, as `runLayers` gives them.
    */
   run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
-    // Plain loops and arrays built by push: one shape of code on every call (see `runHostSteps`).
-    const { sizes, steps } = this;
-    const { numLayers } = this.config;
-    const finalStates: Float32Array[] = [];
-    for (let s = 0; s < sizes.length; s++) finalStates.push(new Float32Array(numLayers * batchSize * sizes[s]));
     const layers = this.layers();
-    let layerInput = input;
-    for (let layer = 0; layer < numLayers; layer++) {
-      const { input: inputProduct, recurrent, hiddenBias, outputProjection } = layers[layer];
-      const initial: Float32Array[] = [];
-      for (let s = 0; s < sizes.length; s++) {
-        const start = layer * batchSize * sizes[s];
-        initial.push(states === undefined ? finalStates[s].subarray(start, start + batchSize * sizes[s]) : states[s].subarray(start, start + batchSize * sizes[s]));
-      }
-      const sequences = steps({
-        dims: { seqLen, batchSize, hiddenSize: sizes[0] },
-        projection: projectRows(inputProduct, layerInput, seqLen * batchSize),
-        initial,
-        recurrent,
-        hiddenBias,
-        outputProjection,
-        reverse: false,
-      });
-      for (let s = 0; s < sizes.length; s++) {
-        const last = sequences[s].length - batchSize * sizes[s];
-        finalStates[s].set(sequences[s].subarray(last), layer * batchSize * sizes[s]);
-      }
-      layerInput = sequences[0];
+    this.evict();
+    for (let layer = 0; layer < layers.length; layer++) {
+      layers[layer].reserve(seqLen, batchSize);
+      layers[layer].setStates(batchSize, states, this.layerOffsets(layer, batchSize));
     }
-    return { output: layerInput.slice(), states: finalStates };
+    const output = this.forward(layers, input, seqLen, batchSize);
+    return { output, states: this.statesOf(layers, batchSize) };
   }
 
-  /** The layers' weights on the host, read again when a parameter's data has changed. */
-  private layers(): HostLayer[] {
+  /**
+   * `run` from a stream's states, which stay in the kernels' memory afterwards (no copy in or
+   * out while the stream runs call after call).
+   * @returns output `[L, N, H_out]`.
+   */
+  runStream(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array {
+    const { batchSize } = stream;
+    const layers = this.layers();
+    if (this.resident !== stream) {
+      this.evict();
+      for (let layer = 0; layer < layers.length; layer++) {
+        layers[layer].reserve(seqLen, batchSize);
+        layers[layer].setStates(batchSize, stream.values, this.layerOffsets(layer, batchSize));
+      }
+      stream.values = undefined;
+      this.resident = stream;
+    }
+    return this.forward(layers, input, seqLen, batchSize);
+  }
+
+  /** A stream's states, copied: one `[numLayers, N, F]` per carried state; undefined for zeros. */
+  streamStates(stream: HostStreamStates): Float32Array[] | undefined {
+    if (this.resident !== stream) return stream.values;
+    return this.statesOf(this.cached!.layers, stream.batchSize);
+  }
+
+  /**
+   * Every layer's steps over the sequence from the states in memory, each layer's input read
+   * straight from the memory of the layer before (no view made per call).
+   * @returns the last layer's h `[L, N, H_out]`, copied.
+   */
+  private forward(layers: FusedSteps[], input: Float32Array, seqLen: number, batchSize: number): Float32Array {
+    const rows = seqLen * batchSize;
+    let layerInput = input;
+    let inputStart = 0;
+    for (let layer = 0; layer < layers.length; layer++) {
+      const steps = layers[layer];
+      steps.reserve(seqLen, batchSize);
+      steps.project(layerInput, inputStart, rows);
+      steps.run(seqLen, batchSize, false);
+      layerInput = steps.heap;
+      inputStart = steps.hiddenSequenceStart;
+    }
+    return layerInput.slice(inputStart, inputStart + rows * this.sizes[0]);
+  }
+
+  /** Where layer `layer`'s rows start in each `[numLayers, N, F]` state. */
+  private layerOffsets(layer: number, batchSize: number): number[] {
+    const offsets: number[] = [];
+    for (let s = 0; s < this.sizes.length; s++) offsets.push(layer * batchSize * this.sizes[s]);
+    return offsets;
+  }
+
+  /** The layers' states in memory, copied into one `[numLayers, N, F]` per carried state. */
+  private statesOf(layers: FusedSteps[], batchSize: number): Float32Array[] {
+    const { sizes } = this;
+    const states: Float32Array[] = [];
+    for (let s = 0; s < sizes.length; s++) {
+      const values = new Float32Array(layers.length * batchSize * sizes[s]);
+      for (let layer = 0; layer < layers.length; layer++) values.set(layers[layer].state(s, batchSize), layer * batchSize * sizes[s]);
+      states.push(values);
+    }
+    return states;
+  }
+
+  /** Copies the resident stream's states out of the kernels' memory, before another caller uses it. */
+  private evict(): void {
+    const { resident, cached } = this;
+    if (resident === undefined) return;
+    if (cached !== undefined) resident.values = this.statesOf(cached.layers, resident.batchSize);
+    this.resident = undefined;
+  }
+
+  /** The layers' fused steps, built again when a parameter's data has changed. */
+  private layers(): FusedSteps[] {
     const { cached, variables } = this;
     let current = cached !== undefined;
     for (let i = 0; current && i < variables.length; i++) current = variables[i].dataId === cached!.dataIds[i];
     if (current) return cached!.layers;
     this.release();
-    let layers: HostLayer[] = [];
+    let layers: FusedSteps[] = [];
+    const read = (tensor: tf.Tensor) => readSync(tensor, 'a forward on host arrays') as Float32Array;
     tf.tidy(() => {
-      layers = Array.from({ length: this.config.numLayers }, (_, layer): HostLayer => {
+      layers = Array.from({ length: this.config.numLayers }, (_, layer): FusedSteps => {
         const weights = directionWeights(this.parameters, this.config, layer, 0);
         const { projectionBias, stepWeights } = stepWeightsOf(this.cell, weights);
-        return {
-          input: hostProductOf(tf.transpose(weights.weightIh), projectionBias),
-          recurrent: hostProductOf(stepWeights.recurrentT),
-          hiddenBias: stepWeights.hiddenBias && Float32Array.from(readSync(stepWeights.hiddenBias, 'a forward on host arrays') as Float32Array),
-          outputProjection: stepWeights.projectionT && hostProductOf(stepWeights.projectionT),
-        };
+        const input = { weightsT: read(tf.transpose(weights.weightIh)), columns: weights.weightIh.shape[1], bias: projectionBias && read(projectionBias) };
+        const { recurrentT, projectionT, hiddenBias } = stepWeights;
+        return this.engines.host(
+          { recurrentT: read(recurrentT), projectionT: projectionT && read(projectionT), hiddenBias: hiddenBias && read(hiddenBias), input },
+          this.sizes[0],
+        );
       });
     });
     this.cached = { dataIds: variables.map((variable) => variable.dataId), layers };
     return layers;
   }
 
-  /** Hands the cached products' buffers back (`HostProduct.release`); the next call reads the weights again. */
+  /** Copies a resident stream's states out and hands the layers' kernels back; the next call reads the weights again. */
   release(): void {
-    this.cached?.layers.forEach(({ input, recurrent, outputProjection }) => [input, recurrent, outputProjection].forEach((product) => product?.release()));
+    this.evict();
+    this.cached?.layers.forEach((steps) => steps.release());
     this.cached = undefined;
   }
 }

@@ -6,8 +6,9 @@ export type Activation = 'sigmoid' | 'tanh';
 
 /**
  * `bias + x Wᵀ` for rows of x on the host, with W `[rows, columns]` read once, and σ or tanh
- * of those sums in place: the host path's arithmetic (each layer's `x_t W_ihᵀ + bias`, each
- * step's `p_t + h W_hhᵀ` and its gates, an LSTM's `W_hr`). Every sum starts at its bias and
+ * of those sums in place: a layer's input projection `x_t W_ihᵀ + bias` on the host engine
+ * layer by layer, and a generated token's `nn.Linear` (the steps themselves run in one kernel
+ * call each, on the same product: `fusedSteps.ts`). Every sum starts at its bias and
  * adds `x[r, k]·W[j, k]` in the order of k, each product and sum rounded to float32; σ and
  * tanh are float32 approximations within about two ulps (`kernels.wat`). The SIMD kernels and
  * the plain loop that stands in where WebAssembly SIMD is missing give the same bits, for a
@@ -43,13 +44,24 @@ export interface ProductWeights {
 
 /** A product on the SIMD kernels where this runtime has WebAssembly SIMD, else on the plain loop. */
 export function createHostProduct(weights: ProductWeights): HostProduct {
-  const module = kernelsModule();
-  if (!module) return new LoopProduct(weights);
-  return new WasmProduct(idleInstances.pop() ?? new (webAssembly() as WasmApi).Instance(module, {}), weights);
+  const instance = kernelsInstance();
+  return instance ? new WasmProduct(instance, weights) : new LoopProduct(weights);
 }
 
-const FLOAT_BYTES = 4;
-const PAGE_BYTES = 65536;
+/** An instance of the kernels (a released one if any), or undefined where WebAssembly SIMD is missing. */
+export function kernelsInstance(): KernelsInstance | undefined {
+  const module = kernelsModule();
+  if (!module) return undefined;
+  return idleInstances.pop() ?? new (webAssembly() as WasmApi).Instance(module, {});
+}
+
+/** Hands an instance back for the next user (its memory stays as it is); it is not used again. */
+export function releaseKernelsInstance(instance: KernelsInstance): void {
+  if (idleInstances.length < MAX_IDLE_INSTANCES) idleInstances.push(instance);
+}
+
+export const FLOAT_BYTES = 4;
+export const PAGE_BYTES = 65536;
 /** Which kernel takes a block: bit g of the kernel's `kinds`. */
 const ACTIVATION_KINDS: Record<Activation, number> = { sigmoid: 0, tanh: 1 };
 
@@ -57,7 +69,7 @@ const ACTIVATION_KINDS: Record<Activation, number> = { sigmoid: 0, tanh: 1 };
 const idleInstances: KernelsInstance[] = [];
 const MAX_IDLE_INSTANCES = 8;
 
-type ProductKernel = (out: number, bias: number, biasStride: number, x: number, weightsT: number, count: number, width: number, columns: number) => void;
+export type ProductKernel = (out: number, bias: number, biasStride: number, x: number, weightsT: number, count: number, width: number, columns: number) => void;
 type ActivationKernel = (start: number, width: number, gates: number, kinds: number, rows: number, rowStride: number) => void;
 
 /** The part of the WebAssembly API the products use (declared here: neither build's lib has it). */
@@ -66,10 +78,26 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => KernelsInstance;
 }
-interface KernelsInstance {
-  exports: { memory: WasmMemory; biasPlusProducts: ProductKernel; activate: ActivationKernel };
+export interface KernelsInstance {
+  exports: StepKernels & { memory: WasmMemory; activate: ActivationKernel };
 }
-interface WasmMemory {
+
+/**
+ * `kernels.wat`'s product and fused steps, on byte addresses into one memory (see there for
+ * each one's parameters): the SIMD exports, or the plain loops that stand in for them.
+ */
+export interface StepKernels {
+  biasPlusProducts: ProductKernel;
+  rnnStep(projection: number, recurrentT: number, hidden: number, gates: number, hiddenOut: number, lengths: number, t: number, count: number, size: number, relu: number): void;
+  lstmStep(
+    projection: number, recurrentT: number, projectionT: number, zeros: number, hidden: number, cells: number, gates: number, unprojected: number,
+    projected: number, hiddenOut: number, cellsOut: number, lengths: number, t: number, count: number, cellSize: number, outSize: number, projects: number,
+  ): void;
+  gruStep(projection: number, recurrentT: number, hiddenBias: number, zeros: number, hidden: number, gates: number, hiddenOut: number, lengths: number, t: number, count: number, size: number): void;
+}
+
+/** A WebAssembly memory, or a plain buffer that grows the same way. */
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -136,7 +164,7 @@ export class WasmProduct implements HostProduct {
   }
 
   release(): void {
-    if (!this.released && idleInstances.length < MAX_IDLE_INSTANCES) idleInstances.push(this.instance);
+    if (!this.released) releaseKernelsInstance(this.instance);
     this.released = true;
   }
 
@@ -180,7 +208,7 @@ export class WasmProduct implements HostProduct {
 const LOOP_COPY_FLOATS = 32;
 
 /** `target[at …] = source[from …]` for `length` floats. */
-function copyInto(target: Float32Array, at: number, source: Float32Array, from: number, length: number): void {
+export function copyInto(target: Float32Array, at: number, source: Float32Array, from: number, length: number): void {
   if (length > LOOP_COPY_FLOATS) target.set(source.subarray(from, from + length), at);
   else for (let i = 0; i < length; i++) target[at + i] = source[from + i];
 }
