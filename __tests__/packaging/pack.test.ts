@@ -252,6 +252,28 @@ describe.each([NEWEST_TFJS, OLDEST_TFJS])('installed into a project on @tensorfl
     );
     expect(result.stdout).toMatch(supported ? /^engines: wasm: .*else wasm's kernels called directly/m : /^engines: wasm: .*else tf ops \(engine 'tensor'\)/m);
   });
+
+  test("npx tfjs-rnn convert --to tfjs writes a LayersModel that run reads back to PyTorch's numbers", () => {
+    // No h0 and c0 in the fixture: run's zeros.
+    const [fixture] = loadFixtures('lstm/grid_l2_bi_bias_bf_noh0_batched_p2');
+    writeFileSync(join(project, 'lstm.json'), JSON.stringify(fixture.state_dict));
+    writeFileSync(join(project, 'lstm-config.json'), JSON.stringify(fixture.config));
+    writeFileSync(join(project, 'lstm-x.json'), JSON.stringify(fixture.input));
+    const tfjsRnn = (args: string[]): void => {
+      const result = spawnSync('npx', ['--no-install', 'tfjs-rnn', ...args], { cwd: project, encoding: 'utf8' });
+      expect(result.stderr).not.toMatch(DUPLICATE_REGISTRATION);
+      expect([args[0], result.status, result.status === 0 ? '' : result.stderr]).toEqual([args[0], 0, '']);
+    };
+    tfjsRnn(['convert', '--weights', 'lstm.json', '--config', 'lstm-config.json', '--to', 'tfjs', 'lstm-tfjs']);
+    tfjsRnn(['run', '--weights', 'lstm-tfjs/model.json', '--input', 'lstm-x.json', '--output', 'from-tfjs.npy', '--backend', 'wasm', '--workers', '1', '--quiet']);
+    const bytes = readFileSync(join(project, 'from-tfjs.npy'));
+    const { shape, dataOffset } = readNpyHeader(bufferSource(bytes), ['float32'], 'from-tfjs.npy');
+    const output = tf.tensor(decodeNpyFloats(bytes.subarray(dataOffset), 'float32'), shape);
+    const expected = tensorOf(fixture.output);
+    // A tfjs LSTM keeps b_ih + b_hh as one bias: PyTorch's numbers within the tolerance, not its bits.
+    expectClose(output, expected, FORWARD_TOLERANCE, 'run from model.json');
+    tf.dispose([output, expected]);
+  });
 });
 
 describe(`browser bundles of the packed package (esbuild, esm, minified; @tensorflow/tfjs ${NEWEST_TFJS})`, () => {

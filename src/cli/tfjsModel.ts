@@ -67,7 +67,8 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
   const directory = dirname(modelPath);
   return {
     async save(artifacts) {
-      const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      // concatenateArrayBuffers, not CompositeArrayBuffer.join: tfjs-core 4.0.0 (in the peer range) has only the former, and takes an array.
+      const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(([] as ArrayBuffer[]).concat(artifacts.weightData));
       const modelJson: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as object,
         format: artifacts.format,
@@ -99,7 +100,7 @@ export function fileIOHandler(modelPath: string): tf.io.IOHandler {
       if (actual !== expected) {
         throw new FormatError(modelPath, `${expected} bytes of weights (the float32 values its weightsManifest lists)`, `${actual} bytes in ${paths.join(', ')}`);
       }
-      const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((bytes) => new Uint8Array(bytes).buffer));
+      const weightData = tf.io.concatenateArrayBuffers(buffers.map((bytes) => new Uint8Array(bytes).buffer));
       const zeroed = { ...modelJson, modelTopology: withZeroInitializers(modelJson.modelTopology) };
       return tf.io.getModelArtifactsForJSON(zeroed as unknown as tf.io.ModelJSON, async () => [weights, weightData]);
     },
