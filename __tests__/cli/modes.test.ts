@@ -1,5 +1,6 @@
 import { join } from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableBackends, initBackend } from '../../src/backend';
 import { HostArray } from '../../src/formats';
 import { FIXTURES, expectArraysClose, makeTempDir, readNpy, removeTempDir, runCli, writeNpy } from './helpers';
@@ -145,6 +146,7 @@ describe('info for every mode', () => {
     expect(lines).toContain('  weight_hr_l1_reverse  [2, 5]');
     expect(lines).toContain('parameter count: 640');
     expect(lines).toContain("engines: cpu: host arrays (engine 'host')");
+    expect(lines).toContain(`wasm engine: with tfjs-backend-wasm 4.22.x its kernels are called directly, with any other version those steps run as tf ops; installed: ${version_wasm} (kernels called directly)`);
     const config = join(fixture, 'config.json');
     const full = "nn.LSTM(input_size=3, hidden_size=5, num_layers=2, bias=True, batch_first=True, dropout=0.0, bidirectional=True, proj_size=2)";
     expect((await runCli(['info', '--weights', weights, '--config', config, '--backend', 'cpu'])).stdout).toContain(`config: ${full} from ${config}\n`);

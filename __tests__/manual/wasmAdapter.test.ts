@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { createManualModel, initBackend } from '../../src';
-import { BackendTraits, SUPPORTED_WASM_VERSIONS, describeEngines, wasmEngineStatus } from '../../src/manual';
+import { BackendTraits, SUPPORTED_WASM_VERSIONS, describeEngines, describeWasmSupport, wasmEngineStatus } from '../../src/manual';
 import { announceWasmFallback, supportsWasmVersion, wasmKernels } from '../../src/manual/engines/wasm/adapter';
 
 describe("the wasm engine's adapter", () => {
@@ -9,6 +9,12 @@ describe("the wasm engine's adapter", () => {
     expect(SUPPORTED_WASM_VERSIONS.range).toBe('4.22.x');
     expect(['4.22.0', '4.22.1', '4.21.0', '4.23.0', '5.22.0', '3.22.0', '', 'x'].map(supportsWasmVersion)).toEqual([true, true, false, false, false, false, false, false]);
     expect(wasmEngineStatus()).toEqual({ version: version_wasm, supported: true, range: '4.22.x' });
+  });
+
+  test('says which versions get their kernels called directly, and what the installed one gets', () => {
+    const rule = 'with tfjs-backend-wasm 4.22.x its kernels are called directly, with any other version those steps run as tf ops';
+    expect(describeWasmSupport()).toBe(`${rule}; installed: ${version_wasm} (kernels called directly)`);
+    expect(describeWasmSupport(wasmEngineStatus('4.0.0'))).toBe(`${rule}; installed: 4.0.0 (tf ops)`);
   });
 
   test('announces the fallback once, naming the version and the range', () => {

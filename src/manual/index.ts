@@ -15,4 +15,4 @@ export {
   multiplyAddsPerStep,
   planForward,
 } from './plan';
-export { SUPPORTED_WASM_VERSIONS, wasmEngineStatus } from './engines/wasm';
+export { SUPPORTED_WASM_VERSIONS, describeWasmSupport, wasmEngineStatus } from './engines/wasm';

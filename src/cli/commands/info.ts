@@ -1,6 +1,6 @@
 import { availableBackends, initBackend } from '../../backend';
 import { checkConfig, parameterSpecs } from '../../config';
-import { describeEngines } from '../../manual';
+import { describeEngines, describeWasmSupport } from '../../manual';
 import { formatShape } from '../../errors';
 import { describeModule, shapeSize } from '../../formats';
 import { backendFlag, optionalString, parseFlags } from '../flags';
@@ -40,8 +40,9 @@ function moduleLines(weights: StateDictFile, modules: StateDictModules): string[
  * `tfjs-rnn info`: the modules of the weights (each recurrent module with what its keys and
  * shapes say, the others by prefix and shape); then for the recurrent module chosen (`--prefix`,
  * or the only one) its configuration — inferred, completed by --config, the recorded one or the
- * flags — parameter names and shapes, parameter count; the backend a run would use and which
- * engines compute there (`describeEngines`).
+ * flags — parameter names and shapes, parameter count; the backend a run would use, which
+ * engines compute there (`describeEngines`) and which tfjs-backend-wasm versions get the wasm
+ * engine (`describeWasmSupport`).
  */
 export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseFlags(argv, INFO_FLAGS);
@@ -73,6 +74,7 @@ export async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   }
   lines.push(`backend: ${backend} (available: ${availableBackends().join(', ')})`);
   lines.push(`engines: ${describeEngines()}`);
+  lines.push(`wasm engine: ${describeWasmSupport()}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return EXIT_OK;
 }

@@ -23,6 +23,15 @@ export function wasmEngineStatus(version: string = version_wasm): { version: str
   return { version, supported: supportsWasmVersion(version), range: SUPPORTED_WASM_VERSIONS.range };
 }
 
+/**
+ * Which tfjs-backend-wasm versions get the wasm engine, in a line (for `tfjs-rnn info`, whatever
+ * the backend): the installed one, the supported range, and what the others do.
+ */
+export function describeWasmSupport(status: ReturnType<typeof wasmEngineStatus> = wasmEngineStatus()): string {
+  const installed = `${status.version} (${status.supported ? 'kernels called directly' : 'tf ops'})`;
+  return `with tfjs-backend-wasm ${status.range} its kernels are called directly, with any other version those steps run as tf ops; installed: ${installed}`;
+}
+
 /** Whether the installed tfjs-backend-wasm is supported: decided once, not on every call. */
 const INSTALLED_SUPPORTED = supportsWasmVersion(version_wasm);
 
