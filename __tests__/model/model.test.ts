@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { FORWARD_TOLERANCE, LayersWholeModel, initBackend, ManualWholeModel, WholeModelSpec } from '../../src';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { FORWARD_TOLERANCE, LayersWholeModel, initBackend, ManualWholeModel, ModelSpecError, WholeModelSpec } from '../../src';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 import { MODEL_FIXTURES, ModelFixture, loadModelFixture, npyTensor } from '../helpers/modelFixtures';
@@ -155,5 +156,27 @@ describe('weights are checked against the spec before any tensor is made', () =>
   });
   it('a Linear named after a recurrent module', () => {
     expect(build(layers({ type: 'Embedding', name: 'embedding' }, { type: 'Linear', name: 'gru' }))).toThrow(/^weights: layers\[1\] \(Linear 'gru'\): missing key 'gru\.weight'; .*unexpected key 'gru\.weight_ih_l0'/);
+  });
+});
+
+describe("a twin layer this tfjs-layers cannot build (Keras's gelu before tfjs-layers 4.19)", () => {
+  it('is refused with a typed error before any layer is built', async () => {
+    await initBackend('cpu');
+    const fixture = await loadModelFixture('gru_norm_mlp');
+    const before = tf.memory().numTensors;
+    // Stands in for an older tfjs-layers, whose activation lookup throws "Unknown activation".
+    const activation = jest.spyOn(tfl.layers, 'activation').mockImplementation((args) => {
+      if (args.activation === 'gelu' || args.activation === 'gelu_new') throw new Error(`Unknown activation: ${args.activation}`);
+      return jest.requireActual('@tensorflow/tfjs-layers').layers.activation(args);
+    });
+    try {
+      expect(() => new LayersWholeModel(fixture.spec, fixture.stateDict)).toThrow(ModelSpecError);
+      expect(() => new LayersWholeModel(fixture.spec, fixture.stateDict)).toThrow(/^layers\[\d+\]\.type: expected a layer the tf\.layers twin can build: Keras's 'gelu' activation, in tfjs-layers 4\.19\.0 and later .*got 'GELU' with tfjs-layers 4\.22\.0$/);
+    } finally {
+      activation.mockRestore();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const manual = new ManualWholeModel(fixture.spec, fixture.stateDict);
+    manual.dispose();
   });
 });

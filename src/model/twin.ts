@@ -18,6 +18,7 @@ export const TWIN_INPUTS = { input: 'input', lengths: 'lengths' } as const;
  * axes differ, which `predict`'s batching refuses).
  */
 export function buildTwinModel(spec: CheckedModelSpec, bound: readonly BoundLayer[]): tfl.LayersModel {
+  bound.forEach((layer) => LAYER_TYPES[layer.layer.type].checkTwin?.(layer));
   const ids = spec.inputKind === 'ids';
   const features = bound[0].inputFeatures ?? null;
   const input = tfl.input({ shape: ids ? [null] : [null, features], dtype: ids ? 'int32' : 'float32', name: TWIN_INPUTS.input });

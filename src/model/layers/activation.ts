@@ -11,6 +11,8 @@ interface Activation {
   checkOptions?(options: Readonly<Record<string, unknown>>, rank: number, at: string): void;
   manual(x: tf.Tensor, options: Readonly<Record<string, unknown>>): tf.Tensor;
   twin(options: Readonly<Record<string, unknown>>, name: string): tfl.layers.Layer;
+  /** Throws when this tfjs-layers cannot build the twin (`at` names the spec entry). */
+  checkTwin?(options: Readonly<Record<string, unknown>>, at: string): void;
 }
 
 /** A layer type of an `Activation`: no weights, the same kind out as in. */
@@ -30,6 +32,7 @@ function activationType(activation: Activation): LayerType {
       dispose: () => undefined,
     }),
     twin: ({ layer }, flow, name) => ({ flow: { kind: flow.kind, tensor: activation.twin(layer.options, name).apply(flow.tensor) as tfl.SymbolicTensor }, weights: [] }),
+    checkTwin: activation.checkTwin && (({ layer }) => activation.checkTwin?.(layer.options, `layers[${layer.index}]`)),
   };
 }
 
@@ -66,8 +69,25 @@ export const GELU = activationType({
     approximate === 'tanh'
       ? tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(SQRT_TWO_OVER_PI, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))))
       : tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT_HALF)))),
-  twin: ({ approximate }, name) => tfl.layers.activation({ activation: approximate === 'tanh' ? 'gelu_new' : 'gelu', name }),
+  twin: ({ approximate }, name) => tfl.layers.activation({ activation: geluActivation(approximate), name }),
+  checkTwin: ({ approximate }, at) => {
+    try {
+      // An activation layer holds no weights: building one only asks tfjs-layers for the function.
+      tfl.layers.activation({ activation: geluActivation(approximate) });
+    } catch {
+      throw new ModelSpecError(
+        `${at}.type`,
+        `a layer the tf.layers twin can build: Keras's '${geluActivation(approximate)}' activation, in tfjs-layers 4.19.0 and later (ManualWholeModel runs GELU on any 4.x)`,
+        `'GELU' with tfjs-layers ${tfl.version_layers}`,
+      );
+    }
+  },
 });
+
+/** Keras's activation for `nn.GELU(approximate)`. */
+function geluActivation(approximate: unknown): 'gelu' | 'gelu_new' {
+  return approximate === 'tanh' ? 'gelu_new' : 'gelu';
+}
 
 /** `nn.Softmax(dim)` over the features: `exp(x_i) / Σ_j exp(x_j)`; twin Keras's `softmax` activation. */
 export const SOFTMAX = activationType({

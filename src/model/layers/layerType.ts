@@ -75,6 +75,8 @@ export interface LayerType {
    * symbolic flow, and their weights mapped from the parameters. Sequences carry Keras's mask.
    */
   twin(bound: BoundLayer, flow: SymbolicFlow, name: string): TwinPart;
+  /** Throws a typed error when this tfjs cannot build the layer's twin; asked of every layer before any is built. */
+  checkTwin?(bound: BoundLayer): void;
 }
 
 /** A layer type with no weights: the same forward either way but for `twin`. */
