@@ -5,7 +5,8 @@ import { Worker } from 'worker_threads';
 import { initBackend } from '../../src/backend';
 import { ChunkOutputs, createChunkRunner } from '../../src/cli/chunkRunner';
 import { ModelSpec } from '../../src/cli/modelFile';
-import { WORKER_MARKER, WorkerSetup } from '../../src/cli/workers';
+import { WorkerSetup } from '../../src/cli/workers';
+import { WORKER_MARKER } from '../../src/cli/workerThreads';
 import { checkConfig } from '../../src/config';
 import { toHostArrays } from '../../src/formats';
 import { StepLoop, createManualModel } from '../../src/manual';
@@ -208,7 +209,8 @@ describe('files that never end', () => {
 
 /** Starts dist's chunk worker with `setup`, has it compute `chunk` once, and stops it. */
 function computeInWorker(setup: WorkerSetup, chunk: { input: { shape: number[]; data: Float32Array } }): Promise<ChunkOutputs> {
-  const worker = new Worker(join(ROOT, 'dist', 'cli', 'worker.js'), { workerData: setup });
+  const worker = new Worker(join(ROOT, 'dist', 'cli', 'worker.js'), { workerData: { marker: WORKER_MARKER } });
+  worker.postMessage({ setup });
   return new Promise<ChunkOutputs>((resolve, reject) => {
     worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: { message: string } }) => {
       if (message.ready === true) worker.postMessage({ chunk });
@@ -236,7 +238,7 @@ describe('worker threads', () => {
     const [hostHere, tensorHere] = [here('host'), here('tensor')];
     expect(hostHere).not.toEqual(tensorHere);
     for (const [loop, expected] of [['host', hostHere], ['tensor', tensorHere]] as const) {
-      const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations: ['manual'], backend: 'wasm', loop };
+      const setup: WorkerSetup = { spec, implementations: ['manual'], backend: 'wasm', loop };
       const outputs = await computeInWorker(setup, { input: { shape: chunk.input.shape, data: chunk.input.data.slice() } });
       expect(Array.from(outputs.manual!.output.data)).toEqual(expected);
     }
