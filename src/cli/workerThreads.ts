@@ -40,7 +40,7 @@ export function expectedWorkerThreads(argv: readonly string[], cores: number): n
   const [command, ...rest] = argv;
   if (!CHUNK_COMMANDS.includes(command) || rest.some((arg) => arg === '--help' || arg === '-h')) return 0;
   const at = rest.findIndex((arg) => arg === '--workers' || arg.startsWith('--workers='));
-  const text = at < 0 ? undefined : rest[at].startsWith('--workers=') ? rest[at].slice('--workers='.length) : rest[at + 1];
+  const text = at < 0 ? undefined : rest[at].startsWith('--workers=') ? rest[at].slice('--workers='.length) : (rest[at + 1] ?? '');
   const workers = text === undefined ? cores : Number(text);
   return Number.isInteger(workers) && workers > 1 ? Math.min(workers, cores) - 1 : 0;
 }
