@@ -2,48 +2,49 @@ import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend';
 import { ChunkRunner, createChunkRunner } from './chunkRunner';
-import { CLAIMED_BY_WORKER, ChunkTask, WorkerAnswer, WorkerSetup, claimTask, describeFailure, outputBuffers } from './workers';
+import { ChunkTask, WorkerAnswer, WorkerSetup, chunkPart, describeFailure, outputBuffers, takeRows } from './workers';
 import { WORKER_MARKER } from './workerThreads';
 
 /**
  * A worker thread of `chunkPool`: loads this package as soon as it starts, waits for its
  * `{setup}`, builds the models once on the backend it names and says `{ready}`; then, for each
- * `{task}` in the order posted, claims the chunk (unless another thread did) and answers with
- * its outputs (or the error).
+ * `{task}` in the order posted, takes the rows of the chunk that no thread has taken (all of
+ * them, unless the main thread began it) and answers with their outputs (or the error).
  */
 
-async function prepare(setup: WorkerSetup): Promise<ChunkRunner> {
+async function prepare(setup: WorkerSetup): Promise<{ runner: ChunkRunner; setup: WorkerSetup }> {
   await initBackend(setup.backend);
-  return createChunkRunner(setup.spec, setup.implementations, setup.loop);
+  return { runner: createChunkRunner(setup.spec, setup.implementations, setup.loop), setup };
 }
 
-/** The answer to `task` computed by `runner`: the outputs and the buffers to move with them. */
-function compute(runner: ChunkRunner, task: ChunkTask): { answer: WorkerAnswer; transfer: ArrayBuffer[] } {
+/** The answer for the rows of `task` left, computed by `runner`, and the buffers to move with it; undefined when none is left. */
+function compute(runner: ChunkRunner, setup: WorkerSetup, task: ChunkTask): { answer: WorkerAnswer; transfer: ArrayBuffer[] } | undefined {
+  const range = takeRows(task, task.rows);
+  if (range === undefined) return undefined;
   try {
-    const outputs = runner.run(task.chunk);
-    return { answer: { id: task.id, outputs }, transfer: outputBuffers(outputs) };
+    const outputs = runner.run(chunkPart(setup.axes, task, range));
+    return { answer: { id: task.id, range, outputs }, transfer: outputBuffers(outputs) };
   } catch (error) {
-    return { answer: { id: task.id, error: describeFailure(error) }, transfer: [] };
+    return { answer: { id: task.id, range, error: describeFailure(error) }, transfer: [] };
   }
 }
 
 function serve(port: NonNullable<typeof parentPort>): void {
   tf.env().set('PROD', true); // As on the main thread: no tfjs notices on the shared stderr.
-  let runner: Promise<ChunkRunner> | undefined;
+  let prepared: Promise<{ runner: ChunkRunner; setup: WorkerSetup }> | undefined;
   port.on('message', (message: { setup: WorkerSetup } | { task: ChunkTask }) => {
     if ('setup' in message) {
-      runner = prepare(message.setup);
-      runner.then(
+      prepared = prepare(message.setup);
+      prepared.then(
         () => port.postMessage({ ready: true }),
         (error: unknown) => port.postMessage({ ready: false, error: describeFailure(error) }),
       );
       return;
     }
     // Tasks come after the setup; they wait, in order, for the models.
-    void (runner as Promise<ChunkRunner>).then((ready) => {
-      if (!claimTask(message.task, CLAIMED_BY_WORKER)) return;
-      const { answer, transfer } = compute(ready, message.task);
-      port.postMessage(answer, transfer);
+    void (prepared as NonNullable<typeof prepared>).then(({ runner, setup }) => {
+      const computed = compute(runner, setup, message.task);
+      if (computed !== undefined) port.postMessage(computed.answer, computed.transfer);
     }, () => undefined);
   });
 }

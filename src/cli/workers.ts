@@ -2,8 +2,9 @@ import { Worker } from 'worker_threads';
 import { BackendName } from '../backend';
 import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
-import { Chunk, ChunkAxes, ChunkOutputs, ChunkRunner, Implementation, chunkRows, createChunkRunner, joinChunkOutputs, sliceChunk } from './chunkRunner';
+import { Chunk, ChunkAxes, ChunkOutputs, Implementation, chunkRows, createChunkRunner, joinChunkOutputs, sliceChunk } from './chunkRunner';
 import { ModelSpec, WholeModelFile } from './modelFile';
+import { RowRange } from './pipeline';
 import { takeWorker } from './workerThreads';
 
 /**
@@ -13,15 +14,18 @@ import { takeWorker } from './workerThreads';
  *
  * The threads share one queue: each chunk's arrays sit in `SharedArrayBuffer`s that every
  * thread reads in place, every chunk is posted to every worker as soon as it is queued, and
- * whichever thread claims it first (an atomic compare-and-swap on the chunk's claim cell)
- * computes it; the others pass over it. So a worker takes its next chunk the moment it is
- * free, without waiting for this thread (busy computing a slice of its own) to hand it one,
- * and no thread sits idle while another holds chunks it has not begun.
+ * threads take its rows through the chunk's shared cursor (`Atomics.add`): a worker takes all
+ * the rows left, this thread a slice at a time. So a worker takes its next rows the moment it
+ * is free, without waiting for this thread (busy computing a slice) to hand it any, and at the
+ * end of a run no thread sits idle while another holds rows it has not begun. Rows are
+ * computed independently, so the parts joined are the bits of the whole chunk.
  */
 
 /** What a worker thread is given to build its models (`{setup}`, its first message). */
 export interface WorkerSetup {
   spec: ModelSpec | WholeModelFile;
+  /** The chunks' batch axes, along which a worker takes the rows left of a chunk. */
+  axes: ChunkAxes;
   implementations: Implementation[];
   backend: BackendName;
   /** How the hand-written model runs its steps (`--loop`). */
@@ -42,25 +46,31 @@ function toError(failure: WorkerFailure): Error {
   return failure.userError ? new RNNError(failure.message) : new Error(failure.message);
 }
 
-/** A chunk as posted to the workers: its id, its arrays (shared, not copied) and its claim cell. */
+/** A chunk as posted to the workers: its id, its arrays (shared, not copied), its rows and their cursor. */
 export interface ChunkTask {
   id: number;
   chunk: Chunk;
-  /** `Int32Array(1)` on a `SharedArrayBuffer`: 0 while unclaimed, then the claiming thread's `CLAIMED_BY_*`. */
-  claim: Int32Array;
+  /** The chunk's sequences (`chunkRows`). */
+  rows: number;
+  /** `Int32Array(1)` on a `SharedArrayBuffer`: the first row no thread has taken yet. */
+  cursor: Int32Array;
 }
 
-export const CLAIMED_BY_MAIN = 1;
-export const CLAIMED_BY_WORKER = 2;
-
-/** Claims `task` for the calling thread (`by`); false when another thread claimed it first. */
-export function claimTask(task: ChunkTask, by: number): boolean {
-  return Atomics.compareExchange(task.claim, 0, 0, by) === 0;
+/** Takes up to `count` rows of `task` that no thread has taken: `[start, end)`, or undefined when none is left. */
+export function takeRows(task: ChunkTask, count: number): RowRange | undefined {
+  const start = Atomics.add(task.cursor, 0, count);
+  return start >= task.rows ? undefined : { start, end: Math.min(task.rows, start + count) };
 }
 
-/** What a worker answers for a chunk it claimed: its outputs (buffers moved, not copied), or the error. */
+/** Rows `range` of `task`'s chunk: the chunk itself when they are all of its rows. */
+export function chunkPart(axes: ChunkAxes, task: ChunkTask, range: RowRange): Chunk {
+  return range.start === 0 && range.end === task.rows ? task.chunk : sliceChunk(axes, task.chunk, range.start, range.end);
+}
+
+/** What a worker answers for the rows `range` it took of a chunk: their outputs (buffers moved, not copied), or the error. */
 export interface WorkerAnswer {
   id: number;
+  range: RowRange;
   outputs?: ChunkOutputs;
   error?: WorkerFailure;
 }
@@ -94,27 +104,10 @@ export const SLICE_MILLISECONDS = 200;
 /** Rows of the first slice, before a slice's time is known. */
 const FIRST_SLICE_ROWS = 8;
 
-/**
- * Computes `chunk` with `runner` in slices of rows (along `axes`) of about `SLICE_MILLISECONDS`
- * each, yielding to the event loop between them; `pace` carries the time per row measured from
- * one chunk to the next. An unbatched chunk (one sequence) runs in one piece.
- */
-async function computeInSlices(runner: ChunkRunner, axes: ChunkAxes, chunk: Chunk, pace: { msPerRow?: number }): Promise<ChunkOutputs> {
-  const rows = chunkRows(axes, chunk);
-  const parts: ChunkOutputs[] = [];
-  for (let start = 0; start < rows; ) {
-    const size = pace.msPerRow === undefined ? FIRST_SLICE_ROWS : Math.max(1, Math.floor(SLICE_MILLISECONDS / pace.msPerRow));
-    const end = Math.min(rows, start + size);
-    if (start > 0) await nextTurn();
-    const began = performance.now();
-    parts.push(start === 0 && end === rows ? runner.run(chunk) : runner.run(sliceChunk(axes, chunk, start, end)));
-    pace.msPerRow = Math.max(performance.now() - began, 1e-3) / (end - start);
-    start = end;
-  }
-  return parts.length === 1 ? parts[0] : joinChunkOutputs(axes, parts);
-}
-
 interface PendingTask extends ChunkTask {
+  /** The outputs of the rows computed so far, by first row, and how many rows they hold. */
+  parts: Array<{ start: number; outputs: ChunkOutputs }>;
+  done: number;
   resolve: (outputs: ChunkOutputs) => void;
   reject: (error: Error) => void;
 }
@@ -136,14 +129,14 @@ function sharedLengths(chunk: Chunk): Chunk {
  * `size` threads computing chunks with `implementations` of `spec`: this one, on its active
  * backend, and `size − 1` worker threads on `backend` (started early by the CLI when it could,
  * `workerThreads.ts`), all with the same code, so the results do not depend on `size`. This
- * thread computes from the first chunk while the workers finish loading; every thread then
- * takes the next unclaimed chunk when it is free. `axes` are the chunks' batch axes, along
- * which this thread slices its chunks. A worker that fails to start or dies fails every
- * pending chunk.
+ * thread computes from the first chunk while the workers finish loading; then every thread
+ * takes rows no other has taken when it is free (a worker all the rows left of a chunk, this
+ * thread a slice). `axes` are the chunks' batch axes, along which they are cut. A worker that
+ * fails to start or dies fails every pending chunk.
  */
 export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implementations: Implementation[], backend: BackendName, loop: StepLoop, axes: ChunkAxes): ChunkPool {
   const runner = createChunkRunner(spec, implementations, loop);
-  const setup: WorkerSetup = { spec, implementations, backend, loop };
+  const setup: WorkerSetup = { spec, axes, implementations, backend, loop };
   const workers: Worker[] = Array.from({ length: size - 1 }, () => takeWorker());
   /** Every chunk not yet answered, by id; `queue` holds them in order for this thread. */
   const pending = new Map<number, PendingTask>();
@@ -158,22 +151,44 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
     pending.forEach((task) => task.reject(error));
     pending.clear();
   };
-  const pace: { msPerRow?: number } = {};
-  /** Claims and computes queued chunks on this thread, a slice of rows per turn of the event loop, until none is left. */
+  /** Adds the outputs of rows `range` to `task`; resolves it once they cover all its rows. */
+  const addPart = (task: PendingTask, range: RowRange, outputs: ChunkOutputs): void => {
+    task.parts.push({ start: range.start, outputs });
+    task.done += range.end - range.start;
+    if (task.done < task.rows) return;
+    pending.delete(task.id);
+    const parts = task.parts.sort((a, b) => a.start - b.start).map((part) => part.outputs);
+    task.resolve(parts.length === 1 ? parts[0] : joinChunkOutputs(axes, parts));
+  };
+  const failTask = (task: PendingTask, error: Error): void => {
+    pending.delete(task.id);
+    task.reject(error);
+  };
+  /** Time per row on this thread, measured from one slice to the next. */
+  let msPerRow: number | undefined;
+  /**
+   * Computes the rows of the queued chunks that no worker has taken, on this thread, a slice of
+   * about `SLICE_MILLISECONDS` per turn of the event loop, until none is left.
+   */
   const computeHere = async (): Promise<void> => {
     computingHere = true;
     try {
       for (await nextTurn(); queue.length > 0; await nextTurn()) {
-        const task = queue.shift() as PendingTask;
-        if (!claimTask(task, CLAIMED_BY_MAIN)) continue; // A worker has it.
+        const task = queue[0];
+        const size = msPerRow === undefined ? FIRST_SLICE_ROWS : Math.max(1, Math.floor(SLICE_MILLISECONDS / msPerRow));
+        const range = pending.has(task.id) ? takeRows(task, size) : undefined;
+        if (range === undefined || range.end === task.rows) queue.shift();
+        if (range === undefined) continue;
+        const began = performance.now();
+        let outputs: ChunkOutputs;
         try {
-          const outputs = await computeInSlices(runner, axes, task.chunk, pace);
-          pending.delete(task.id);
-          task.resolve(outputs);
+          outputs = runner.run(chunkPart(axes, task, range));
         } catch (error) {
-          pending.delete(task.id);
-          task.reject(error as Error);
+          failTask(task, error as Error);
+          continue;
         }
+        msPerRow = Math.max(performance.now() - began, 1e-3) / (range.end - range.start);
+        addPart(task, range, outputs);
       }
     } finally {
       computingHere = false;
@@ -187,9 +202,8 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
       }
       const task = pending.get(message.id);
       if (task === undefined) return;
-      pending.delete(message.id);
-      if (message.error !== undefined) task.reject(toError(message.error));
-      else task.resolve(message.outputs as ChunkOutputs);
+      if (message.error !== undefined) failTask(task, toError(message.error));
+      else addPart(task, message.range, message.outputs as ChunkOutputs);
     });
     worker.on('error', fail);
     worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
@@ -200,10 +214,12 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
     run(chunk) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
-        const task: PendingTask = { id: nextId++, chunk: workers.length > 0 ? sharedLengths(chunk) : chunk, claim: new Int32Array(new SharedArrayBuffer(4)), resolve, reject };
+        const shared = workers.length > 0 ? sharedLengths(chunk) : chunk;
+        const cursor = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, parts: [], done: 0, resolve, reject };
         pending.set(task.id, task);
         queue.push(task);
-        const posted: ChunkTask = { id: task.id, chunk: task.chunk, claim: task.claim };
+        const posted: ChunkTask = { id: task.id, chunk: task.chunk, rows: task.rows, cursor };
         workers.forEach((worker) => worker.postMessage({ task: posted }));
         if (!computingHere) void computeHere();
       });
