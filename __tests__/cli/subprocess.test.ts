@@ -241,7 +241,7 @@ function computeInWorker(setup: WorkerSetup, chunk: { input: { shape: number[]; 
   worker.postMessage({ setup });
   return new Promise<ChunkOutputs>((resolve, reject) => {
     worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: { message: string } }) => {
-      if (message.ready === true) worker.postMessage({ task: { id: 0, chunk, claim: new Int32Array(new SharedArrayBuffer(4)) } });
+      if (message.ready === true) worker.postMessage({ task: { id: 0, chunk, rows: chunk.input.shape[0], cursor: new Int32Array(new SharedArrayBuffer(4)) } });
       else if (message.outputs !== undefined) resolve(message.outputs);
       else reject(new Error(message.error?.message ?? 'worker failed'));
     });
@@ -266,7 +266,7 @@ describe('worker threads', () => {
     const [hostHere, tensorHere] = [here('host'), here('tensor')];
     expect(hostHere).not.toEqual(tensorHere);
     for (const [loop, expected] of [['host', hostHere], ['tensor', tensorHere]] as const) {
-      const setup: WorkerSetup = { spec, implementations: ['manual'], backend: 'wasm', loop };
+      const setup: WorkerSetup = { spec, axes: { input: 0, output: 0, state: 1 }, implementations: ['manual'], backend: 'wasm', loop };
       const outputs = await computeInWorker(setup, { input: { shape: chunk.input.shape, data: chunk.input.data.slice() } });
       expect(Array.from(outputs.manual!.output.data)).toEqual(expected);
     }
