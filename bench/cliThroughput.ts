@@ -70,7 +70,7 @@ export interface CliRecord extends BenchRecord {
   sequencesPerSecond: number;
   /** Size of the input file, in MiB. */
   inputMB: number;
-  /** Throughput of two concurrent compute-bound threads over one's, measured just before (2 is perfect scaling). */
+  /** Throughput of two concurrent compute-bound threads over one's, the median of one measurement before each repeat of the runs (2 is perfect scaling). */
   twoThreadCeiling: number;
 }
 
@@ -120,7 +120,6 @@ function timeRun(files: RunFiles, backend: string, workers: number): { ms: numbe
 export async function measureCli(backend: string): Promise<CliRecord[]> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'tfjs-rnn-bench-'));
   try {
-    const twoThreadCeiling = await measureTwoThreadCeiling(backend);
     const model = await writeModel(directory, SHAPES[0]);
     const measured = rssFiles(directory);
     const inputs = new Map([...new Set(RUNS.map((run) => run.sequences))].map((n) => [n, writeInput(directory, SHAPES[0], n)]));
@@ -131,9 +130,13 @@ export async function measureCli(backend: string): Promise<CliRecord[]> {
       ...measured,
     });
     const samples = RUNS.map((): Array<{ ms: number; peakRssMB: number }> => []);
+    // The ceiling too is measured once per repeat, between the runs, so that its median sees the same load.
+    const ceilings: number[] = [];
     for (let repeat = 0; repeat < REPEATS; repeat++) {
+      ceilings.push(await measureTwoThreadCeiling(backend));
       RUNS.forEach((run, index) => samples[index].push(timeRun(files(run.sequences), backend, run.workers)));
     }
+    const twoThreadCeiling = median(ceilings);
     return RUNS.map(({ sequences, workers }, index) => {
       const shape: BenchShape = { ...SHAPES[0], batch: sequences };
       const msMedian = median(samples[index].map((sample) => sample.ms));

@@ -1,16 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
-import { Chunk, createChunkRunner, joinChunkOutputs, sliceChunk } from '../../src/cli/chunkRunner';
-import { ModelSpec } from '../../src/cli/modelFile';
+import { Chunk, ChunkAxes, ChunkOutputs, chunkAxes, createChunkRunner, joinChunkOutputs, sliceChunk } from '../../src/cli/chunkRunner';
+import { wholeModelLayout } from '../../src/cli/layout';
+import { ModelSpec, WholeModelFile } from '../../src/cli/modelFile';
 import { RNNConfig, checkConfig } from '../../src/config';
 import { toHostArrays } from '../../src/formats';
+import { stripWrapperPrefixes } from '../../src/formats/modules';
 import { createManualModel } from '../../src/manual';
+import { bindModel, checkModelSpec } from '../../src/model';
+import { loadModelFixture, readNpyFile } from '../helpers/modelFixtures';
 import { sequenceArray } from './helpers';
 
 /**
  * The main thread computes its chunks a slice of rows at a time (so that signals are served):
  * the slices' outputs joined are the whole chunk's, bit for bit, in either layout, with h0, c0
- * and lengths, for both implementations.
+ * and lengths, for both implementations; for whole models too (token ids or features, an
+ * output per step or per sequence).
  */
+
+/** Expects every array of `joined` to hold the bytes of `whole`'s, for each implementation. */
+function expectSameBits(joined: ChunkOutputs, whole: ChunkOutputs): void {
+  for (const implementation of ['manual', 'layers'] as const) {
+    const [a, b] = [whole[implementation], joined[implementation]];
+    for (const key of ['output', 'hN', 'cN'] as const) {
+      expect(b?.[key]?.shape).toEqual(a?.[key]?.shape);
+      if (a?.[key] !== undefined) expect(Buffer.from((b?.[key]?.data as Float32Array).buffer)).toEqual(Buffer.from((a[key]?.data as Float32Array).buffer));
+    }
+  }
+}
 
 describe.each<[string, RNNConfig]>([
   ['time-major LSTM with proj_size', { mode: 'LSTM', inputSize: 3, hiddenSize: 5, projSize: 2, numLayers: 2 }],
@@ -40,16 +56,41 @@ describe.each<[string, RNNConfig]>([
     const runner = createChunkRunner(spec, ['manual', 'layers'], 'auto');
     const tensors = tf.memory().numTensors;
     const whole = runner.run(chunk);
-    const parts = [[0, 3], [3, 4], [4, 7]].map(([start, end]) => runner.run(sliceChunk(spec, chunk, start, end)));
-    const joined = joinChunkOutputs(spec, chunk, parts);
+    const axis = config.batchFirst ? 0 : 1;
+    const axes: ChunkAxes = { input: axis, output: axis, state: 1 };
+    const parts = [[0, 3], [3, 4], [4, 7]].map(([start, end]) => runner.run(sliceChunk(axes, chunk, start, end)));
+    const joined = joinChunkOutputs(axes, parts);
     expect(tf.memory().numTensors).toBe(tensors);
     runner.dispose();
-    for (const implementation of ['manual', 'layers'] as const) {
-      const [a, b] = [whole[implementation], joined[implementation]];
-      expect(b?.output.shape).toEqual(a?.output.shape);
-      expect(Buffer.from((b?.output.data as Float32Array).buffer)).toEqual(Buffer.from((a?.output.data as Float32Array).buffer));
-      expect(Buffer.from((b?.hN?.data as Float32Array).buffer)).toEqual(Buffer.from((a?.hN?.data as Float32Array).buffer));
-      if (config.mode === 'LSTM') expect(Buffer.from((b?.cN?.data as Float32Array).buffer)).toEqual(Buffer.from((a?.cN?.data as Float32Array).buffer));
-    }
+    expect(joined.manual?.cN === undefined).toBe(config.mode !== 'LSTM');
+    expectSameBits(joined, whole);
+  });
+});
+
+describe.each([
+  ['gru_mean_mlp', 'features [N, L, F], lengths, a vector per sequence [N, F]'],
+  ['lstm_tagger', 'an output per step'],
+  ['char_lm', 'token ids [N, L]'],
+])('whole model %s (%s)', (name) => {
+  it('slices of its rows joined give the whole chunk, bit for bit, leaking no tensor', async () => {
+    await tf.ready();
+    const fixture = await loadModelFixture(name);
+    const model = checkModelSpec(fixture.spec);
+    const stateDict = stripWrapperPrefixes(fixture.stateDict).stateDict;
+    const spec: WholeModelFile = { model, stateDict };
+    const { shape, values } = readNpyFile(fixture.inputPath);
+    const axes = chunkAxes(wholeModelLayout(model, bindModel(model, stateDict), shape, name));
+    const rows = shape[axes.input as number];
+    expect(rows).toBeGreaterThanOrEqual(2);
+    const cuts = [...new Set([0, 1, rows - 1, rows])];
+    const chunk: Chunk = { input: { shape, data: Float32Array.from(values) }, ...(fixture.lengths && { lengths: Int32Array.from(fixture.lengths) }) };
+    const runner = createChunkRunner(spec, ['manual', 'layers'], 'auto');
+    const tensors = tf.memory().numTensors;
+    const whole = runner.run(chunk);
+    const parts = cuts.slice(1).map((end, i) => runner.run(sliceChunk(axes, chunk, cuts[i], end)));
+    const joined = joinChunkOutputs(axes, parts);
+    expect(tf.memory().numTensors).toBe(tensors);
+    runner.dispose();
+    expectSameBits(joined, whole);
   });
 });

@@ -5,7 +5,9 @@ import { Worker } from 'worker_threads';
 import { initBackend } from '../../src/backend';
 import { ChunkOutputs, createChunkRunner } from '../../src/cli/chunkRunner';
 import { ModelSpec } from '../../src/cli/modelFile';
-import { WORKER_MARKER, WorkerSetup } from '../../src/cli/workers';
+import { WorkerSetup } from '../../src/cli/workers';
+import { WORKER_MARKER } from '../../src/cli/workerThreads';
+import { modelFixturePath } from '../helpers/modelFixtures';
 import { checkConfig } from '../../src/config';
 import { toHostArrays } from '../../src/formats';
 import { StepLoop, createManualModel } from '../../src/manual';
@@ -93,6 +95,33 @@ describe('node dist/cli/main.js', () => {
     expect(await run('two', '2')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^2048 sequences in .* 2 workers\n$/) });
     for (const flag of ['output', 'hn', 'cn']) expect(await fs.readFile(join(lstmDir, `two-${flag}.npy`))).toEqual(await fs.readFile(join(lstmDir, `one-${flag}.npy`)));
     await fs.rm(lstmDir, { recursive: true });
+  });
+
+  it('gives the same bytes with 1 and 2 workers for a whole model (time-major input, a vector per sequence, lengths)', async () => {
+    const modelDir = join(dir, 'whole');
+    await fs.mkdir(modelDir);
+    // fixtures/models/gru_mean_mlp: GRU, Mean, LayerNorm, Linear, GELU, Dropout, Linear, Softmax over [L, N, 5].
+    const sequences = 1024;
+    const files = [
+      '--weights', modelFixturePath('gru_mean_mlp', 'model.pt'), '--model', modelFixturePath('gru_mean_mlp', 'spec.json'),
+      '--input', await writeNpy(modelDir, 'x.npy', sequenceArray([7, sequences, 5])),
+      '--lengths', await writeJson(modelDir, 'lengths.json', Array.from({ length: sequences }, (_, i) => 1 + ((i * 5) % 7))),
+    ];
+    // One chunk, which the calling thread computes in slices of rows; then 128 chunks on two threads.
+    const run = (name: string, workers: string, batchSize: string) =>
+      runNode(['run', '--backend', 'wasm', ...files, '--output', join(modelDir, `${name}.npy`), '--workers', workers, '--batch-size', batchSize, '--quiet']);
+    expect(await run('one', '1', String(sequences))).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^1024 sequences in .* 1 worker\n$/) });
+    expect(await run('two', '2', '8')).toEqual({ code: 0, signal: null, stdout: '', stderr: expect.stringMatching(/^1024 sequences in .* 2 workers\n$/) });
+    expect(await fs.readFile(join(modelDir, 'two.npy'))).toEqual(await fs.readFile(join(modelDir, 'one.npy')));
+    await fs.rm(modelDir, { recursive: true });
+  });
+
+  it('exits at once on bad input with the worker threads it started before loading tfjs', async () => {
+    const started = Date.now();
+    const result = await runNode(['run', '--workers', '2', '--weights', model.weights, '--config', model.config, '--input', 'missing.npy', '--output', 'never.npy']);
+    expect(result).toEqual({ code: 2, signal: null, stdout: '', stderr: expect.stringMatching(/^tfjs-rnn run: .*missing\.npy/) });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(existsSync(join(dir, 'never.npy'))).toBe(false);
   });
 
   it('splits a run 16 ways under --shard auto (a Slurm array 0-15) and merges the pieces into the bytes of one run', async () => {
@@ -208,10 +237,11 @@ describe('files that never end', () => {
 
 /** Starts dist's chunk worker with `setup`, has it compute `chunk` once, and stops it. */
 function computeInWorker(setup: WorkerSetup, chunk: { input: { shape: number[]; data: Float32Array } }): Promise<ChunkOutputs> {
-  const worker = new Worker(join(ROOT, 'dist', 'cli', 'worker.js'), { workerData: setup });
+  const worker = new Worker(join(ROOT, 'dist', 'cli', 'worker.js'), { workerData: { marker: WORKER_MARKER } });
+  worker.postMessage({ setup });
   return new Promise<ChunkOutputs>((resolve, reject) => {
     worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: { message: string } }) => {
-      if (message.ready === true) worker.postMessage({ chunk });
+      if (message.ready === true) worker.postMessage({ task: { id: 0, chunk, rows: chunk.input.shape[0], cursor: new Int32Array(new SharedArrayBuffer(4)) } });
       else if (message.outputs !== undefined) resolve(message.outputs);
       else reject(new Error(message.error?.message ?? 'worker failed'));
     });
@@ -236,7 +266,7 @@ describe('worker threads', () => {
     const [hostHere, tensorHere] = [here('host'), here('tensor')];
     expect(hostHere).not.toEqual(tensorHere);
     for (const [loop, expected] of [['host', hostHere], ['tensor', tensorHere]] as const) {
-      const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations: ['manual'], backend: 'wasm', loop };
+      const setup: WorkerSetup = { spec, axes: { input: 0, output: 0, state: 1 }, implementations: ['manual'], backend: 'wasm', loop };
       const outputs = await computeInWorker(setup, { input: { shape: chunk.input.shape, data: chunk.input.data.slice() } });
       expect(Array.from(outputs.manual!.output.data)).toEqual(expected);
     }

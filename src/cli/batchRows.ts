@@ -40,9 +40,14 @@ export function forEachRun(
   }
 }
 
-/** Copies rows `[start, end)` of `array` (of `geometry`) into a new block. */
-export function sliceRows(array: Float32Array, geometry: BatchGeometry, start: number, end: number): Float32Array {
-  const block = new Float32Array(geometry.outer * (end - start) * geometry.inner);
+/** The values of rows `[start, end)` of an array of `shape` along `batchAxis` (null: all of it). */
+export function rowsSize(shape: readonly number[], batchAxis: number | null, start: number, end: number): number {
+  const { outer, inner } = batchGeometry(shape, batchAxis);
+  return outer * (end - start) * inner;
+}
+
+/** Copies rows `[start, end)` of `array` (of `geometry`) into `block` (a new one unless given). */
+export function sliceRows(array: Float32Array, geometry: BatchGeometry, start: number, end: number, block: Float32Array = new Float32Array(geometry.outer * (end - start) * geometry.inner)): Float32Array {
   forEachRun(geometry, start, end, (from, to, length) => block.set(array.subarray(from, from + length), to));
   return block;
 }

@@ -6,6 +6,7 @@ import { StepLoop, createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
 import { InitialState, RecurrentModel } from '../shapes';
 import { ManualWholeModel, LayersWholeModel } from '../model';
+import { FileLayout } from './layout';
 import { ModelSpec, WholeModelFile } from './modelFile';
 
 /** The hand-written recurrence (`ManualModel`) or its tf.layers twin (`LayersModel`), of the config's mode. */
@@ -111,10 +112,21 @@ export function createChunkRunner(spec: ModelSpec | WholeModelFile, implementati
   };
 }
 
-/** The batch axes of a chunk's arrays: the sequences' (input, output) and the states' (h0, c0, h_n, c_n); null unbatched. */
-function chunkAxes(spec: ModelSpec, chunk: Chunk): { sequence: number | null; state: number | null } {
-  if (chunk.input.shape.length !== 3) return { sequence: null, state: null };
-  return { sequence: spec.config.batchFirst ? 0 : 1, state: 1 };
+/**
+ * The batch axes of a chunk's arrays (null: none, one unbatched sequence), from the file's
+ * layout: the input's (`[N, L, F]` 0, `[L, N, F]` 1, a whole model's token ids `[N, L]` 0 or
+ * `[L, N]` 1), the output's (a whole model's `[N, F_out]` per sequence: 0), and the states'
+ * (h0, c0, h_n, c_n: `[S, N, H]` 1).
+ */
+export interface ChunkAxes {
+  input: number | null;
+  output: number | null;
+  state: number | null;
+}
+
+/** The batch axes of the chunks of a file laid out as `layout`. */
+export function chunkAxes(layout: FileLayout): ChunkAxes {
+  return { input: layout.sequenceBatchAxis, output: layout.outputBatchAxis, state: layout.stateBatchAxis };
 }
 
 /** Rows `[start, end)` of `array` along `axis`. */
@@ -122,11 +134,16 @@ function rowsOf(array: HostArray, axis: number, start: number, end: number): Hos
   return { shape: withBatch(array.shape, axis, end - start), data: sliceRows(array.data, batchGeometry(array.shape, axis), start, end) };
 }
 
-/** Rows `[start, end)` of a batched chunk: the same sequences' input, h0, c0 and lengths. */
-export function sliceChunk(spec: ModelSpec, chunk: Chunk, start: number, end: number): Chunk {
-  const { sequence, state } = chunkAxes(spec, chunk) as { sequence: number; state: number };
+/** The sequences of a chunk: its rows along the input's batch axis (1 unbatched). */
+export function chunkRows(axes: ChunkAxes, chunk: Chunk): number {
+  return axes.input === null ? 1 : chunk.input.shape[axes.input];
+}
+
+/** Rows `[start, end)` of a batched chunk (`axes.input` not null): the same sequences' input, h0, c0 and lengths. */
+export function sliceChunk(axes: ChunkAxes, chunk: Chunk, start: number, end: number): Chunk {
+  const state = axes.state as number;
   return {
-    input: rowsOf(chunk.input, sequence, start, end),
+    input: rowsOf(chunk.input, axes.input as number, start, end),
     h0: chunk.h0 && rowsOf(chunk.h0, state, start, end),
     c0: chunk.c0 && rowsOf(chunk.c0, state, start, end),
     lengths: chunk.lengths?.slice(start, end),
@@ -149,19 +166,13 @@ function joinRows(parts: HostArray[], axis: number): HostArray {
 }
 
 /** The outputs of consecutive row slices of a batched chunk (`sliceChunk`) as the outputs of the whole chunk. */
-export function joinChunkOutputs(spec: ModelSpec, chunk: Chunk, parts: ChunkOutputs[]): ChunkOutputs {
-  const { sequence, state } = chunkAxes(spec, chunk) as { sequence: number; state: number };
+export function joinChunkOutputs(axes: ChunkAxes, parts: ChunkOutputs[]): ChunkOutputs {
   const joined: ChunkOutputs = {};
   for (const implementation of Object.keys(parts[0]) as Implementation[]) {
     const outputs = parts.map((part) => part[implementation] as ChunkOutput);
-    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), state);
-    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), state);
-    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), sequence), ...(hN && { hN }), ...(cN && { cN }) };
+    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), axes.state as number);
+    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), axes.state as number);
+    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), axes.output as number), ...(hN && { hN }), ...(cN && { cN }) };
   }
   return joined;
-}
-
-/** Whether a chunk has a batch axis to slice (an unbatched input is one sequence). */
-export function isBatchedChunk(chunk: Chunk): boolean {
-  return chunk.input.shape.length === 3;
 }

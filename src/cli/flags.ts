@@ -1,10 +1,10 @@
-import * as os from 'os';
 import { parseArgs } from 'util';
 import { BACKEND_NAMES, BackendName } from '../backend';
 import { ArgumentError } from '../errors';
 import { STEP_LOOPS, StepLoop } from '../manual/plan';
 import { IMPLEMENTATIONS, Implementation } from './chunkRunner';
 import { PROGRESS_STYLES, ProgressStyle } from './progress';
+import { availableCores } from './workerThreads';
 
 /** A command line the command cannot run: unknown flag, missing or malformed value. Printed with the usage. */
 export class UsageError extends ArgumentError {}
@@ -125,12 +125,12 @@ export function implementationFlag(values: FlagValues): Implementation {
 }
 
 /**
- * `--workers`, by default one per core (`os.availableParallelism` where node has it, node ≥ 18.14).
+ * `--workers`, by default one per core (`availableCores`: `os.availableParallelism` where node has it, node ≥ 18.14).
  * More than the cores would not run faster, and each worker holds a model and chunks in memory:
  * they are capped to the cores, and `notice` says so.
  */
 export function workersFlag(values: FlagValues, notice: (message: string) => void): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = availableCores();
   const workers = positiveInteger(values, 'workers', cores);
   if (workers <= cores) return workers;
   notice(`--workers: ${workers} is more than the ${cores} cores; using ${cores}`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './earlyWorkers'; // First: starts worker threads before tfjs loads here.
 import * as tf from '@tensorflow/tfjs-core';
 import { RNNError } from '../errors';
 import { writeSync } from 'fs';

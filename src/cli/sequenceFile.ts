@@ -4,19 +4,19 @@ import {
   ByteSource,
   HostArray,
   NpyDtype,
-  decodeNpyFloats,
   decodeNpyValues,
   findNpzMember,
   jsonTensor,
   listNpzMembers,
   npyItemSize,
   openNpzMember,
+  readNpyFloat32Into,
   readNpyHeader,
   unravelIndex,
 } from '../formats';
 import { parseJson } from '../formats/json';
 import { MAX_JSON_BYTES, openFile, readRegularFile } from '../formats/regularFile';
-import { batchGeometry, forEachRun, sliceRows } from './batchRows';
+import { batchGeometry, forEachRun, rowsSize, sliceRows } from './batchRows';
 import { UsageError } from './flags';
 
 /**
@@ -29,8 +29,11 @@ export interface ArraySource {
   /** The file, and the key within an `.npz`: `x.npz[input]`. */
   readonly name: string;
   readonly shape: number[];
-  /** Rows `[start, end)` along `batchAxis` (null: the whole array), as float32 in C order. */
-  readRows(batchAxis: number | null, start: number, end: number): Float32Array;
+  /**
+   * Rows `[start, end)` along `batchAxis` (null: the whole array), as float32 in C order: into
+   * `block` when given (of exactly that many values), else a new array.
+   */
+  readRows(batchAxis: number | null, start: number, end: number, block?: Float32Array): Float32Array;
   close(): void;
 }
 
@@ -77,7 +80,6 @@ function npySource(name: string, bytes: ByteSource, close: () => void, dtypes: r
   const itemSize = npyItemSize(dtype);
   const decode = (from: number, length: number): ArrayLike<number> => {
     const run = bytes.read(dataOffset + from * itemSize, length * itemSize);
-    if (dtype === 'float32') return decodeNpyFloats(run, dtype);
     const values = decodeNpyValues(run, dtype);
     if (dtype === 'int32' || dtype === 'int64') return checkExactIntegers(values, name, shape, from);
     const bad = firstFloat32Overflow(values);
@@ -89,10 +91,12 @@ function npySource(name: string, bytes: ByteSource, close: () => void, dtypes: r
   return {
     name,
     shape,
-    readRows(batchAxis, start, end) {
+    readRows(batchAxis, start, end, block = new Float32Array(rowsSize(shape, batchAxis, start, end))) {
       const geometry = batchGeometry(shape, batchAxis);
-      const block = new Float32Array(geometry.outer * (end - start) * geometry.inner);
-      forEachRun(geometry, start, end, (from, to, length) => block.set(decode(from, length), to));
+      forEachRun(geometry, start, end, (from, to, length) => {
+        if (dtype === 'float32') readNpyFloat32Into(bytes, dataOffset + from * itemSize, block.subarray(to, to + length));
+        else block.set(decode(from, length), to);
+      });
       return block;
     },
     close,
@@ -104,7 +108,7 @@ function memorySource(name: string, array: HostArray): ArraySource {
   return {
     name,
     shape: array.shape,
-    readRows: (batchAxis, start, end) => sliceRows(array.data, batchGeometry(array.shape, batchAxis), start, end),
+    readRows: (batchAxis, start, end, block) => sliceRows(array.data, batchGeometry(array.shape, batchAxis), start, end, block),
     close: () => undefined,
   };
 }

@@ -3,8 +3,8 @@ import { FullRNNConfig } from '../config';
 import { ArgumentError, FormatError, ShapeError, formatShape } from '../errors';
 import { checkLengths } from '../shapes';
 import { HostArray, firstNonFinite, unravelIndex } from '../formats';
-import { withBatch } from './batchRows';
-import { Chunk, ChunkOutputs, Implementation } from './chunkRunner';
+import { rowsSize, withBatch } from './batchRows';
+import { Chunk, ChunkOutputs, Implementation, chunkAxes } from './chunkRunner';
 import { StepLoop } from '../manual';
 import { FlagSpec, FlagValues, UsageError, arrayKey, backendFlag, loopFlag, optionalString, positiveInteger, progressFlag, requiredString, workersFlag } from './flags';
 import { CONFIG_FLAGS, ModelSpec, WEIGHTS_FLAGS, WholeModelFile, checkFiniteWeights, configFlags, readModelSpecFile, readStateDictFlags, readWeightsFlags, resolveModel } from './modelFile';
@@ -15,7 +15,8 @@ import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { ProgressStyle, TextSink, createProgress, formatSummary, resolveProgressStyle } from './progress';
 import { ArraySource, FLOAT_DTYPES, ID_DTYPES, openArraySource, readIntegerArray } from './sequenceFile';
 import { Shard, describeShard, shardFlag, shardRange } from './shard';
-import { chunkPool } from './workers';
+import { chunkPool, sharedFloat32Array } from './workers';
+import { stopEarlyWorkers } from './workerThreads';
 
 /**
  * A run over a file of sequences, shared by `run` and `check`: the model, the input (and h0,
@@ -241,21 +242,24 @@ function checkIds(source: string, block: Float32Array, shape: number[], batchAxi
   throw new FormatError(source, `token ids in [0, ${vocabulary}) (the Embedding's rows)`, `${block[bad]} at ${formatShape(index)}`);
 }
 
-/** Reads rows `range` of `source` as a host array, checking them unless non-finite values are allowed (token ids always). */
-function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange): HostArray {
+/**
+ * Reads rows `range` of `source` as a host array (on a `SharedArrayBuffer` when `shared`, for a
+ * pool of several threads), checking them unless non-finite values are allowed (token ids always).
+ */
+function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange, shared: boolean): HostArray {
   const shape = withBatch(source.shape, batchAxis, range.end - range.start);
-  const data = source.readRows(batchAxis, range.start, range.end);
+  const data = source.readRows(batchAxis, range.start, range.end, shared ? sharedFloat32Array(rowsSize(source.shape, batchAxis, range.start, range.end)) : undefined);
   if (source === job.input && job.vocabulary !== undefined) checkIds(source.name, data, shape, batchAxis, range.start, job.vocabulary);
   else if (!job.allowNonfinite) checkFinite(source.name, data, shape, batchAxis, range.start);
   return { shape, data };
 }
 
-/** The chunk of rows `range`: input, h0, c0 and lengths of those sequences. */
-function readChunk(job: SequenceJob, range: RowRange): Chunk {
+/** The chunk of rows `range`: input, h0, c0 and lengths of those sequences (`shared`: see `readBlock`). */
+function readChunk(job: SequenceJob, range: RowRange, shared: boolean): Chunk {
   return {
-    input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range),
-    h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range),
-    c0: job.c0 && readBlock(job, job.c0, job.layout.stateBatchAxis, range),
+    input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range, shared),
+    h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range, shared),
+    c0: job.c0 && readBlock(job, job.c0, job.layout.stateBatchAxis, range, shared),
     lengths: job.lengths?.slice(range.start, range.end),
   };
 }
@@ -276,12 +280,13 @@ export async function runSequenceJob(
   const progress = createProgress(stderr, job.range.end - job.range.start, resolveProgressStyle(job.progress, stderr));
   let seconds = 0;
   try {
-    const pool = chunkPool(workers, job.spec, implementations, job.backend, job.loop);
+    const pool = chunkPool(workers, job.spec, implementations, job.backend, job.loop, chunkAxes(job.layout));
     try {
+      await stopEarlyWorkers(); // Those the pool did not take: fewer chunks than workers.
       await processChunks(
         ranges,
         pool,
-        (range) => readChunk(job, range),
+        (range) => readChunk(job, range, workers > 1),
         (range, outputs) => {
           handle(range, outputs);
           progress.advance(range.end - range.start);

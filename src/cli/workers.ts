@@ -1,23 +1,31 @@
 import { Worker } from 'worker_threads';
-import { join } from 'path';
 import { BackendName } from '../backend';
 import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
-import { Chunk, ChunkOutputs, ChunkRunner, Implementation, createChunkRunner, isBatchedChunk, joinChunkOutputs, sliceChunk } from './chunkRunner';
+import { Chunk, ChunkAxes, ChunkOutputs, Implementation, chunkRows, createChunkRunner, joinChunkOutputs, sliceChunk } from './chunkRunner';
 import { ModelSpec, WholeModelFile } from './modelFile';
+import { RowRange } from './pipeline';
+import { takeWorker } from './workerThreads';
 
 /**
  * Where chunks are computed: on this thread and on `worker_threads`, each building the same
- * models on the same backend and computing whole chunks with the same code, so the results
- * do not depend on the number of workers.
+ * models on the same backend and computing chunks with the same code, so the results do not
+ * depend on the number of workers.
+ *
+ * The threads share one queue: each chunk's arrays sit in `SharedArrayBuffer`s that every
+ * thread reads in place, every chunk is posted to every worker as soon as it is queued, and
+ * threads take its rows through the chunk's shared cursor (`Atomics.add`): a worker takes all
+ * the rows left, this thread a slice at a time. So a worker takes its next rows the moment it
+ * is free, without waiting for this thread (busy computing a slice) to hand it any, and at the
+ * end of a run no thread sits idle while another holds rows it has not begun. Rows are
+ * computed independently, so the parts joined are the bits of the whole chunk.
  */
 
-/** Marks the `workerData` of a chunk worker, so that `worker.ts` serves only when started by this pool. */
-export const WORKER_MARKER = 'tfjs-rnn/chunk-worker';
-
+/** What a worker thread is given to build its models (`{setup}`, its first message). */
 export interface WorkerSetup {
-  marker: typeof WORKER_MARKER;
   spec: ModelSpec | WholeModelFile;
+  /** The chunks' batch axes, along which a worker takes the rows left of a chunk. */
+  axes: ChunkAxes;
   implementations: Implementation[];
   backend: BackendName;
   /** How the hand-written model runs its steps (`--loop`). */
@@ -38,9 +46,44 @@ function toError(failure: WorkerFailure): Error {
   return failure.userError ? new RNNError(failure.message) : new Error(failure.message);
 }
 
-/** Computes chunks; `size` of them at a time. */
+/** A chunk as posted to the workers: its id, its arrays (shared, not copied), its rows and their cursor. */
+export interface ChunkTask {
+  id: number;
+  chunk: Chunk;
+  /** The chunk's sequences (`chunkRows`). */
+  rows: number;
+  /** `Int32Array(1)` on a `SharedArrayBuffer`: the first row no thread has taken yet. */
+  cursor: Int32Array;
+}
+
+/** Takes up to `count` rows of `task` that no thread has taken: `[start, end)`, or undefined when none is left. */
+export function takeRows(task: ChunkTask, count: number): RowRange | undefined {
+  const start = Atomics.add(task.cursor, 0, count);
+  return start >= task.rows ? undefined : { start, end: Math.min(task.rows, start + count) };
+}
+
+/** Rows `range` of `task`'s chunk: the chunk itself when they are all of its rows. */
+export function chunkPart(axes: ChunkAxes, task: ChunkTask, range: RowRange): Chunk {
+  return range.start === 0 && range.end === task.rows ? task.chunk : sliceChunk(axes, task.chunk, range.start, range.end);
+}
+
+/** What a worker answers for the rows `range` it took of a chunk: their outputs (buffers moved, not copied), or the error. */
+export interface WorkerAnswer {
+  id: number;
+  range: RowRange;
+  outputs?: ChunkOutputs;
+  error?: WorkerFailure;
+}
+
+/** The buffers of a chunk's outputs, moved (not copied) back from a worker. */
+export function outputBuffers(outputs: ChunkOutputs): ArrayBuffer[] {
+  return Object.values(outputs).flatMap((result) => [result.output, result.hN, result.cN].flatMap((array) => (array ? [array.data.buffer as ArrayBuffer] : [])));
+}
+
+/** Computes chunks; `size` threads at a time. */
 export interface ChunkPool {
   readonly size: number;
+  /** Computes `chunk`, whose arrays must be on `SharedArrayBuffer`s when `size` > 1 (see `sharedFloat32Array`). */
   run(chunk: Chunk): Promise<ChunkOutputs>;
   close(): Promise<void>;
 }
@@ -61,133 +104,129 @@ export const SLICE_MILLISECONDS = 200;
 /** Rows of the first slice, before a slice's time is known. */
 const FIRST_SLICE_ROWS = 8;
 
-/**
- * Computes `chunk` with `runner` in slices of rows of about `SLICE_MILLISECONDS` each, yielding
- * to the event loop between them; `pace` carries the time per row measured from one chunk to
- * the next.
- */
-async function computeInSlices(runner: ChunkRunner, spec: ModelSpec | WholeModelFile, chunk: Chunk, pace: { msPerRow?: number }): Promise<ChunkOutputs> {
-  // A whole model's chunk runs in one piece: its output's batch axis depends on the spec's last layer.
-  if (!('config' in spec)) return runner.run(chunk);
-  const rows = isBatchedChunk(chunk) ? chunk.input.shape[spec.config.batchFirst ? 0 : 1] : 1;
-  const parts: ChunkOutputs[] = [];
-  for (let start = 0; start < rows; ) {
-    const size = pace.msPerRow === undefined ? FIRST_SLICE_ROWS : Math.max(1, Math.floor(SLICE_MILLISECONDS / pace.msPerRow));
-    const end = Math.min(rows, start + size);
-    if (start > 0) await nextTurn();
-    const began = performance.now();
-    parts.push(start === 0 && end === rows ? runner.run(chunk) : runner.run(sliceChunk(spec, chunk, start, end)));
-    pace.msPerRow = Math.max(performance.now() - began, 1e-3) / (end - start);
-    start = end;
-  }
-  return parts.length === 1 ? parts[0] : joinChunkOutputs(spec, chunk, parts);
-}
-
-/** Starts the worker script: the compiled `worker.js`, or `worker.ts` through ts-node when running from source. */
-function startWorker(setup: WorkerSetup): Worker {
-  if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'worker.js'), { workerData: setup });
-  const source = `require(${JSON.stringify(require.resolve('ts-node/register/transpile-only'))}); require(${JSON.stringify(join(__dirname, 'worker.ts'))});`;
-  return new Worker(source, { eval: true, workerData: setup });
-}
-
-interface Task {
-  chunk: Chunk;
+interface PendingTask extends ChunkTask {
+  /** The outputs of the rows computed so far, by first row, and how many rows they hold. */
+  parts: Array<{ start: number; outputs: ChunkOutputs }>;
+  done: number;
   resolve: (outputs: ChunkOutputs) => void;
   reject: (error: Error) => void;
 }
 
-/** The buffers of a chunk, moved (not copied) to the worker. */
-function transferList(chunk: Chunk): ArrayBuffer[] {
-  return [chunk.input.data, chunk.h0?.data, chunk.c0?.data, chunk.lengths].flatMap((array) => (array ? [array.buffer as ArrayBuffer] : []));
+/** A float32 array of `length` zeros on a `SharedArrayBuffer`, which every thread of a pool reads in place. */
+export function sharedFloat32Array(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
 }
 
-/**
- * Chunks sent ahead to a worker thread: one computing, one waiting in its port, so that it
- * never idles while this thread is busy computing a chunk of its own.
- */
-const QUEUED_PER_WORKER = 2;
-
-/** A worker thread and the tasks sent to it, answered in the order sent. */
-interface ThreadSlot {
-  worker: Worker;
-  ready: boolean;
-  sent: Task[];
+/** `chunk` with its lengths on a `SharedArrayBuffer` too (its arrays already are). */
+function sharedLengths(chunk: Chunk): Chunk {
+  if (chunk.lengths === undefined) return chunk;
+  const lengths = new Int32Array(new SharedArrayBuffer(chunk.lengths.byteLength));
+  lengths.set(chunk.lengths);
+  return { ...chunk, lengths };
 }
 
 /**
  * `size` threads computing chunks with `implementations` of `spec`: this one, on its active
- * backend, and `size − 1` worker threads on `backend`, all with the same code, so the results
- * do not depend on `size`. This thread computes from the first chunk while the worker threads
- * load (their start-up costs about as much as a few chunks); each worker takes queued chunks
- * once it is ready. A worker that fails to start or dies fails every pending chunk.
+ * backend, and `size − 1` worker threads on `backend` (started early by the CLI when it could,
+ * `workerThreads.ts`), all with the same code, so the results do not depend on `size`. This
+ * thread computes from the first chunk while the workers finish loading; then every thread
+ * takes rows no other has taken when it is free (a worker all the rows left of a chunk, this
+ * thread a slice). `axes` are the chunks' batch axes, along which they are cut. A worker that
+ * fails to start or dies fails every pending chunk.
  */
-export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implementations: Implementation[], backend: BackendName, loop: StepLoop): ChunkPool {
+export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implementations: Implementation[], backend: BackendName, loop: StepLoop, axes: ChunkAxes): ChunkPool {
   const runner = createChunkRunner(spec, implementations, loop);
-  const setup: WorkerSetup = { marker: WORKER_MARKER, spec, implementations, backend, loop };
-  const threads: ThreadSlot[] = Array.from({ length: size - 1 }, () => ({ worker: startWorker(setup), ready: false, sent: [] }));
-  const queue: Task[] = [];
+  const setup: WorkerSetup = { spec, axes, implementations, backend, loop };
+  const workers: Worker[] = Array.from({ length: size - 1 }, () => takeWorker());
+  /** Every chunk not yet answered, by id; `queue` holds them in order for this thread. */
+  const pending = new Map<number, PendingTask>();
+  const queue: PendingTask[] = [];
+  let nextId = 0;
   let failure: Error | undefined;
   let computingHere = false;
 
   const fail = (error: Error): void => {
     failure = failure ?? error;
-    const pending = [...threads.flatMap((thread) => thread.sent.splice(0)), ...queue.splice(0)];
+    queue.splice(0);
     pending.forEach((task) => task.reject(error));
+    pending.clear();
   };
-  const dispatch = (): void => {
-    for (const thread of threads) {
-      while (thread.ready && thread.sent.length < QUEUED_PER_WORKER && queue.length > 0) {
-        const task = queue.shift() as Task;
-        thread.sent.push(task);
-        thread.worker.postMessage({ chunk: task.chunk }, transferList(task.chunk));
-      }
-    }
-    if (!computingHere && queue.length > 0) void computeHere();
+  /** Adds the outputs of rows `range` to `task`; resolves it once they cover all its rows. */
+  const addPart = (task: PendingTask, range: RowRange, outputs: ChunkOutputs): void => {
+    task.parts.push({ start: range.start, outputs });
+    task.done += range.end - range.start;
+    if (task.done < task.rows) return;
+    pending.delete(task.id);
+    const parts = task.parts.sort((a, b) => a.start - b.start).map((part) => part.outputs);
+    task.resolve(parts.length === 1 ? parts[0] : joinChunkOutputs(axes, parts));
   };
-  const pace: { msPerRow?: number } = {};
-  /** Takes queued chunks on this thread, a slice of rows per turn of the event loop, until none is left. */
+  const failTask = (task: PendingTask, error: Error): void => {
+    pending.delete(task.id);
+    task.reject(error);
+  };
+  /** Time per row on this thread, measured from one slice to the next. */
+  let msPerRow: number | undefined;
+  /**
+   * Computes the rows of the queued chunks that no worker has taken, on this thread, a slice of
+   * about `SLICE_MILLISECONDS` per turn of the event loop, until none is left.
+   */
   const computeHere = async (): Promise<void> => {
     computingHere = true;
     try {
       for (await nextTurn(); queue.length > 0; await nextTurn()) {
-        const task = queue.shift() as Task;
+        const task = queue[0];
+        const size = msPerRow === undefined ? FIRST_SLICE_ROWS : Math.max(1, Math.floor(SLICE_MILLISECONDS / msPerRow));
+        const range = pending.has(task.id) ? takeRows(task, size) : undefined;
+        if (range === undefined || range.end === task.rows) queue.shift();
+        if (range === undefined) continue;
+        const began = performance.now();
+        let outputs: ChunkOutputs;
         try {
-          task.resolve(await computeInSlices(runner, spec, task.chunk, pace));
+          outputs = runner.run(chunkPart(axes, task, range));
         } catch (error) {
-          task.reject(error as Error);
+          failTask(task, error as Error);
+          continue;
         }
+        msPerRow = Math.max(performance.now() - began, 1e-3) / (range.end - range.start);
+        addPart(task, range, outputs);
       }
     } finally {
       computingHere = false;
     }
   };
-  for (const thread of threads) {
-    thread.worker.on('message', (message: { ready?: boolean; outputs?: ChunkOutputs; error?: WorkerFailure }) => {
-      if (message.ready !== undefined) {
+  for (const worker of workers) {
+    worker.on('message', (message: { ready: boolean; error?: WorkerFailure } | WorkerAnswer) => {
+      if ('ready' in message) {
         if (!message.ready) fail(toError(message.error as WorkerFailure));
-        thread.ready = message.ready;
-      } else {
-        const task = thread.sent.shift();
-        if (message.error !== undefined) task?.reject(toError(message.error));
-        else task?.resolve(message.outputs as ChunkOutputs);
+        return;
       }
-      dispatch();
+      const task = pending.get(message.id);
+      if (task === undefined) return;
+      if (message.error !== undefined) failTask(task, toError(message.error));
+      else addPart(task, message.range, message.outputs as ChunkOutputs);
     });
-    thread.worker.on('error', fail);
-    thread.worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
+    worker.postMessage({ setup });
   }
   return {
     size,
     run(chunk) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
-        queue.push({ chunk, resolve, reject });
-        dispatch();
+        const shared = workers.length > 0 ? sharedLengths(chunk) : chunk;
+        const cursor = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, parts: [], done: 0, resolve, reject };
+        pending.set(task.id, task);
+        queue.push(task);
+        const posted: ChunkTask = { id: task.id, chunk: task.chunk, rows: task.rows, cursor };
+        workers.forEach((worker) => worker.postMessage({ task: posted }));
+        if (!computingHere) void computeHere();
       });
     },
     async close() {
-      threads.forEach(({ worker }) => worker.removeAllListeners('exit'));
-      await Promise.all(threads.map(({ worker }) => worker.terminate()));
+      workers.forEach((worker) => worker.removeAllListeners('exit'));
+      await Promise.all(workers.map((worker) => worker.terminate()));
       runner.dispose();
     },
   };

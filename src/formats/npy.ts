@@ -38,6 +38,8 @@ export interface ByteSource {
   readonly length: number;
   /** The `length` bytes at `offset`; the caller stays within `[0, this.length)`. */
   read(offset: number, length: number): Uint8Array;
+  /** Fills `target` with the bytes at `offset`, without a buffer of its own (a file read straight into it). */
+  readInto?(target: Uint8Array, offset: number): void;
 }
 
 /** A `ByteSource` over bytes in memory. */
@@ -154,6 +156,15 @@ export function decodeNpyFloats(bytes: Uint8Array, dtype: 'float32' | 'float64')
     return values;
   }
   return Float32Array.from(decodeNpyValues(bytes, dtype));
+}
+
+/**
+ * Reads `target.length` values of a float32 `.npy` from byte `offset` of `bytes` into `target`:
+ * straight from the file into it when `bytes` can (no copy in between), else decoded from `read`.
+ */
+export function readNpyFloat32Into(bytes: ByteSource, offset: number, target: Float32Array): void {
+  if (HOST_LITTLE_ENDIAN && bytes.readInto !== undefined) bytes.readInto(new Uint8Array(target.buffer, target.byteOffset, target.byteLength), offset);
+  else target.set(decodeNpyFloats(bytes.read(offset, target.byteLength), 'float32'));
 }
 
 /** The header of an `.npy` file of `shape` and `dtype`, version 1 (2 when longer than 64 KiB), padded so data starts at a multiple of 64 bytes. */
