@@ -5,6 +5,8 @@ const config: Config = {
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
+  // dist/ built once per run, when a source is newer, before any suite reads it.
+  globalSetup: '<rootDir>/__tests__/helpers/globalSetup.ts',
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: { rootDir: '.', sourceMap: true } }],
   },
