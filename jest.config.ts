@@ -1,4 +1,5 @@
 import type { Config } from 'jest';
+import { availableParallelism } from 'os';
 
 const config: Config = {
   testEnvironment: 'node',
@@ -10,6 +11,10 @@ const config: Config = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: { rootDir: '.', sourceMap: true } }],
   },
+  // Jest's default (cores − 1) runs every file in one process on 2 cores; its main process only
+  // waits while workers run, so two workers use both cores (the subprocess and browser suites
+  // mostly wait on their children meanwhile). More cores: jest's default.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   testTimeout: 120_000,
 };
 
