@@ -15,7 +15,8 @@ const config: Config = {
   // waits while workers run, so two workers use both cores (the subprocess and browser suites
   // mostly wait on their children meanwhile). More cores: jest's default.
   maxWorkers: Math.max(2, availableParallelism() - 1),
-  testTimeout: 120_000,
+  // Two workers share the cores: a test may take up to twice as long as when it runs alone.
+  testTimeout: 240_000,
 };
 
 export default config;
