@@ -14,5 +14,12 @@ export const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 export function buildOnce(): void {
   const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
   const newestSource = Math.max(...sources.map((name) => statSync(join(ROOT, 'src', name)).mtimeMs));
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestSource) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource) return;
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', encoding: 'utf8' });
+  } catch (error) {
+    // tsc prints its errors on stdout, which the error's message leaves out.
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`npm run build failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
 }
