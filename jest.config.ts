@@ -1,5 +1,8 @@
 import type { Config } from 'jest';
-import { availableParallelism } from 'os';
+import * as os from 'os';
+
+/** The cores jest counts (Node before 18.14 has no availableParallelism). */
+const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 
 const config: Config = {
   testEnvironment: 'node',
@@ -14,7 +17,7 @@ const config: Config = {
   // Jest's default (cores − 1) runs every file in one process on 2 cores; its main process only
   // waits while workers run, so two workers use both cores (the subprocess and browser suites
   // mostly wait on their children meanwhile). More cores: jest's default.
-  maxWorkers: Math.max(2, availableParallelism() - 1),
+  maxWorkers: Math.max(2, cores - 1),
   // Two workers share the cores: a test may take up to twice as long as when it runs alone.
   testTimeout: 240_000,
 };
