@@ -1,5 +1,4 @@
-import { execFileSync } from 'child_process';
-import { existsSync, promises as fs, readdirSync, statSync } from 'fs';
+import { promises as fs } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -138,19 +137,7 @@ export async function withScheduler<T>(env: Record<string, string>, fn: () => Pr
   }
 }
 
-export const ROOT = join(__dirname, '..', '..');
-/** The built CLI, as the package's bin runs it. */
-export const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
-
-/**
- * Runs `npm run build` unless dist/ is newer than every source (as right after `npm test`'s
- * own build), so that suites reading dist/ in parallel never see it rewritten.
- */
-export function buildOnce(): void {
-  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'));
-  const newestSource = Math.max(...sources.map((name) => statSync(join(ROOT, 'src', name)).mtimeMs));
-  if (!existsSync(MAIN) || statSync(MAIN).mtimeMs < newestSource) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
-}
+export { MAIN, ROOT, buildOnce } from '../helpers/build';
 
 /**
  * The setup of a CLI suite on the cpu backend with a fresh temp directory per test (removed

@@ -13,9 +13,13 @@ import { LossGradients, TrainableModel, lossGradients } from '../../src/training
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
 import { expectClose } from '../helpers/expectClose';
 import { STEP_LOOPS, layersFromTorch, manualFromTorch } from '../helpers/models';
-import { Fixture, loadDenseFixtures, loadFixtures, tensorOf } from '../helpers/fixtures';
+import { Fixture, loadFixtures, loadParityFixtures, tensorOf } from '../helpers/fixtures';
 
-const fixtures = [...loadDenseFixtures(), ...loadFixtures('packed_')];
+/**
+ * The dense fixtures with the grid's layout factors (batch first, h0 given, batched) covered
+ * pairwise, as parity covers them (`loadParityFixtures`), and every packed fixture.
+ */
+const fixtures = [...loadParityFixtures(), ...loadFixtures('packed_')];
 
 /**
  * The fixtures' loss, `sum(output·d_output) + sum(h_n·d_h_n)` (`+ sum(c_n·d_c_n)` for an
