@@ -89,7 +89,7 @@ describe('info lists the modules of a whole model', () => {
   it('lists both recurrent modules of an encoder/decoder and asks for --prefix; with it, describes one', async () => {
     const { code, stdout } = await runCli(['info', '--weights', fixture('seq2seq.pt'), '--backend', 'cpu']);
     expect(code).toBe(0);
-    expect(stdout.trimEnd().split('\n').filter((line) => !/^(backend|engines): /.test(line))).toEqual([
+    expect(stdout.trimEnd().split('\n').filter((line) => !/^(backend|engines|wasm engine): /.test(line))).toEqual([
       `weights: ${fixture('seq2seq.pt')} (pt)`,
       'recurrent modules (2):',
       "  'encoder.rnn.': nn.GRU(input_size=8, hidden_size=12, num_layers=1, bidirectional=True, bias=True)",
