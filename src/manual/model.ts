@@ -20,7 +20,7 @@ import {
 } from '../shapes';
 import { Cell } from './cells';
 import { CellEngines, cellEnginesFor } from './engines';
-import { HostModelForward, HostStreamStates, hostCallInLayout } from './engines/host';
+import { HostInput, HostModelForward, HostStreamStates, hostCallInLayout } from './engines/host';
 import { wasmKernels } from './engines/wasm';
 import { initParameters } from './parameters';
 import { ForwardPlan, STEP_LOOPS, StepLoop, planForward } from './plan';
@@ -154,7 +154,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
     const states = initialStates?.map((state) => readSync(state, 'a forward on host arrays') as Float32Array);
     let finalStates: Float32Array[] = [];
     const output = hostCallInLayout(this.config, layout, input, (timeMajor) => {
-      const result = this.host.run(timeMajor, layout.seqLen, layout.batchSize, states);
+      const result = this.host.runInPlace(timeMajor, layout.seqLen, layout.batchSize, states);
       finalStates = result.states;
       return result.output;
     });
@@ -179,7 +179,8 @@ export class ManualModel<State extends InitialState = InitialState> implements R
   forwardOnHost(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     this.lifecycle.checkParameters(this.parameters);
     checkSyncReads('forwardOnHost');
-    checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize, states });
+    checkHostCall(this.config, this.engines.cell, this.training, { seqLen, batchSize, states });
+    expectFloats('input', input, seqLen * batchSize * this.config.inputSize);
     return this.host.run(input, seqLen, batchSize, states);
   }
 
@@ -187,13 +188,15 @@ export class ManualModel<State extends InitialState = InitialState> implements R
    * `forwardOnHost` for a stream (`StreamingRNN`): from `stream`'s states, which stay in the
    * host kernels' memory afterwards, so a stream's next call copies no state in or out.
    * @internal
-   * @param input `[L, N, H_in]`, time-major, flat, N = `stream.batchSize`.
-   * @returns output `[L, N, H_out]`, flat.
+   * @param input `[L, N, H_in]`, time-major, flat, N = `stream.batchSize`; or its reader
+   *   (`HostInput`), when it is a view of a tensor's memory.
+   * @returns output `[L, N, H_out]`, flat: a view of the kernels' memory, valid until the next call.
    */
-  streamOnHost(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array {
+  streamOnHost(stream: HostStreamStates, input: HostInput, seqLen: number): Float32Array {
     this.lifecycle.checkParameters(this.parameters);
     checkSyncReads('forwardOnHost');
-    checkHostCall(this.config, this.engines.cell, this.training, { input, seqLen, batchSize: stream.batchSize });
+    checkHostCall(this.config, this.engines.cell, this.training, { seqLen, batchSize: stream.batchSize });
+    if (typeof input !== 'function') expectFloats('input', input, seqLen * stream.batchSize * this.config.inputSize);
     return this.host.runStream(stream, input, seqLen);
   }
 
@@ -219,7 +222,7 @@ function checkHostCall(
   config: FullRNNConfig,
   cell: Cell,
   training: boolean,
-  { input, seqLen, batchSize, states }: { input: unknown; seqLen: number; batchSize: number; states?: unknown },
+  { seqLen, batchSize, states }: { seqLen: number; batchSize: number; states?: unknown },
 ): void {
   if (config.bidirectional) throw new ConfigError('config.bidirectional', 'false for forwardOnHost (one direction)', 'true');
   if (training && config.dropout > 0 && config.numLayers > 1) {
@@ -228,7 +231,6 @@ function checkHostCall(
   // Module-level checks, no arrays or closures: a streamed step makes this call every time.
   expectPositiveInteger('seqLen', seqLen);
   expectPositiveInteger('batchSize', batchSize);
-  expectFloats('input', input, seqLen * batchSize * config.inputSize);
   if (states === undefined) return;
   const sizes = cell.stateSizes(config);
   if (!Array.isArray(states) || states.length !== sizes.length) {

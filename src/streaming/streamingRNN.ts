@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkSyncReads } from '../backend/capabilities';
 import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';
-import { HostStreamStates, hostCallInLayout } from '../manual/engines/host';
+import { HostInput, HostStreamStates, hostCallInLayout } from '../manual/engines/host';
 import { InitialState, Lifecycle, RecurrentModel, SequenceLayout, checkInput, stateShapes } from '../shapes';
 
 /** What `checkSyncReads` names: the stream keeps its states on the host. */
@@ -11,7 +11,7 @@ const STATES_ON_HOST = 'StreamingRNN (its states are kept on the host)';
 /** A model whose forward pass can also run on host arrays: the hand-written ones. */
 interface HostModel extends RecurrentModel {
   plan(call: { seqLen: number; batchSize: number }, options?: { lengths?: boolean; taped?: boolean }): ForwardPlan;
-  streamOnHost(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array;
+  streamOnHost(stream: HostStreamStates, input: HostInput, seqLen: number): Float32Array;
   streamStatesOnHost(stream: HostStreamStates): Float32Array[] | undefined;
 }
 
@@ -119,7 +119,7 @@ export class StreamingRNN {
     const batchSize = input.length / config.inputSize;
     const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
     this.checkContinues(layout, `[${batchSize}, ${config.inputSize}]`);
-    if (this.runsOnHost(layout, false)) return this.runOnHost(layout, input);
+    if (this.runsOnHost(layout, false)) return this.runOnHost(layout, input).slice();
     const shape = !layout.batched ? [1, config.inputSize] : config.batchFirst ? [batchSize, 1, config.inputSize] : [1, batchSize, config.inputSize];
     const output = tf.tidy(() => this.push(tf.tensor(input, shape)));
     return readAndDispose(output);
@@ -177,9 +177,11 @@ export class StreamingRNN {
 
   /**
    * A chunk on the model's host kernels, from the stream's states, which stay there after it
-   * (no copy in or out from one step to the next). @param input `[L, N, H_in]`, time-major, flat.
+   * (no copy in or out from one step to the next). @param input `[L, N, H_in]`, time-major,
+   * flat, or its reader. @returns `[L, N, H_out]`: a view of the kernels' memory, valid until
+   * the next call.
    */
-  private runOnHost(layout: SequenceLayout, input: Float32Array): Float32Array {
+  private runOnHost(layout: SequenceLayout, input: HostInput): Float32Array {
     const current = this.states;
     const onHost = current?.onHost ?? new HostStreamStates(layout.batchSize, current?.values);
     const output = (this.model as HostModel).streamOnHost(onHost, input, layout.seqLen);

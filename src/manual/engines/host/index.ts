@@ -1,4 +1,4 @@
 export { Activation, HostProduct, ProductWeights, createHostProduct } from './product';
 export { hostProductOf } from './productFromTensor';
 export { FusedStepWeights, FusedSteps, createFusedSteps } from './fusedSteps';
-export { HostModelForward, HostStreamStates, hostCallInLayout, projectRows } from './modelForward';
+export { HostInput, HostModelForward, HostStreamStates, hostCallInLayout, projectRows } from './modelForward';

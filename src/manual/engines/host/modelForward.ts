@@ -7,29 +7,39 @@ import { directionWeights, stepWeightsOf } from '../../parameters';
 import type { CellEngines } from '../index';
 import { FusedSteps } from './fusedSteps';
 import { HostProduct } from './product';
+import { readValues, tensorOfValues } from './tensorValues';
 
 /**
  * A host call on a tensor in the caller's layout (`[N, L, H_in]` batchFirst, `[L, N, H_in]`,
  * or unbatched `[L, H_in]`): `run` gets its values time-major, and its output `[L, N, H_out]`
  * comes back as a tensor in the same layout. Batch-first calls of more than one sequence are
- * transposed by the backend (at batch 1 the two layouts are the same values).
+ * transposed by the backend (at batch 1 the two layouts are the same values). `run` gets its
+ * input as a reader of a view of the backend's memory (`HostInput`) and may return a view of
+ * its own (`readValues`, `tensorOfValues`): no array is made per call on wasm.
  */
 export function hostCallInLayout(
   config: FullRNNConfig,
   { seqLen, batchSize, batched }: SequenceLayout,
   input: tf.Tensor,
-  run: (timeMajor: Float32Array) => Float32Array,
+  run: (timeMajor: () => Float32Array) => Float32Array,
 ): tf.Tensor {
   const transposed = batched && config.batchFirst && batchSize > 1;
   const timeMajor = transposed ? tf.transpose(input, [1, 0, 2]) : input;
-  const result = run(readSync(timeMajor, 'a forward on host arrays') as Float32Array);
+  const result = run(() => readValues(timeMajor, 'a forward on host arrays'));
   if (transposed) timeMajor.dispose();
   const features = outputSize(config);
-  if (!batched) return tf.tensor(result, [seqLen, features]);
-  if (!config.batchFirst) return tf.tensor(result, [seqLen, batchSize, features]);
-  if (!transposed) return tf.tensor(result, [batchSize, seqLen, features]);
-  return tf.tidy(() => tf.transpose(tf.tensor3d(result, [seqLen, batchSize, features]), [1, 0, 2]));
+  if (!batched) return tensorOfValues(result, [seqLen, features]);
+  if (!config.batchFirst) return tensorOfValues(result, [seqLen, batchSize, features]);
+  if (!transposed) return tensorOfValues(result, [batchSize, seqLen, features]);
+  return tf.tidy(() => tf.transpose(tensorOfValues(result, [seqLen, batchSize, features]), [1, 0, 2]));
 }
+
+/**
+ * A host call's input `[L, N, H_in]`, time-major, flat: the values, or a function that gives
+ * them as a view of a tensor's memory (`readValues`), called once the weights are in the
+ * kernels (reading them may run tf ops, which can move that memory).
+ */
+export type HostInput = Float32Array | (() => Float32Array);
 
 /**
  * A stream's states on the host (`StreamingRNN`): one `[numLayers, N, F]` per carried state.
@@ -75,27 +85,34 @@ export class HostModelForward {
   }
 
   /**
-   * @param input `[L, N, H_in]`, time-major, flat.
+   * @param input `[L, N, H_in]`, time-major, flat (or its reader, `HostInput`).
    * @param states one `[numLayers, N, F]` per carried state (h, and c for an LSTM), flat; zeros when absent.
-   * @returns output `[L, N, H_out]` and the final states, as `runLayers` gives them.
+   * @returns output `[L, N, H_out]` and the final states, as `runLayers` gives them; the
+   *   output a view of the kernels' memory, valid until the next call (`run` copies it).
    */
-  run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
+  runInPlace(input: HostInput, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     const layers = this.layers();
     this.evict();
     for (let layer = 0; layer < layers.length; layer++) {
       layers[layer].reserve(seqLen, batchSize);
       layers[layer].setStates(batchSize, states, this.layerOffsets(layer, batchSize));
     }
-    const output = this.forward(layers, input, seqLen, batchSize);
+    const output = this.forward(layers, typeof input === 'function' ? input() : input, seqLen, batchSize);
     return { output, states: this.statesOf(layers, batchSize) };
   }
 
+  /** `runInPlace` with the output copied, the caller's to keep. */
+  run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
+    const result = this.runInPlace(input, seqLen, batchSize, states);
+    return { output: result.output.slice(), states: result.states };
+  }
+
   /**
-   * `run` from a stream's states, which stay in the kernels' memory afterwards (no copy in or
-   * out while the stream runs call after call).
-   * @returns output `[L, N, H_out]`.
+   * `runInPlace` from a stream's states, which stay in the kernels' memory afterwards (no copy
+   * in or out while the stream runs call after call).
+   * @returns output `[L, N, H_out]`: a view of the kernels' memory, valid until the next call.
    */
-  runStream(stream: HostStreamStates, input: Float32Array, seqLen: number): Float32Array {
+  runStream(stream: HostStreamStates, input: HostInput, seqLen: number): Float32Array {
     const { batchSize } = stream;
     const layers = this.layers();
     if (this.resident !== stream) {
@@ -107,7 +124,7 @@ export class HostModelForward {
       stream.values = undefined;
       this.resident = stream;
     }
-    return this.forward(layers, input, seqLen, batchSize);
+    return this.forward(layers, typeof input === 'function' ? input() : input, seqLen, batchSize);
   }
 
   /** A stream's states, copied: one `[numLayers, N, F]` per carried state; undefined for zeros. */
@@ -119,7 +136,7 @@ export class HostModelForward {
   /**
    * Every layer's steps over the sequence from the states in memory, each layer's input read
    * straight from the memory of the layer before (no view made per call).
-   * @returns the last layer's h `[L, N, H_out]`, copied.
+   * @returns the last layer's h `[L, N, H_out]`: a view of its memory, valid until the next call.
    */
   private forward(layers: FusedSteps[], input: Float32Array, seqLen: number, batchSize: number): Float32Array {
     const rows = seqLen * batchSize;
@@ -133,7 +150,7 @@ export class HostModelForward {
       layerInput = steps.heap;
       inputStart = steps.hiddenSequenceStart;
     }
-    return layerInput.slice(inputStart, inputStart + rows * this.sizes[0]);
+    return layerInput.subarray(inputStart, inputStart + rows * this.sizes[0]);
   }
 
   /** Where layer `layer`'s rows start in each `[numLayers, N, F]` state. */

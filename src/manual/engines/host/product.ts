@@ -207,8 +207,12 @@ export class WasmProduct implements HostProduct {
 /** Floats below which a loop copies faster than `set` on a new view. */
 const LOOP_COPY_FLOATS = 32;
 
-/** `target[at …] = source[from …]` for `length` floats. */
+/**
+ * `target[at …] = source[from …]` for `length` floats. A source too short (e.g. a view of
+ * memory that has grown since, whose buffer is detached) throws instead of copying less.
+ */
 export function copyInto(target: Float32Array, at: number, source: Float32Array, from: number, length: number): void {
+  if (from + length > source.length) throw new RangeError(`copyInto: ${length} floats from ${from} of a source of ${source.length}`);
   if (length > LOOP_COPY_FLOATS) target.set(source.subarray(from, from + length), at);
   else for (let i = 0; i < length; i++) target[at + i] = source[from + i];
 }

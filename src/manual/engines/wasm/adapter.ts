@@ -124,6 +124,19 @@ export function offsetOf(backend: BackendWasm, tensor: tf.Tensor): number {
   return backend.dataIdMap.get(tensor.dataId)!.memoryOffset;
 }
 
+/**
+ * A float32 tensor's values as a view of the wasm heap, without `dataSync`'s copy: valid
+ * until the next tf op (which may move or grow the heap); never to be written. Undefined
+ * unless the active backend is wasm with a supported tfjs-backend-wasm (`wasmKernels`).
+ */
+export function heapValues(tensor: tf.Tensor): Float32Array | undefined {
+  const kernels = tensor.dtype === 'float32' ? wasmKernels() : undefined;
+  const data = kernels?.backend.dataIdMap.get(tensor.dataId);
+  if (data === undefined) return undefined;
+  const heap = heapF32(kernels!.backend);
+  return new Float32Array(heap.buffer, heap.byteOffset + data.memoryOffset, tensor.size);
+}
+
 /** A new float32 tensor of `shape` on the backend, its values uninitialised. */
 export function uninitialisedTensor<T extends tf.Tensor>(backend: BackendWasm, shape: number[]): T {
   return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32')) as T;
