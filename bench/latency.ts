@@ -26,8 +26,11 @@ const ROUNDS = 7;
 const STEPS_PER_ROUND = 500;
 const WHOLE_CALLS_PER_ROUND = 10;
 
-/** Steady run: calls per block of `push`/`step` and of whole calls, and blocks per case. */
-const STEADY = { stepBlock: 100, wholeBlock: 9, blocksPerCase: 12, spreadTarget: 1.3 };
+/**
+ * Steady run: calls per block of `push`/`step` and of whole calls, blocks per case, and the
+ * first blocks of each case that its spread is also given without (V8 optimising its code).
+ */
+const STEADY = { stepBlock: 100, wholeBlock: 9, blocksPerCase: 12, spreadTarget: 1.3, warmUpBlocks: 3 };
 
 /** The issue's targets on wasm, µs (RNN; LSTM and GRU reported beside them). */
 const TARGETS = { push16: 25, push64: 40, wholeMs: 1.0 };
@@ -52,14 +55,19 @@ function timePerCall(call: () => void, calls: number): number {
   return median(means);
 }
 
-/** A model of `mode` at `WHOLE_SHAPE`, its input, and one whole forward call with the output read back; the caller disposes `model` and `x`. */
-function wholeCall(mode: Mode): { model: ReturnType<typeof createManualModel>; x: tf.Tensor; whole: () => void } {
+/**
+ * A model of `mode` at `WHOLE_SHAPE`, its input, and one whole forward call, its outputs
+ * disposed (on cpu and wasm a call has finished when it returns, as PyTorch's has); with
+ * `read`, the output is read back first (`dataSync`: a new array per call, the caller's cost
+ * of looking at it). The caller disposes `model` and `x`.
+ */
+function wholeCall(mode: Mode, read = false): { model: ReturnType<typeof createManualModel>; x: tf.Tensor; whole: () => void } {
   const [batch, seq, input, hidden] = WHOLE_SHAPE;
   const model = createManualModel({ mode, inputSize: input, hiddenSize: hidden, batchFirst: true }, { seed: 1 }).eval();
   const x = tf.randomNormal([batch, seq, input], 0, 1, 'float32', 3);
   const whole = () => {
     const { output, hN, cN } = model.forward(x);
-    output.dataSync();
+    if (read) output.dataSync();
     tf.dispose([output, hN, ...(cN ? [cN] : [])]);
   };
   return { model, x, whole };
@@ -158,9 +166,11 @@ function blockMedian(call: () => void, calls: number, durations: Float64Array): 
 }
 
 /**
- * The steady run: every mode at both step shapes (`push`, `step`) and the whole shape, their
- * blocks interleaved round-robin so that each case's calls run between other modes' and
- * shapes' (as in a process serving several models); each block's mean µs per call.
+ * The steady run: every mode at both step shapes (`push`, `step` returning a new array,
+ * `step→out` writing into one array) and the whole shape (`whole`, and `whole+read` with the
+ * output read back), their blocks interleaved round-robin so that each case's calls run
+ * between other modes' and shapes' (as in a process serving several models); each block's
+ * median µs per call.
  * @returns a table of each case's median block, fastest and slowest block, and their ratio.
  */
 function steadyRun(): string {
@@ -174,12 +184,17 @@ function steadyRun(): string {
       const step = Float32Array.from(chunk.dataSync());
       const shape = `(${batch},1,${input},${hidden})`;
       cases.push({ label: `${mode} push ${shape}`, call: () => pushStream.push(chunk).dispose(), blockCalls: STEADY.stepBlock, blocks: [] });
+      const intoStream = new StreamingRNN(model);
+      const out = new Float32Array(batch * hidden);
       cases.push({ label: `${mode} step ${shape}`, call: () => stepStream.step(step), blockCalls: STEADY.stepBlock, blocks: [] });
-      owned.push(chunk, pushStream, stepStream, model);
+      cases.push({ label: `${mode} step→out ${shape}`, call: () => intoStream.step(step, out), blockCalls: STEADY.stepBlock, blocks: [] });
+      owned.push(chunk, pushStream, stepStream, intoStream, model);
     }
-    const { model, x, whole } = wholeCall(mode);
-    cases.push({ label: `${mode} whole (${WHOLE_SHAPE.join(',')})`, call: whole, blockCalls: STEADY.wholeBlock, blocks: [] });
-    owned.push(x, model);
+    for (const read of [false, true]) {
+      const { model, x, whole } = wholeCall(mode, read);
+      cases.push({ label: `${mode} whole${read ? '+read' : ''} (${WHOLE_SHAPE.join(',')})`, call: whole, blockCalls: STEADY.wholeBlock, blocks: [] });
+      owned.push(x, model);
+    }
   }
   const durations = new Float64Array(Math.max(STEADY.stepBlock, STEADY.wholeBlock));
   for (let block = 0; block < STEADY.blocksPerCase; block++) {
@@ -189,11 +204,13 @@ function steadyRun(): string {
   const rows = cases.map(({ label, blocks, blockCalls }) => {
     const [fastest, slowest] = [Math.min(...blocks), Math.max(...blocks)];
     const spread = slowest / fastest;
-    return `${label.padEnd(28)} ${median(blocks).toFixed(1).padStart(9)} ${fastest.toFixed(1).padStart(9)} ${slowest.toFixed(1).padStart(9)} ${spread.toFixed(2).padStart(6)}×${spread <= STEADY.spreadTarget ? '' : ' (spread NOT met)'}  ${blocks.length}×${blockCalls} calls`;
+    const warm = blocks.slice(STEADY.warmUpBlocks);
+    const warmSpread = Math.max(...warm) / Math.min(...warm);
+    return `${label.padEnd(32)} ${median(blocks).toFixed(1).padStart(9)} ${fastest.toFixed(1).padStart(9)} ${slowest.toFixed(1).padStart(9)} ${spread.toFixed(2).padStart(6)}×${spread <= STEADY.spreadTarget ? '' : ' (spread NOT met)'}  after warm-up ${warmSpread.toFixed(2)}×  ${blocks.length}×${blockCalls} calls`;
   });
   const calls = cases.reduce((total, { blocks, blockCalls }) => total + blocks.length * blockCalls, 0);
-  const header = `${'case'.padEnd(28)} ${'median µs'.padStart(9)} ${'fastest'.padStart(9)} ${'slowest'.padStart(9)} ${'spread'.padStart(7)}`;
-  const everyBlock = cases.map(({ label, blocks }) => `${label.padEnd(28)} ${blocks.map((value) => value.toFixed(1)).join(' ')}`);
+  const header = `${'case'.padEnd(32)} ${'median µs'.padStart(9)} ${'fastest'.padStart(9)} ${'slowest'.padStart(9)} ${'spread'.padStart(7)}`;
+  const everyBlock = cases.map(({ label, blocks }) => `${label.padEnd(32)} ${blocks.map((value) => value.toFixed(1)).join(' ')}`);
   return (
     `Steady run on wasm: ${calls} calls, modes and shapes interleaved in blocks (each block's median µs per call; median, fastest and slowest block; spread target ≤ ${STEADY.spreadTarget}×)\n` +
     `${header}\n${rows.join('\n')}\n\nEvery block's median µs per call, in order\n${everyBlock.join('\n')}`

@@ -223,6 +223,14 @@ describeEachBackend(() => {
           const stepped = steps.map((step) => stream.step(step));
           const streamed: RNNOutput = { output: tf.tensor3d(Float32Array.from(stepped.flatMap((row) => Array.from(row))), wholeOutput.shape as [number, number, number]), ...stateCopies(stream) };
           expectSameResult(streamed, { ...whole, output: wholeOutput });
+          // The same steps written into one array passed every step: the same bits.
+          const intoOne = new StreamingRNN(model);
+          const out = new Float32Array(stepped[0].length);
+          steps.forEach((step, t) => {
+            expect(intoOne.step(step, out)).toBe(out);
+            expect(Array.from(out)).toEqual(Array.from(stepped[t]));
+          });
+          intoOne.dispose();
           if (wholeOutput !== whole.output) whole.output.dispose();
           stream.dispose();
         }
@@ -239,6 +247,8 @@ describeEachBackend(() => {
       const chunk = tf.ones(config.batchFirst ? [2, 4, 3] : [4, 2, 3]);
       try {
         expectNoLeak(() => stream.step(step));
+        const out = new Float32Array(2 * (config.projSize || config.hiddenSize));
+        expectNoLeak(() => stream.step(step, out));
         expectNoLeak(() => stream.push(chunk).dispose());
         expectNoLeak(() => {
           stream.state;
@@ -264,6 +274,24 @@ describeEachBackend(() => {
         model.dispose();
       }
     });
+
+    test("step checks the array it writes into, before any work: a Float32Array [N, H_out]", () => {
+      const model = createManualModel({ mode: 'LSTM', inputSize: 3, hiddenSize: 4, projSize: 2 }, { seed: 3 });
+      const [stream, fresh] = [new StreamingRNN(model), new StreamingRNN(model)];
+      const step = new Float32Array([0.1, -0.2, 0.3, 0.4, 0.5, -0.6]);
+      try {
+        expect(() => stream.step(step, new Float32Array(8))).toThrow(/^output: expected a Float32Array \[2, 2\] of 4 values, or nothing, got 8 values$/);
+        expect(() => stream.step(step, [0, 0, 0, 0] as never)).toThrow(ShapeError);
+        expect(() => stream.step(step, new Float64Array(4) as never)).toThrow(/^output: expected a Float32Array \[2, 2\] of 4 values, or nothing, got Float64Array\(4\)$/);
+        // Nothing ran: the stream still starts from zeros.
+        expect(Array.from(stream.step(step))).toEqual(Array.from(fresh.step(step)));
+      } finally {
+        stream.dispose();
+        fresh.dispose();
+        model.dispose();
+      }
+    });
+
 
     test.each(configs)('%s: streams of one model keep their own states in the host kernels between calls', (_, config) => {
       // Two streams' steps interleaved with plain host calls and state reads give each stream

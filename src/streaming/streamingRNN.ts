@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkSyncReads } from '../backend/capabilities';
+import { outputSize } from '../config';
 import { ArgumentError, ConfigError, ShapeError, describeValue, formatShape } from '../errors';
 import { ForwardPlan } from '../manual';
 import { HostInput, HostStreamStates, hostCallInLayout } from '../manual/engines/host';
@@ -93,7 +94,7 @@ export class StreamingRNN {
     checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
     const layout = checkInput(config, chunk);
-    this.checkContinues(layout, formatShape(chunk.shape));
+    this.checkContinues(layout, chunk);
     if (!this.runsOnHost(layout, tf.engine().isTapeOn())) {
       const { output, hN, cN } = this.model.forward(chunk, this.state);
       this.keepStates(layout, [hN, ...(cN ? [cN] : [])].map((state) => readAndDispose(state)));
@@ -106,9 +107,11 @@ export class StreamingRNN {
    * Runs one step from the current state, without tensors: the live case (a frame, a sample
    * at a time).
    * @param input `[N, H_in]`, flat: this step of every sequence of the stream's batch.
-   * @returns `[N, H_out]`, flat: the last layer's output for this step.
+   * @param output `[N, H_out]`, flat, to write the step's output into (a live loop that passes
+   *   the same array every step makes no new array per step); a new array when absent.
+   * @returns `[N, H_out]`, flat: the last layer's output for this step (`output` when given).
    */
-  step(input: Float32Array): Float32Array {
+  step(input: Float32Array, output?: Float32Array): Float32Array {
     this.lifecycle.check();
     checkSyncReads(STATES_ON_HOST);
     const { config } = this.model;
@@ -117,12 +120,24 @@ export class StreamingRNN {
       throw new ShapeError('input', `a Float32Array [batch, ${config.inputSize}] of batch·${config.inputSize} values`, actual);
     }
     const batchSize = input.length / config.inputSize;
+    const outputs = batchSize * outputSize(config);
+    if (output !== undefined && (!(output instanceof Float32Array) || output.length !== outputs)) {
+      const actual = output instanceof Float32Array ? `${output.length} values` : describeValue(output);
+      throw new ShapeError('output', `a Float32Array [${batchSize}, ${outputs / batchSize}] of ${outputs} values, or nothing`, actual);
+    }
     const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
-    this.checkContinues(layout, `[${batchSize}, ${config.inputSize}]`);
-    if (this.runsOnHost(layout, false)) return this.runOnHost(layout, input).slice();
+    this.checkContinues(layout, input);
+    if (this.runsOnHost(layout, false)) {
+      const result = this.runOnHost(layout, input);
+      if (output === undefined) return result.slice();
+      output.set(result);
+      return output;
+    }
     const shape = !layout.batched ? [1, config.inputSize] : config.batchFirst ? [batchSize, 1, config.inputSize] : [1, batchSize, config.inputSize];
-    const output = tf.tidy(() => this.push(tf.tensor(input, shape)));
-    return readAndDispose(output);
+    const values = readAndDispose(tf.tidy(() => this.push(tf.tensor(input, shape))));
+    if (output === undefined) return values;
+    output.set(values);
+    return output;
   }
 
   /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
@@ -166,11 +181,16 @@ export class StreamingRNN {
     return hasHostForward(model) && model.plan(layout, { lengths: false, taped }).wholeOnHost;
   }
 
-  /** Throws unless a chunk of `layout` continues the stream's state (same batch, batched or not). */
-  private checkContinues(layout: SequenceLayout, shape: string): void {
+  /**
+   * Throws unless a chunk of `layout` continues the stream's state (same batch, batched or
+   * not). @param given the chunk, or a step's `[N, H_in]` values (its shape is worked out
+   * only for the error).
+   */
+  private checkContinues(layout: SequenceLayout, given: tf.Tensor | Float32Array): void {
     const current = this.states?.layout;
     if (current !== undefined && (current.batched !== layout.batched || current.batchSize !== layout.batchSize)) {
       const stateShape = formatShape(stateShapes(this.model.config, current)[0]);
+      const shape = given instanceof Float32Array ? `[${layout.batchSize}, ${this.model.config.inputSize}]` : formatShape(given.shape);
       throw new ShapeError('chunk', `a chunk that continues the stream's state ${stateShape} (same batch, batched or not)`, shape);
     }
   }
