@@ -30,9 +30,14 @@ export interface BackendCapabilities {
 /** The backends whose synchronous reads are known, by tfjs name; any other counts as `'none'`. */
 const SYNC_READS: Readonly<Record<string, SyncReads>> = { tensorflow: 'host', wasm: 'host', cpu: 'host', webgl: 'gpu' };
 
+/** How the tensors of the backend named `name` are read synchronously. */
+function syncReadsOf(name: string): SyncReads {
+  return Object.prototype.hasOwnProperty.call(SYNC_READS, name) ? SYNC_READS[name] : 'none';
+}
+
 /** The capabilities of the backend named `name` (the active one by default). */
 export function backendCapabilities(name: string = tf.getBackend()): BackendCapabilities {
-  const syncReads = Object.prototype.hasOwnProperty.call(SYNC_READS, name) ? SYNC_READS[name] : 'none';
+  const syncReads = syncReadsOf(name);
   return { syncReads, hostPath: syncReads === 'host' };
 }
 
@@ -42,7 +47,7 @@ export function backendCapabilities(name: string = tf.getBackend()): BackendCapa
  */
 export function checkSyncReads(purpose: string): void {
   const name = tf.getBackend();
-  if (backendCapabilities(name).syncReads !== 'none') return;
+  if (syncReadsOf(name) !== 'none') return;
   const readable = Object.keys(SYNC_READS).join(', ');
   throw new BackendError('backend', `one whose tensors can be read synchronously (${readable}) for ${purpose}`, `'${name}'`);
 }

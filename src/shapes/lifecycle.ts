@@ -26,14 +26,17 @@ export class Lifecycle {
   /**
    * `check()`, then an `ArgumentError` naming the first of `parameters` (name, tensor) the
    * caller disposed (a tensor from `trainableVariables()` or `stateDict()`), before any work.
+   * A map is walked without making an object (a streamed step calls this every time).
    */
-  checkParameters(parameters: Iterable<readonly [string, tf.Tensor]>): void {
+  checkParameters(parameters: ReadonlyMap<string, tf.Tensor> | ReadonlyArray<readonly [string, tf.Tensor]>): void {
     this.check();
-    for (const [name, tensor] of parameters) {
-      if (tensor.isDisposed) {
-        throw new ArgumentError(name, `a live parameter of the ${this.className} (dispose the model, not its parameters)`, describeValue(tensor));
-      }
-    }
+    if (parameters instanceof Map) parameters.forEach(throwIfDisposed, this);
+    else (parameters as ReadonlyArray<readonly [string, tf.Tensor]>).forEach(([name, tensor]) => throwIfDisposed.call(this, tensor, name));
+  }
+
+  /** The error for parameter `name`, disposed by the caller. */
+  disposedParameter(name: string, tensor: tf.Tensor): ArgumentError {
+    return new ArgumentError(name, `a live parameter of the ${this.className} (dispose the model, not its parameters)`, describeValue(tensor));
   }
 
   /** Runs `free` unless this already ended, and ends it. */
@@ -42,4 +45,9 @@ export class Lifecycle {
     this.disposed = true;
     free();
   }
+}
+
+/** `checkParameters`' test of one parameter, with the lifecycle as `this`. */
+function throwIfDisposed(this: Lifecycle, tensor: tf.Tensor, name: string): void {
+  if (tensor.isDisposed) throw this.disposedParameter(name, tensor);
 }
