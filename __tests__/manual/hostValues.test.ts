@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { createManualModel } from '../../src';
-import { HostModelForward } from '../../src/manual/engines/host';
-import { copyInto } from '../../src/manual/engines/host/product';
-import { readValues, tensorOfValues } from '../../src/manual/engines/host/tensorValues';
+import { HostModelForward, projectRowsInto } from '../../src/manual/engines/host';
+import { copyInto, createHostProduct } from '../../src/manual/engines/host/product';
+import { readValues, tensorFilledBy, tensorOfValues } from '../../src/manual/engines/host/tensorValues';
 import { heapF32 } from '../../src/manual/engines/wasm/adapter';
 import { StreamingRNN } from '../../src/streaming';
 import { describeEachBackend, expectNoLeak } from '../helpers/backends';
@@ -30,6 +30,18 @@ describe('host calls without a fresh array per call', () => {
       const tensor = tensorOfValues(source, [3, 4]);
       source.fill(7);
       expect(Array.from(tensor.dataSync())).toEqual(expected);
+      tensor.dispose();
+    });
+
+    test('tensorFilledBy makes a tensor whose values its callback writes in place, and nothing else', () => {
+      const expected = values(30, 3);
+      expectNoLeak(() => tensorFilledBy([5, 6], (out) => out.set(expected)).dispose());
+      const tensor = tensorFilledBy([5, 6], (out) => {
+        expect(out.length).toBe(30);
+        out.set(expected);
+      });
+      expect(tensor.shape).toEqual([5, 6]);
+      expect(Array.from(tensor.dataSync())).toEqual(Array.from(expected));
       tensor.dispose();
     });
 
@@ -89,6 +101,20 @@ describe('host calls without a fresh array per call', () => {
     );
     expect(weightsReadFirst).toBe(true);
     model.dispose();
+  });
+
+  test("projectRowsInto gives in blocks of rows the bits of one product over every row", () => {
+    // 4096 sums of 4 columns: blocks of 255 rows, so 600 rows take three.
+    const [rows, columns, count] = [4096, 4, 600];
+    const product = createHostProduct({ weightsT: values(columns * rows, 10), rows, columns, bias: values(rows, 11) });
+    const x = values(count * columns, 12);
+    const whole = product.multiply(x, 0, count).slice();
+    const blocked = new Float32Array(count * rows);
+    projectRowsInto(product, x, count, blocked);
+    // Bytes, not values one by one (2.4 million of them): the same bits.
+    expect(Buffer.from(blocked.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
+    expect(blocked[count * rows - 1]).not.toBe(0);
+    product.release();
   });
 
   test('copyInto refuses a source too short (a view whose memory has moved) instead of copying less', () => {

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readSync } from '../backend/capabilities';
-import { hostProductOf, projectRows } from './engines/host';
+import { hostProductOf, projectRowsInto, readValues, tensorFilledBy } from './engines/host';
 import { transposedMatMul } from './transposedMatMul';
 
 /**
@@ -41,13 +40,16 @@ export function projectInputs(input: tf.Tensor3D, weightIh: tf.Tensor2D, bias: t
   return (bias ? project(input, weightIh, bias) : project(input, weightIh)) as tf.Tensor3D;
 }
 
-/** `x W_ihᵀ + bias` on the host engine's product: `x` `[L·N, H_in]` → `[L, N, H]`. */
+/**
+ * `x W_ihᵀ + bias` on the host engine's product: `x` `[L·N, H_in]` → `[L, N, H]`, written
+ * straight into the new tensor (x read as a view on wasm once that tensor exists).
+ */
 function projectOnHost(x: tf.Tensor2D, weightIh: tf.Tensor2D, bias: tf.Tensor1D | undefined, shape: [number, number, number]): tf.Tensor3D {
   const weightsT = tf.transpose(weightIh);
   const product = hostProductOf(weightsT, bias);
   weightsT.dispose();
   try {
-    return tf.tensor3d(Float32Array.from(projectRows(product, readSync(x, 'the host engine') as Float32Array, x.shape[0])), shape);
+    return tensorFilledBy(shape, (out) => projectRowsInto(product, readValues(x, 'the host engine'), x.shape[0], out)) as tf.Tensor3D;
   } finally {
     product.release();
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSync } from '../backend/capabilities';
 import { Cell, StepWeights } from './cells';
 import { CellEngines } from './engines';
+import { readValues, tensorOfValues } from './engines/host';
 import { stepMasks, stepsAsOps } from './engines/tensor/steps';
 import { WasmKernels } from './engines/wasm';
 import { Engine } from './plan';
@@ -120,12 +121,12 @@ function forwardStates(
   );
   try {
     steps.reserve(seqLen, batchSize);
-    steps.setProjection(read(projection), seqLen * batchSize);
     steps.setStates(batchSize, initial.map(read));
+    steps.setProjection(readValues(projection, 'the host engine'), seqLen * batchSize);
     steps.run(seqLen, batchSize, reverse, lengths, sizes.length > 1);
     const sequences = [steps.hiddenSequence(), steps.cellSequence()];
-    // Copies: the views are the kernels' memory, which the next user overwrites.
-    return sizes.map((size, i) => tf.tensor3d(sequences[i].slice(), [seqLen, batchSize, size]));
+    // The views are the kernels' memory, which the next user overwrites: the tensors get copies.
+    return sizes.map((size, i) => tensorOfValues(sequences[i], [seqLen, batchSize, size]) as tf.Tensor3D);
   } finally {
     steps.release();
   }

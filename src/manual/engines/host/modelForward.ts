@@ -217,16 +217,13 @@ export class HostModelForward {
 const PROJECTION_BLOCK_FLOATS = 1 << 20;
 
 /**
- * `product` applied to each of the `count` rows of x `[count, columns]`: `[count, rows]`, in
- * blocks of rows; in one block, the product's own view (valid until its next call).
+ * `product` applied to each of the `count` rows of x `[count, columns]`, written into
+ * `out` `[count, rows]`, in blocks of rows (its buffers stay within a few MiB).
  */
-export function projectRows(product: HostProduct, x: Float32Array, count: number): Float32Array {
+export function projectRowsInto(product: HostProduct, x: Float32Array, count: number, out: Float32Array): void {
   const blockRows = Math.max(1, Math.floor(PROJECTION_BLOCK_FLOATS / (product.rows + product.columns)));
-  if (count <= blockRows) return product.multiply(x, 0, count);
-  const result = new Float32Array(count * product.rows);
   for (let start = 0; start < count; start += blockRows) {
     const rows = Math.min(blockRows, count - start);
-    result.set(product.multiply(x, start * product.columns, rows), start * product.rows);
+    out.set(product.multiply(x, start * product.columns, rows), start * product.rows);
   }
-  return result;
 }

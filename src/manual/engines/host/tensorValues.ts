@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readSync } from '../../../backend/capabilities';
-import { heapValues, wasmKernels } from '../wasm';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapValues, uninitialisedTensor, wasmKernels } from '../wasm';
 
 /**
  * A host call's way in and out of tensors without a fresh array per call where the backend
@@ -23,4 +24,21 @@ export function readValues(tensor: tf.Tensor, purpose: string): Float32Array {
  */
 export function tensorOfValues(values: Float32Array, shape: number[]): tf.Tensor {
   return tf.tensor(wasmKernels() !== undefined ? values : values.slice(), shape, 'float32');
+}
+
+/**
+ * A new float32 tensor of `shape` whose values `fill` writes, in place: on wasm into its heap
+ * (`fill` must run no tf op, which could move the heap), elsewhere into the array the tensor
+ * then keeps. No array besides the tensor's own.
+ */
+export function tensorFilledBy(shape: number[], fill: (values: Float32Array) => void): tf.Tensor {
+  const kernels = wasmKernels();
+  if (kernels === undefined) {
+    const values = new Float32Array(tf.util.sizeFromShape(shape));
+    fill(values);
+    return tf.tensor(values, shape, 'float32');
+  }
+  const tensor = uninitialisedTensor(kernels.backend as BackendWasm, shape);
+  fill(heapValues(tensor)!);
+  return tensor;
 }

@@ -6,7 +6,7 @@ import { lstmStepsOnWasm } from './lstm';
 import { rnnStepsOnWasm } from './rnn';
 import { WasmKernels } from './adapter';
 
-export { SUPPORTED_WASM_VERSIONS, WasmKernels, describeWasmSupport, heapValues, wasmEngineStatus, wasmKernels } from './adapter';
+export { SUPPORTED_WASM_VERSIONS, WasmKernels, describeWasmSupport, heapValues, uninitialisedTensor, wasmEngineStatus, wasmKernels } from './adapter';
 export { copyStep } from './stepLoop';
 
 /** A cell's forward steps on wasm's kernels: each state `[L, N, F]`, in time order. */
