@@ -8,10 +8,12 @@ const CPU: BackendTraits = { name: 'cpu', wasmEngine: false, hostEngine: true };
 const TENSORFLOW: BackendTraits = { name: 'tensorflow', wasmEngine: false, hostEngine: true };
 const WEBGL: BackendTraits = { name: 'webgl', wasmEngine: false, hostEngine: false };
 
-// multiplyAddsPerStep: SMALL 4·32·(16 + 32) = 6144 (≤ 8192, a small model on wasm);
-// LARGE 4·128·(64 + 128) = 98304; its batch step N·H·4H = 65536·N.
+// multiplyAddsPerStep: SMALL 4·32·(16 + 32) = 6144 (≤ 2¹⁸, a small model on wasm);
+// MEDIUM 4·128·(64 + 128) = 98304 (≤ 2¹⁷: one step is a short call; its batch step N·H·4H = 65536·N);
+// LARGE 4·256·(128 + 256) = 393216 (> 2¹⁸); its batch step 262144·N.
 const SMALL: RNNConfig = { mode: 'LSTM', inputSize: 16, hiddenSize: 32 };
-const LARGE: RNNConfig = { mode: 'LSTM', inputSize: 64, hiddenSize: 128 };
+const MEDIUM: RNNConfig = { mode: 'LSTM', inputSize: 64, hiddenSize: 128 };
+const LARGE: RNNConfig = { mode: 'LSTM', inputSize: 128, hiddenSize: 256 };
 const TINY_RNN: RNNConfig = { mode: 'RNN', inputSize: 3, hiddenSize: 16 }; // 16·19 = 304 per step; N·H·H = 256·N
 
 const call = (loop: StepLoop, seqLen: number, batchSize = 1, extra: Partial<ForwardCall> = {}): ForwardCall => ({
@@ -39,12 +41,13 @@ const TABLE: Row[] = [
   ['loop tensor on an unsupported wasm: tf ops', SMALL, call('tensor', 1), OLD_WASM, tensor],
   ['auto on cpu: the host at any size', LARGE, call('auto', 1000, 64), CPU, host],
   ['auto on wasm, small model, long call: the host', SMALL, call('auto', 1000, 64), WASM, host],
+  ['auto on wasm, medium model (at most 2¹⁸ per step), long call: the host', MEDIUM, call('auto', 1000, 64), WASM, host],
   ['auto on wasm, large model, long call: the kernels', LARGE, call('auto', 1000, 1), WASM, wasm],
-  ['auto on wasm, large model, one step: the host (short call)', LARGE, call('auto', 1, 64), WASM, host],
-  ['auto on wasm, large model, just beyond a short call', LARGE, call('auto', 2, 1), WASM, wasm],
+  ['auto on wasm, large model, one step: the kernels (beyond a short call)', LARGE, call('auto', 1, 1), WASM, wasm],
   ['auto on an unsupported wasm, small model: the host', SMALL, call('auto', 1000, 64), OLD_WASM, host],
   ['auto on an unsupported wasm, large model: tf ops (its batch step is beyond the host rule)', LARGE, call('auto', 1000, 1), OLD_WASM, tensor],
-  ['auto on tensorflow, short call: the host', LARGE, call('auto', 1, 64), TENSORFLOW, host],
+  ['auto on tensorflow, short call: the host', MEDIUM, call('auto', 1, 64), TENSORFLOW, host],
+  ['auto on tensorflow, just beyond a short call: tf ops', MEDIUM, call('auto', 2, 1), TENSORFLOW, tensor],
   ['auto on tensorflow, small batch step: the host', TINY_RNN, call('auto', 1000, 63), TENSORFLOW, host],
   ['auto on tensorflow, batch step at the threshold: tf ops', TINY_RNN, call('auto', 1000, 64), TENSORFLOW, tensor],
   ['auto on webgl: never the host (no synchronous reads)', TINY_RNN, call('auto', 1), WEBGL, tensor],
@@ -58,7 +61,8 @@ const TABLE: Row[] = [
 describe('planForward: the route of a call', () => {
   test('the sizes the table relies on', () => {
     expect(multiplyAddsPerStep(checkConfig(SMALL))).toBe(6144);
-    expect(multiplyAddsPerStep(checkConfig(LARGE))).toBe(98304);
+    expect(multiplyAddsPerStep(checkConfig(MEDIUM))).toBe(98304);
+    expect(multiplyAddsPerStep(checkConfig(LARGE))).toBe(393216);
     expect(multiplyAddsPerStep(checkConfig(TINY_RNN))).toBe(304);
   });
 
@@ -67,7 +71,7 @@ describe('planForward: the route of a call', () => {
   });
 
   test('the engine depends on neither a tape nor lengths, nor (but on tensorflow and an unsupported wasm) on the batch', () => {
-    for (const config of [SMALL, LARGE, TINY_RNN, { ...SMALL, bidirectional: true }]) {
+    for (const config of [SMALL, MEDIUM, LARGE, TINY_RNN, { ...SMALL, bidirectional: true }]) {
       for (const backend of [WASM, CPU, WEBGL]) {
         for (const loop of ['auto', 'host', 'tensor'] as const) {
           for (const seqLen of [1, 2, 30, 1000]) {

@@ -32,7 +32,7 @@ describe("the wasm engine's adapter", () => {
     expect(describeEngines(traits, wasmEngineStatus('5.0.0'))).toBe(
       "wasm: host arrays (engine 'host') for short calls and small models, else tf ops (engine 'tensor') (tfjs-backend-wasm 5.0.0 is outside the supported 4.22.x: its kernels are not called directly)",
     );
-    const model = createManualModel({ mode: 'LSTM', inputSize: 64, hiddenSize: 128 }, { seed: 1 });
+    const model = createManualModel({ mode: 'LSTM', inputSize: 128, hiddenSize: 256 }, { seed: 1 });
     expect(model.plan({ seqLen: 100, batchSize: 1 }).engine).toBe('wasm');
     model.dispose();
     expect(tf.getBackend()).toBe('wasm');

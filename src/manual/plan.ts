@@ -34,17 +34,18 @@ export const HOST_FORWARD_MAX_MULTIPLY_ADDS = 1 << 17;
 
 /**
  * Multiply-adds of one step of one sequence (`multiplyAddsPerStep`) up to which `'auto'`
- * picks the host engine on wasm, however long the call: a small model's step is a few µs of
- * dispatch for under a µs of arithmetic (at `H_in` 16: the RNN to `H` 82, the LSTM to 37, the
- * GRU to 44). Measured on wasm over (N, 1000, 16, 32), host ÷ direct kernels: 0.27–0.30 at
- * N = 1, 0.93–1.01 at N = 8; at N = 64, with the host's product taking four rows per pass
- * over W as the kernels' matMul does, 0.95 for the RNN, 0.94 for the GRU, 1.19 for the LSTM
- * (CPU time; its σ, tanh and cell updates cost more than the kernels'). Beyond this size the
- * host is not faster: at (32, 100, 64, 128) 1.03–1.33 (`bench/README.md`, engines). The
- * choice cannot look at N without giving a sequence other bits in a batch than alone;
- * `loop: 'tensor'` keeps large batches of small models on the kernels.
+ * picks the host engine on wasm, however long the call (at `H_in` 16: the RNN to `H` 504,
+ * the LSTM to 248, the GRU to 287; at `H_in` 64 the LSTM to 225). A small model's step is a
+ * few µs of dispatch for under a µs of arithmetic on the kernels; up to this size the host's
+ * fused steps (one kernel call per step for the product, the activations and the update)
+ * also beat the kernels' separate calls. Host ÷ direct kernels, CPU time, in one run on
+ * wasm: (4,100,64,128) 0.47–0.59; (32,100,64,128) LSTM 0.80, GRU 0.83; (128,100,64,128)
+ * 0.86–1.03; (32,100,96,192) 0.68–0.92; beyond it (32,100,128,256) the LSTM 1.23 (the GRU
+ * 0.83, the RNN 0.81) and (16,100,256,512) 1.02–1.23, where XNNPACK's products pull ahead
+ * (`bench/README.md`, engines). The choice cannot look at N without giving a sequence other
+ * bits in a batch than alone; `loop: 'tensor'` keeps a call on the kernels.
  */
-export const HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS = 8192;
+export const HOST_FORWARD_MAX_STEP_MULTIPLY_ADDS = 1 << 18;
 
 /**
  * Multiply-adds per step of the whole batch (`N·H_out·G·H`) below which `'auto'` picks the
