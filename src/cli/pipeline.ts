@@ -21,11 +21,10 @@ const IN_FLIGHT_PER_WORKER = 2;
 
 /**
  * Reads each range (`read`), computes it on `pool` and hands the outputs to `handle` part by
- * part (rows of the file, as each thread computed them), with at most
- * `IN_FLIGHT_PER_WORKER × pool.size` chunks in memory. Ranges may finish out of order. A chunk
- * goes to `recycle` once computed (no thread reads it any more), each part's buffers back to
- * the pool once handled. The first error stops reading; it is thrown once the chunks in
- * flight have settled.
+ * part (rows of the file, as each thread computed them, in any order), with at most
+ * `IN_FLIGHT_PER_WORKER × pool.size` chunks in memory. A chunk goes to `recycle` once every
+ * part is handled (no thread reads it any more). The first error stops reading; it is thrown
+ * once the chunks in flight have settled.
  */
 export async function processChunks(
   ranges: RowRange[],
@@ -43,12 +42,8 @@ export async function processChunks(
     const task: Promise<void> = Promise.resolve()
       .then(async () => {
         const chunk = read(range);
-        const parts = await pool.run(chunk);
+        await pool.run(chunk, (part) => handle({ start: range.start + part.range.start, end: range.start + part.range.end }, part.outputs));
         recycle(chunk);
-        for (const part of parts) {
-          handle({ start: range.start + part.range.start, end: range.start + part.range.end }, part.outputs);
-          part.release();
-        }
       })
       .catch((error: unknown) => {
         if (!failed) failure = error;

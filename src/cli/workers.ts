@@ -19,8 +19,8 @@ import { takeWorker } from './workerThreads';
  * the rows left, this thread a slice at a time. So a worker takes its next rows the moment it
  * is free, without waiting for this thread (busy computing a slice) to hand it any, and at the
  * end of a run no thread sits idle while another holds rows it has not begun. Rows are
- * computed independently, so the parts are the bits of the whole chunk's rows; they are
- * handed on part by part, never joined.
+ * computed independently, so the parts are the bits of the whole chunk's rows; each is
+ * handed on as soon as it is computed, never joined.
  *
  * Nothing large is allocated per chunk in the steady state: each thread reads its outputs
  * into buffers it reuses (`BufferPool`); a worker's buffers move to this thread with its
@@ -86,21 +86,21 @@ export function outputBuffers(outputs: ChunkOutputs): ArrayBuffer[] {
   return Object.values(outputs).flatMap((result) => [result.output, result.hN, result.cN].flatMap((array) => (array ? [array.data.buffer as ArrayBuffer] : [])));
 }
 
-/** Rows `range` of a chunk as one thread computed them; `release()` once they are read, so that their buffers are reused. */
+/** Rows `range` of a chunk as one thread computed them, and their outputs (valid until the handler returns: their buffers are reused). */
 export interface ChunkPart {
   range: RowRange;
   outputs: ChunkOutputs;
-  release(): void;
 }
 
 /** Computes chunks; `size` threads at a time. */
 export interface ChunkPool {
   readonly size: number;
   /**
-   * Computes `chunk`, whose arrays must be on `SharedArrayBuffer`s when `size` > 1; resolves
-   * with its parts in row order, once no thread reads the chunk any more.
+   * Computes `chunk`, whose arrays must be on `SharedArrayBuffer`s when `size` > 1, handing
+   * each part to `handle` as soon as it is computed (in any order); resolves once every row
+   * is handled and no thread reads the chunk any more. An error `handle` throws fails the chunk.
    */
-  run(chunk: Chunk): Promise<ChunkPart[]>;
+  run(chunk: Chunk, handle: (part: ChunkPart) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,10 +121,10 @@ export const SLICE_MILLISECONDS = 200;
 const FIRST_SLICE_ROWS = 8;
 
 interface PendingTask extends ChunkTask {
-  /** The parts computed so far, and how many rows they hold. */
-  parts: ChunkPart[];
+  handle: (part: ChunkPart) => void;
+  /** Rows handled so far. */
   done: number;
-  resolve: (parts: ChunkPart[]) => void;
+  resolve: () => void;
   reject: (error: Error) => void;
 }
 
@@ -164,17 +164,24 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
     pending.forEach((task) => task.reject(error));
     pending.clear();
   };
-  /** Adds `part` to `task`; resolves it once its parts cover all its rows. */
-  const addPart = (task: PendingTask, part: ChunkPart): void => {
-    task.parts.push(part);
-    task.done += part.range.end - part.range.start;
-    if (task.done < task.rows) return;
-    pending.delete(task.id);
-    task.resolve(task.parts.sort((a, b) => a.range.start - b.range.start));
-  };
   const failTask = (task: PendingTask, error: Error): void => {
     pending.delete(task.id);
     task.reject(error);
+  };
+  /** Hands `part` of `task` on, then `release`s its buffers; resolves the task once its parts cover all its rows. */
+  const addPart = (task: PendingTask, part: ChunkPart, release: () => void): void => {
+    if (!pending.has(task.id)) return; // Failed already.
+    try {
+      task.handle(part);
+    } catch (error) {
+      failTask(task, error as Error);
+      return;
+    }
+    release();
+    task.done += part.range.end - part.range.start;
+    if (task.done < task.rows) return;
+    pending.delete(task.id);
+    task.resolve();
   };
   /** Time per row on this thread, measured from one slice to the next. */
   let msPerRow: number | undefined;
@@ -200,7 +207,7 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
           continue;
         }
         msPerRow = Math.max(performance.now() - began, 1e-3) / (range.end - range.start);
-        addPart(task, { range, outputs, release: () => outputBuffers(outputs).forEach((buffer) => buffers.give(buffer)) });
+        addPart(task, { range, outputs }, () => outputBuffers(outputs).forEach((buffer) => buffers.give(buffer)));
       }
     } finally {
       computingHere = false;
@@ -217,11 +224,10 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
       if (message.error !== undefined) failTask(task, toError(message.error));
       else {
         const outputs = message.outputs as ChunkOutputs;
-        const release = () => {
+        addPart(task, { range: message.range, outputs }, () => {
           const recycle = outputBuffers(outputs);
           worker.postMessage({ recycle }, recycle);
-        };
-        addPart(task, { range: message.range, outputs, release });
+        });
       }
     });
     worker.on('error', fail);
@@ -230,12 +236,12 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
   }
   return {
     size,
-    run(chunk) {
+    run(chunk, handle) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
         const shared = workers.length > 0 ? sharedLengths(chunk) : chunk;
         const cursor = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, parts: [], done: 0, resolve, reject };
+        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, handle, done: 0, resolve, reject };
         pending.set(task.id, task);
         queue.push(task);
         const posted: ChunkTask = { id: task.id, chunk: task.chunk, rows: task.rows, cursor };
