@@ -162,30 +162,3 @@ export function sliceChunk(axes: ChunkAxes, chunk: Chunk, start: number, end: nu
     lengths: chunk.lengths?.slice(start, end),
   };
 }
-
-/** `parts` (of consecutive rows along `axis`) as one array. */
-function joinRows(parts: HostArray[], axis: number): HostArray {
-  const rows = parts.reduce((total, part) => total + part.shape[axis], 0);
-  const shape = withBatch(parts[0].shape, axis, rows);
-  const { outer, inner } = batchGeometry(shape, axis);
-  const data = new Float32Array(outer * rows * inner);
-  let start = 0;
-  for (const part of parts) {
-    const length = part.shape[axis] * inner;
-    for (let o = 0; o < outer; o++) data.set(part.data.subarray(o * length, (o + 1) * length), (o * rows + start) * inner);
-    start += part.shape[axis];
-  }
-  return { shape, data };
-}
-
-/** The outputs of consecutive row slices of a batched chunk (`sliceChunk`) as the outputs of the whole chunk. */
-export function joinChunkOutputs(axes: ChunkAxes, parts: ChunkOutputs[]): ChunkOutputs {
-  const joined: ChunkOutputs = {};
-  for (const implementation of Object.keys(parts[0]) as Implementation[]) {
-    const outputs = parts.map((part) => part[implementation] as ChunkOutput);
-    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), axes.state as number);
-    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), axes.state as number);
-    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), axes.output as number), ...(hN && { hN }), ...(cN && { cN }) };
-  }
-  return joined;
-}
