@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { Chunk, ChunkAxes, ChunkOutputs, chunkAxes, createChunkRunner, joinChunkOutputs, sliceChunk } from '../../src/cli/chunkRunner';
+import { batchGeometry, withBatch } from '../../src/cli/batchRows';
+import { Chunk, ChunkAxes, ChunkOutput, ChunkOutputs, Implementation, chunkAxes, createChunkRunner, sliceChunk } from '../../src/cli/chunkRunner';
 import { wholeModelLayout } from '../../src/cli/layout';
 import { ModelSpec, WholeModelFile } from '../../src/cli/modelFile';
 import { RNNConfig, checkConfig } from '../../src/config';
-import { toHostArrays } from '../../src/formats';
+import { HostArray, toHostArrays } from '../../src/formats';
 import { stripWrapperPrefixes } from '../../src/formats/modules';
 import { createManualModel } from '../../src/manual';
 import { bindModel, checkModelSpec } from '../../src/model';
@@ -11,11 +12,39 @@ import { loadModelFixture, readNpyFile } from '../helpers/modelFixtures';
 import { sequenceArray } from './helpers';
 
 /**
- * The main thread computes its chunks a slice of rows at a time (so that signals are served):
- * the slices' outputs joined are the whole chunk's, bit for bit, in either layout, with h0, c0
+ * The main thread computes its chunks a slice of rows at a time (so that signals are served),
+ * and each slice's outputs are written where its rows go: the slices' outputs joined are the
+ * whole chunk's, bit for bit, in either layout, with h0, c0
  * and lengths, for both implementations; for whole models too (token ids or features, an
  * output per step or per sequence).
  */
+
+/** `parts` (of consecutive rows along `axis`) as one array. */
+function joinRows(parts: HostArray[], axis: number): HostArray {
+  const rows = parts.reduce((total, part) => total + part.shape[axis], 0);
+  const shape = withBatch(parts[0].shape, axis, rows);
+  const { outer, inner } = batchGeometry(shape, axis);
+  const data = new Float32Array(outer * rows * inner);
+  let start = 0;
+  for (const part of parts) {
+    const length = part.shape[axis] * inner;
+    for (let o = 0; o < outer; o++) data.set(part.data.subarray(o * length, (o + 1) * length), (o * rows + start) * inner);
+    start += part.shape[axis];
+  }
+  return { shape, data };
+}
+
+/** The outputs of consecutive row slices of a batched chunk (`sliceChunk`) as the outputs of the whole chunk. */
+function joinChunkOutputs(axes: ChunkAxes, parts: ChunkOutputs[]): ChunkOutputs {
+  const joined: ChunkOutputs = {};
+  for (const implementation of Object.keys(parts[0]) as Implementation[]) {
+    const outputs = parts.map((part) => part[implementation] as ChunkOutput);
+    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), axes.state as number);
+    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), axes.state as number);
+    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), axes.output as number), ...(hN && { hN }), ...(cN && { cN }) };
+  }
+  return joined;
+}
 
 /** Expects every array of `joined` to hold the bytes of `whole`'s, for each implementation. */
 function expectSameBits(joined: ChunkOutputs, whole: ChunkOutputs): void {

@@ -6,6 +6,8 @@ import { StepLoop, createManualModel } from '../manual';
 import { disposeKerasWeights, torchToKeras } from '../mapping';
 import { InitialState, RecurrentModel } from '../shapes';
 import { ManualWholeModel, LayersWholeModel } from '../model';
+import { readFloat32Into } from '../manual/engines/wasm/adapter';
+import { BufferPool } from './bufferPool';
 import { FileLayout } from './layout';
 import { ModelSpec, WholeModelFile } from './modelFile';
 
@@ -33,9 +35,12 @@ export interface ChunkOutput {
 }
 export type ChunkOutputs = Partial<Record<Implementation, ChunkOutput>>;
 
-/** Runs chunks through models built once, in eval mode, on the active backend. */
+/**
+ * Runs chunks through models built once, in eval mode, on the active backend. The outputs'
+ * values are taken from `buffers` when given (to be given back once read), else new arrays.
+ */
 export interface ChunkRunner {
-  run(chunk: Chunk): ChunkOutputs;
+  run(chunk: Chunk, buffers?: BufferPool): ChunkOutputs;
   dispose(): void;
 }
 
@@ -58,23 +63,28 @@ function buildModel(spec: ModelSpec, implementation: Implementation, loop: StepL
   }
 }
 
-/** `tensor`'s values, copied off the backend into a host array of its own. */
-function toHost(tensor: tf.Tensor): HostArray {
-  return { shape: tensor.shape, data: new Float32Array(tensor.dataSync()) };
+/**
+ * `tensor`'s values, copied off the backend into a host array of `buffers` (or a new one): on
+ * wasm straight from its memory, elsewhere through `dataSync`.
+ */
+function toHost(tensor: tf.Tensor, buffers: BufferPool | undefined): HostArray {
+  const data = buffers === undefined ? new Float32Array(tensor.size) : buffers.take(tensor.size);
+  if (!readFloat32Into(tensor, data)) data.set(tensor.dataSync());
+  return { shape: tensor.shape, data };
 }
 
 /** A runner of a whole model's `implementations`: `ManualWholeModel` and its twin `LayersWholeModel`. */
 function createWholeModelRunner(spec: WholeModelFile, implementations: readonly Implementation[]): ChunkRunner {
   const models = implementations.map((implementation) => [implementation, implementation === 'manual' ? new ManualWholeModel(spec.model, spec.stateDict) : new LayersWholeModel(spec.model, spec.stateDict)] as const);
   return {
-    run(chunk) {
+    run(chunk, buffers) {
       const { data, shape } = chunk.input;
       const input = spec.model.inputKind === 'ids' ? tf.tensor(Int32Array.from(data), shape, 'int32') : tf.tensor(data, shape, 'float32');
       try {
         const outputs: ChunkOutputs = {};
         for (const [implementation, model] of models) {
           const output = model.predict(input, { lengths: chunk.lengths });
-          outputs[implementation] = { output: toHost(output) };
+          outputs[implementation] = { output: toHost(output, buffers) };
           output.dispose();
         }
         return outputs;
@@ -91,7 +101,7 @@ export function createChunkRunner(spec: ModelSpec | WholeModelFile, implementati
   if ('model' in spec) return createWholeModelRunner(spec, implementations);
   const models = implementations.map((implementation) => [implementation, buildModel(spec, implementation, loop)] as const);
   return {
-    run(chunk) {
+    run(chunk, buffers) {
       const toTensor = (array: HostArray) => tf.tensor(array.data, array.shape, 'float32');
       const input = toTensor(chunk.input);
       const states = [chunk.h0, chunk.c0].flatMap((array) => (array ? [toTensor(array)] : []));
@@ -100,7 +110,7 @@ export function createChunkRunner(spec: ModelSpec | WholeModelFile, implementati
         const outputs: ChunkOutputs = {};
         for (const [implementation, model] of models) {
           const { output, hN, cN } = model.forward(input, hx, { lengths: chunk.lengths });
-          outputs[implementation] = { output: toHost(output), hN: toHost(hN), ...(cN && { cN: toHost(cN) }) };
+          outputs[implementation] = { output: toHost(output, buffers), hN: toHost(hN, buffers), ...(cN && { cN: toHost(cN, buffers) }) };
           tf.dispose([output, hN, ...(cN ? [cN] : [])]);
         }
         return outputs;
@@ -129,9 +139,12 @@ export function chunkAxes(layout: FileLayout): ChunkAxes {
   return { input: layout.sequenceBatchAxis, output: layout.outputBatchAxis, state: layout.stateBatchAxis };
 }
 
-/** Rows `[start, end)` of `array` along `axis`. */
+/** Rows `[start, end)` of `array` along `axis`: a view when they are contiguous (nothing before the axis but 1s), else a copy. */
 function rowsOf(array: HostArray, axis: number, start: number, end: number): HostArray {
-  return { shape: withBatch(array.shape, axis, end - start), data: sliceRows(array.data, batchGeometry(array.shape, axis), start, end) };
+  const geometry = batchGeometry(array.shape, axis);
+  const shape = withBatch(array.shape, axis, end - start);
+  if (geometry.outer === 1) return { shape, data: array.data.subarray(start * geometry.inner, end * geometry.inner) };
+  return { shape, data: sliceRows(array.data, geometry, start, end) };
 }
 
 /** The sequences of a chunk: its rows along the input's batch axis (1 unbatched). */
@@ -139,7 +152,7 @@ export function chunkRows(axes: ChunkAxes, chunk: Chunk): number {
   return axes.input === null ? 1 : chunk.input.shape[axes.input];
 }
 
-/** Rows `[start, end)` of a batched chunk (`axes.input` not null): the same sequences' input, h0, c0 and lengths. */
+/** Rows `[start, end)` of a batched chunk (`axes.input` not null): the same sequences' input, h0, c0 and lengths (views where they can be). */
 export function sliceChunk(axes: ChunkAxes, chunk: Chunk, start: number, end: number): Chunk {
   const state = axes.state as number;
   return {
@@ -148,31 +161,4 @@ export function sliceChunk(axes: ChunkAxes, chunk: Chunk, start: number, end: nu
     c0: chunk.c0 && rowsOf(chunk.c0, state, start, end),
     lengths: chunk.lengths?.slice(start, end),
   };
-}
-
-/** `parts` (of consecutive rows along `axis`) as one array. */
-function joinRows(parts: HostArray[], axis: number): HostArray {
-  const rows = parts.reduce((total, part) => total + part.shape[axis], 0);
-  const shape = withBatch(parts[0].shape, axis, rows);
-  const { outer, inner } = batchGeometry(shape, axis);
-  const data = new Float32Array(outer * rows * inner);
-  let start = 0;
-  for (const part of parts) {
-    const length = part.shape[axis] * inner;
-    for (let o = 0; o < outer; o++) data.set(part.data.subarray(o * length, (o + 1) * length), (o * rows + start) * inner);
-    start += part.shape[axis];
-  }
-  return { shape, data };
-}
-
-/** The outputs of consecutive row slices of a batched chunk (`sliceChunk`) as the outputs of the whole chunk. */
-export function joinChunkOutputs(axes: ChunkAxes, parts: ChunkOutputs[]): ChunkOutputs {
-  const joined: ChunkOutputs = {};
-  for (const implementation of Object.keys(parts[0]) as Implementation[]) {
-    const outputs = parts.map((part) => part[implementation] as ChunkOutput);
-    const hN = outputs[0].hN && joinRows(outputs.map((output) => output.hN as HostArray), axes.state as number);
-    const cN = outputs[0].cN && joinRows(outputs.map((output) => output.cN as HostArray), axes.state as number);
-    joined[implementation] = { output: joinRows(outputs.map((output) => output.output), axes.output as number), ...(hN && { hN }), ...(cN && { cN }) };
-  }
-  return joined;
 }

@@ -20,15 +20,18 @@ export function chunkRanges(range: RowRange, batchSize: number): RowRange[] {
 const IN_FLIGHT_PER_WORKER = 2;
 
 /**
- * Reads each range (`read`), computes it on `pool` and hands the outputs to `handle`, with at
- * most `IN_FLIGHT_PER_WORKER × pool.size` chunks in memory. Ranges may finish out of order.
- * The first error stops reading; it is thrown once the chunks in flight have settled.
+ * Reads each range (`read`), computes it on `pool` and hands the outputs to `handle` part by
+ * part (rows of the file, as each thread computed them, in any order), with at most
+ * `IN_FLIGHT_PER_WORKER × pool.size` chunks in memory. A chunk goes to `recycle` once every
+ * part is handled (no thread reads it any more). The first error stops reading; it is thrown
+ * once the chunks in flight have settled.
  */
 export async function processChunks(
   ranges: RowRange[],
   pool: ChunkPool,
   read: (range: RowRange) => Chunk,
   handle: (range: RowRange, outputs: ChunkOutputs) => void,
+  recycle: (chunk: Chunk) => void = () => undefined,
 ): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let failed = false;
@@ -37,8 +40,11 @@ export async function processChunks(
     while (inFlight.size >= IN_FLIGHT_PER_WORKER * pool.size) await Promise.race(inFlight);
     if (failed) break;
     const task: Promise<void> = Promise.resolve()
-      .then(() => pool.run(read(range)))
-      .then((outputs) => handle(range, outputs))
+      .then(async () => {
+        const chunk = read(range);
+        await pool.run(chunk, (part) => handle({ start: range.start + part.range.start, end: range.start + part.range.end }, part.outputs));
+        recycle(chunk);
+      })
       .catch((error: unknown) => {
         if (!failed) failure = error;
         failed = true;

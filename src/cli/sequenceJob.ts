@@ -15,7 +15,8 @@ import { RowRange, chunkRanges, processChunks } from './pipeline';
 import { ProgressStyle, TextSink, createProgress, formatSummary, resolveProgressStyle } from './progress';
 import { ArraySource, FLOAT_DTYPES, ID_DTYPES, openArraySource, readIntegerArray } from './sequenceFile';
 import { Shard, describeShard, shardFlag, shardRange } from './shard';
-import { chunkPool, sharedFloat32Array } from './workers';
+import { BufferPool } from './bufferPool';
+import { chunkPool } from './workers';
 import { stopEarlyWorkers } from './workerThreads';
 
 /**
@@ -243,25 +244,31 @@ function checkIds(source: string, block: Float32Array, shape: number[], batchAxi
 }
 
 /**
- * Reads rows `range` of `source` as a host array (on a `SharedArrayBuffer` when `shared`, for a
- * pool of several threads), checking them unless non-finite values are allowed (token ids always).
+ * Reads rows `range` of `source` as a host array on a buffer of `buffers` (`SharedArrayBuffer`s
+ * for a pool of several threads), checking them unless non-finite values are allowed (token
+ * ids always).
  */
-function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange, shared: boolean): HostArray {
+function readBlock(job: SequenceJob, source: ArraySource, batchAxis: number | null, range: RowRange, buffers: BufferPool): HostArray {
   const shape = withBatch(source.shape, batchAxis, range.end - range.start);
-  const data = source.readRows(batchAxis, range.start, range.end, shared ? sharedFloat32Array(rowsSize(source.shape, batchAxis, range.start, range.end)) : undefined);
+  const data = source.readRows(batchAxis, range.start, range.end, buffers.take(rowsSize(source.shape, batchAxis, range.start, range.end)));
   if (source === job.input && job.vocabulary !== undefined) checkIds(source.name, data, shape, batchAxis, range.start, job.vocabulary);
   else if (!job.allowNonfinite) checkFinite(source.name, data, shape, batchAxis, range.start);
   return { shape, data };
 }
 
-/** The chunk of rows `range`: input, h0, c0 and lengths of those sequences (`shared`: see `readBlock`). */
-function readChunk(job: SequenceJob, range: RowRange, shared: boolean): Chunk {
+/** The chunk of rows `range`: input, h0, c0 and lengths of those sequences, the arrays on buffers of `buffers` (see `readBlock`). */
+function readChunk(job: SequenceJob, range: RowRange, buffers: BufferPool): Chunk {
   return {
-    input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range, shared),
-    h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range, shared),
-    c0: job.c0 && readBlock(job, job.c0, job.layout.stateBatchAxis, range, shared),
+    input: readBlock(job, job.input, job.layout.sequenceBatchAxis, range, buffers),
+    h0: job.h0 && readBlock(job, job.h0, job.layout.stateBatchAxis, range, buffers),
+    c0: job.c0 && readBlock(job, job.c0, job.layout.stateBatchAxis, range, buffers),
     lengths: job.lengths?.slice(range.start, range.end),
   };
+}
+
+/** Gives the buffers of a chunk's arrays back to `buffers`, once no thread reads them. */
+function recycleChunk(chunk: Chunk, buffers: BufferPool): void {
+  [chunk.input, chunk.h0, chunk.c0].forEach((array) => array && buffers.give(array.data.buffer));
 }
 
 /**
@@ -283,14 +290,16 @@ export async function runSequenceJob(
     const pool = chunkPool(workers, job.spec, implementations, job.backend, job.loop, chunkAxes(job.layout));
     try {
       await stopEarlyWorkers(); // Those the pool did not take: fewer chunks than workers.
+      const buffers = new BufferPool(workers > 1);
       await processChunks(
         ranges,
         pool,
-        (range) => readChunk(job, range, workers > 1),
+        (range) => readChunk(job, range, buffers),
         (range, outputs) => {
           handle(range, outputs);
           progress.advance(range.end - range.start);
         },
+        (chunk) => recycleChunk(chunk, buffers),
       );
     } finally {
       await pool.close();

@@ -2,7 +2,8 @@ import { Worker } from 'worker_threads';
 import { BackendName } from '../backend';
 import { StepLoop } from '../manual';
 import { RNNError } from '../errors';
-import { Chunk, ChunkAxes, ChunkOutputs, Implementation, chunkRows, createChunkRunner, joinChunkOutputs, sliceChunk } from './chunkRunner';
+import { BufferPool } from './bufferPool';
+import { Chunk, ChunkAxes, ChunkOutputs, Implementation, chunkRows, createChunkRunner, sliceChunk } from './chunkRunner';
 import { ModelSpec, WholeModelFile } from './modelFile';
 import { RowRange } from './pipeline';
 import { takeWorker } from './workerThreads';
@@ -18,7 +19,12 @@ import { takeWorker } from './workerThreads';
  * the rows left, this thread a slice at a time. So a worker takes its next rows the moment it
  * is free, without waiting for this thread (busy computing a slice) to hand it any, and at the
  * end of a run no thread sits idle while another holds rows it has not begun. Rows are
- * computed independently, so the parts joined are the bits of the whole chunk.
+ * computed independently, so the parts are the bits of the whole chunk's rows; each is
+ * handed on as soon as it is computed, never joined.
+ *
+ * Nothing large is allocated per chunk in the steady state: each thread reads its outputs
+ * into buffers it reuses (`BufferPool`); a worker's buffers move to this thread with its
+ * answer and back once the outputs are written (`{recycle}`).
  */
 
 /** What a worker thread is given to build its models (`{setup}`, its first message). */
@@ -67,7 +73,7 @@ export function chunkPart(axes: ChunkAxes, task: ChunkTask, range: RowRange): Ch
   return range.start === 0 && range.end === task.rows ? task.chunk : sliceChunk(axes, task.chunk, range.start, range.end);
 }
 
-/** What a worker answers for the rows `range` it took of a chunk: their outputs (buffers moved, not copied), or the error. */
+/** What a worker answers for the rows `range` it took of a chunk: their outputs (buffers moved, not copied, to be sent back in a `{recycle}` once read), or the error. */
 export interface WorkerAnswer {
   id: number;
   range: RowRange;
@@ -75,16 +81,26 @@ export interface WorkerAnswer {
   error?: WorkerFailure;
 }
 
-/** The buffers of a chunk's outputs, moved (not copied) back from a worker. */
+/** The buffers of a chunk's outputs: moved (not copied) between threads, and reused once read. */
 export function outputBuffers(outputs: ChunkOutputs): ArrayBuffer[] {
   return Object.values(outputs).flatMap((result) => [result.output, result.hN, result.cN].flatMap((array) => (array ? [array.data.buffer as ArrayBuffer] : [])));
+}
+
+/** Rows `range` of a chunk as one thread computed them, and their outputs (valid until the handler returns: their buffers are reused). */
+export interface ChunkPart {
+  range: RowRange;
+  outputs: ChunkOutputs;
 }
 
 /** Computes chunks; `size` threads at a time. */
 export interface ChunkPool {
   readonly size: number;
-  /** Computes `chunk`, whose arrays must be on `SharedArrayBuffer`s when `size` > 1 (see `sharedFloat32Array`). */
-  run(chunk: Chunk): Promise<ChunkOutputs>;
+  /**
+   * Computes `chunk`, whose arrays must be on `SharedArrayBuffer`s when `size` > 1, handing
+   * each part to `handle` as soon as it is computed (in any order); resolves once every row
+   * is handled and no thread reads the chunk any more. An error `handle` throws fails the chunk.
+   */
+  run(chunk: Chunk, handle: (part: ChunkPart) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,16 +121,11 @@ export const SLICE_MILLISECONDS = 200;
 const FIRST_SLICE_ROWS = 8;
 
 interface PendingTask extends ChunkTask {
-  /** The outputs of the rows computed so far, by first row, and how many rows they hold. */
-  parts: Array<{ start: number; outputs: ChunkOutputs }>;
+  handle: (part: ChunkPart) => void;
+  /** Rows handled so far. */
   done: number;
-  resolve: (outputs: ChunkOutputs) => void;
+  resolve: () => void;
   reject: (error: Error) => void;
-}
-
-/** A float32 array of `length` zeros on a `SharedArrayBuffer`, which every thread of a pool reads in place. */
-export function sharedFloat32Array(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
 }
 
 /** `chunk` with its lengths on a `SharedArrayBuffer` too (its arrays already are). */
@@ -136,6 +147,8 @@ function sharedLengths(chunk: Chunk): Chunk {
  */
 export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implementations: Implementation[], backend: BackendName, loop: StepLoop, axes: ChunkAxes): ChunkPool {
   const runner = createChunkRunner(spec, implementations, loop);
+  /** The buffers of the outputs computed on this thread. */
+  const buffers = new BufferPool(false);
   const setup: WorkerSetup = { spec, axes, implementations, backend, loop };
   const workers: Worker[] = Array.from({ length: size - 1 }, () => takeWorker());
   /** Every chunk not yet answered, by id; `queue` holds them in order for this thread. */
@@ -151,18 +164,24 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
     pending.forEach((task) => task.reject(error));
     pending.clear();
   };
-  /** Adds the outputs of rows `range` to `task`; resolves it once they cover all its rows. */
-  const addPart = (task: PendingTask, range: RowRange, outputs: ChunkOutputs): void => {
-    task.parts.push({ start: range.start, outputs });
-    task.done += range.end - range.start;
-    if (task.done < task.rows) return;
-    pending.delete(task.id);
-    const parts = task.parts.sort((a, b) => a.start - b.start).map((part) => part.outputs);
-    task.resolve(parts.length === 1 ? parts[0] : joinChunkOutputs(axes, parts));
-  };
   const failTask = (task: PendingTask, error: Error): void => {
     pending.delete(task.id);
     task.reject(error);
+  };
+  /** Hands `part` of `task` on, then `release`s its buffers; resolves the task once its parts cover all its rows. */
+  const addPart = (task: PendingTask, part: ChunkPart, release: () => void): void => {
+    if (!pending.has(task.id)) return; // Failed already.
+    try {
+      task.handle(part);
+    } catch (error) {
+      failTask(task, error as Error);
+      return;
+    }
+    release();
+    task.done += part.range.end - part.range.start;
+    if (task.done < task.rows) return;
+    pending.delete(task.id);
+    task.resolve();
   };
   /** Time per row on this thread, measured from one slice to the next. */
   let msPerRow: number | undefined;
@@ -182,13 +201,13 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
         const began = performance.now();
         let outputs: ChunkOutputs;
         try {
-          outputs = runner.run(chunkPart(axes, task, range));
+          outputs = runner.run(chunkPart(axes, task, range), buffers);
         } catch (error) {
           failTask(task, error as Error);
           continue;
         }
         msPerRow = Math.max(performance.now() - began, 1e-3) / (range.end - range.start);
-        addPart(task, range, outputs);
+        addPart(task, { range, outputs }, () => outputBuffers(outputs).forEach((buffer) => buffers.give(buffer)));
       }
     } finally {
       computingHere = false;
@@ -203,7 +222,13 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
       const task = pending.get(message.id);
       if (task === undefined) return;
       if (message.error !== undefined) failTask(task, toError(message.error));
-      else addPart(task, message.range, message.outputs as ChunkOutputs);
+      else {
+        const outputs = message.outputs as ChunkOutputs;
+        addPart(task, { range: message.range, outputs }, () => {
+          const recycle = outputBuffers(outputs);
+          worker.postMessage({ recycle }, recycle);
+        });
+      }
     });
     worker.on('error', fail);
     worker.on('exit', (code) => code !== 0 && fail(new Error(`a worker thread exited with code ${code}`)));
@@ -211,12 +236,12 @@ export function chunkPool(size: number, spec: ModelSpec | WholeModelFile, implem
   }
   return {
     size,
-    run(chunk) {
+    run(chunk, handle) {
       if (failure !== undefined) return Promise.reject(failure);
       return new Promise((resolve, reject) => {
         const shared = workers.length > 0 ? sharedLengths(chunk) : chunk;
         const cursor = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, parts: [], done: 0, resolve, reject };
+        const task: PendingTask = { id: nextId++, chunk: shared, rows: chunkRows(axes, chunk), cursor, handle, done: 0, resolve, reject };
         pending.set(task.id, task);
         queue.push(task);
         const posted: ChunkTask = { id: task.id, chunk: task.chunk, rows: task.rows, cursor };

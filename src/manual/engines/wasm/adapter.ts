@@ -114,6 +114,22 @@ export function heapF32(backend: BackendWasm): Float32Array {
   return moduleOf(backend).HEAPF32;
 }
 
+/**
+ * Copies a float32 tensor's values straight from the wasm heap into `target` (of its size) and
+ * returns true, when the active backend is a supported wasm holding the tensor; false
+ * otherwise, copying nothing (the caller reads them with `dataSync`). Unlike `dataSync`, which
+ * slices a fresh copy off the heap, this allocates nothing.
+ */
+export function readFloat32Into(tensor: tf.Tensor, target: Float32Array): boolean {
+  if (tensor.dtype !== 'float32' || tf.getBackend() !== 'wasm' || !INSTALLED_SUPPORTED) return false;
+  const backend = tf.backend() as BackendWasm;
+  const data = backend.dataIdMap.get(tensor.dataId);
+  if (data === undefined || tensor.size !== target.length) return false; // Not on this backend's memory, or not the size asked for.
+  const start = data.memoryOffset / Float32Array.BYTES_PER_ELEMENT;
+  target.set(heapF32(backend).subarray(start, start + target.length));
+  return true;
+}
+
 /** The backend's id of a tensor's data, as kernels take it. */
 export function idOf(backend: BackendWasm, tensor: tf.Tensor): number {
   return backend.dataIdMap.get(tensor.dataId)!.id;
