@@ -121,12 +121,9 @@ export function heapF32(backend: BackendWasm): Float32Array {
  * slices a fresh copy off the heap, this allocates nothing.
  */
 export function readFloat32Into(tensor: tf.Tensor, target: Float32Array): boolean {
-  if (tensor.dtype !== 'float32' || tf.getBackend() !== 'wasm' || !INSTALLED_SUPPORTED) return false;
-  const backend = tf.backend() as BackendWasm;
-  const data = backend.dataIdMap.get(tensor.dataId);
-  if (data === undefined || tensor.size !== target.length) return false; // Not on this backend's memory, or not the size asked for.
-  const start = data.memoryOffset / Float32Array.BYTES_PER_ELEMENT;
-  target.set(heapF32(backend).subarray(start, start + target.length));
+  const values = tensor.size === target.length ? heapValues(tensor) : undefined;
+  if (values === undefined) return false;
+  target.set(values);
   return true;
 }
 
