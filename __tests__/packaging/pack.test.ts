@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { execFile, execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
-import { promisify } from 'util';
 import { chromium } from 'playwright-core';
 import { FORWARD_TOLERANCE, initBackend } from '../../src';
 import { bufferSource, decodeNpyFloats, readNpyHeader } from '../../src/formats/npy';
@@ -25,11 +24,6 @@ function run(command: string, args: string[], cwd: string): string {
 
 /** npm without the registry's notices, preferring its cache. */
 const NPM_INSTALL = ['install', '--prefer-offline', '--no-audit', '--no-fund'];
-
-/** `npm install …args` in `project`, in the background (the projects install at once, mostly waiting on the disk and the registry). */
-async function npmInstall(project: string, ...args: string[]): Promise<void> {
-  await promisify(execFile)('npm', [...NPM_INSTALL, ...args], { cwd: project, encoding: 'utf8' });
-}
 
 /** A forward pass through the installed package, printing the output shape and the backend. */
 const FORWARD = `
@@ -76,39 +70,26 @@ let packDir: string;
 let tarball: string;
 /** The user projects on each tfjs version, the tarball installed into each. */
 const userProjects: Record<string, string> = {};
-/** The empty project, the tarball installed alone into it. */
-let emptyProject: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   packDir = mkdtempSync(join(tmpdir(), 'tfjs-rnn-tarball-'));
   const packed = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', packDir], ROOT).trim().split('\n').pop()!;
   tarball = join(packDir, packed);
-  const versions = [NEWEST_TFJS, OLDEST_TFJS];
-  const [empty, ...projects] = await Promise.all([emptyProjectWithTarball(), ...versions.map(userProject)]);
-  emptyProject = empty;
-  versions.forEach((version, i) => (userProjects[version] = projects[i]));
+  for (const version of [NEWEST_TFJS, OLDEST_TFJS]) userProjects[version] = userProject(version);
 }, 900_000);
 
-afterAll(() => [packDir, emptyProject, ...Object.values(userProjects)].forEach((folder) => folder && rmSync(folder, { recursive: true, force: true })));
+afterAll(() => [packDir, ...Object.values(userProjects)].forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
 /**
  * A project that depends on `@tensorflow/tfjs` and `@tensorflow/tfjs-backend-wasm` at `version`,
  * installed first; then the packed tarball installed into it, as a user adds tfjs-rnn.
  */
-async function userProject(version: string): Promise<string> {
+function userProject(version: string): string {
   const project = mkdtempSync(join(tmpdir(), `tfjs-rnn-user-${version}-`));
   const dependencies = { '@tensorflow/tfjs': version, '@tensorflow/tfjs-backend-wasm': version };
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies }));
-  await npmInstall(project);
-  await npmInstall(project, tarball);
-  return project;
-}
-
-/** A project with no dependencies, the packed tarball installed alone into it (npm adds the peers). */
-async function emptyProjectWithTarball(): Promise<string> {
-  const project = mkdtempSync(join(tmpdir(), 'tfjs-rnn-pack-'));
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  await npmInstall(project, tarball);
+  run('npm', NPM_INSTALL, project);
+  run('npm', [...NPM_INSTALL, tarball], project);
   return project;
 }
 
@@ -134,8 +115,11 @@ function tensorflowCopies(project: string): Record<string, string[]> {
 describe('npm pack, installed alone into an empty project', () => {
   let project: string;
   beforeAll(() => {
-    project = emptyProject;
-  });
+    project = mkdtempSync(join(tmpdir(), 'tfjs-rnn-pack-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+    run('npm', [...NPM_INSTALL, tarball], project);
+  }, 600_000);
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   test('npm adds the required peers (one copy each), not the optional tfjs-node', () => {
     const copies = tensorflowCopies(project);
