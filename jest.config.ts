@@ -11,8 +11,10 @@ const config: Config = {
   setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
   // dist/ built once per run, when a source is newer, before any suite reads it.
   globalSetup: '<rootDir>/__tests__/helpers/globalSetup.ts',
+  // ts-jest transpiles each file alone (isolatedModules): `npm test` type-checks the tests in one
+  // program beforehand (tsconfig.test.json), so the workers build no language service.
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { rootDir: '.', sourceMap: true } }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { rootDir: '.', sourceMap: true, isolatedModules: true } }],
   },
   // Jest's default (cores − 1) runs every file in one process on 2 cores; its main process only
   // waits while workers run, so two workers use both cores (the subprocess and browser suites

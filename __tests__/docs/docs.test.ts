@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import * as ts from 'typescript';
@@ -31,6 +31,30 @@ const folders: string[] = [];
 
 afterAll(() => folders.forEach((folder) => rmSync(folder, { recursive: true, force: true })));
 
+/** npm's npx: the one next to this node, else the first on the PATH. */
+const NPX = [dirname(process.execPath), ...(process.env.PATH ?? '').split(':')].map((dir) => join(dir, 'npx')).find((path) => existsSync(path)) ?? 'npx';
+
+/**
+ * The `npx` of a project's blocks, first on their PATH: `npx NAME …` for one of the project's own
+ * bins runs that bin, as npx does, without npm's start-up (a second of CPU per call); anything else
+ * goes to npm's npx. npm resolving `npx tfjs-rnn` in an installed project is tested by
+ * `packaging/pack.test.ts`, and in the clone by `cli/subprocess.test.ts`.
+ */
+function writeNpxShim(folder: string): string {
+  const shims = join(folder, '.doc-test-bin');
+  mkdirSync(shims);
+  const script = [
+    '#!/bin/sh',
+    `if [ -n "$1" ] && [ -x "${join(folder, 'node_modules', '.bin')}/$1" ]; then`,
+    `  bin="${join(folder, 'node_modules', '.bin')}/$1"; shift; exec "$bin" "$@"`,
+    'fi',
+    `exec "${NPX}" "$@"`,
+  ];
+  writeFileSync(join(shims, 'npx'), script.join('\n') + '\n');
+  chmodSync(join(shims, 'npx'), 0o755);
+  return shims;
+}
+
 /** A fresh project folder in which 'tfjs-rnn' is this repository and `npx tfjs-rnn` its command. */
 function makeProject(prefix: string): string {
   if (!existsSync(join(ROOT, 'dist', 'index.d.ts'))) throw new Error('dist/ is missing: run npm run build first');
@@ -41,17 +65,18 @@ function makeProject(prefix: string): string {
   symlinkSync(join(ROOT, 'node_modules', '@tensorflow'), join(folder, 'node_modules', '@tensorflow'), 'dir');
   symlinkSync(join(ROOT, 'dist', 'cli', 'main.js'), join(folder, 'node_modules', '.bin', 'tfjs-rnn'));
   writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'docs-example', version: '1.0.0', private: true }));
+  writeNpxShim(folder);
   return folder;
 }
 
 /**
  * The environment blocks run in, as a user's shell has it: without the variables `npm test` sets
- * for its scripts (the repository as npm's project), with the project's bins and this node first,
- * and npm without its notices.
+ * for its scripts (the repository as npm's project), with the project's npx and bins and this
+ * node first, and npm without its notices.
  */
 function blockEnvironment(folder: string): NodeJS.ProcessEnv {
   const python = process.env.TFJS_RNN_PYTHON ? [dirname(process.env.TFJS_RNN_PYTHON)] : [];
-  const path = [join(folder, 'node_modules', '.bin'), dirname(process.execPath), ...python, process.env.PATH ?? ''];
+  const path = [join(folder, '.doc-test-bin'), join(folder, 'node_modules', '.bin'), dirname(process.execPath), ...python, process.env.PATH ?? ''];
   const user = Object.entries(process.env).filter(([name]) => !/^(npm_|INIT_CWD$)/i.test(name));
   return {
     ...Object.fromEntries(user),
