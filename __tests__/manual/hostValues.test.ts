@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { createManualModel } from '../../src';
+import { createManualModel, initBackend } from '../../src';
 import { HostModelForward, projectRowsInto } from '../../src/manual/engines/host';
-import { copyInto, createHostProduct } from '../../src/manual/engines/host/product';
+import { RETAINED_MEMORY_BYTES, copyInto, createHostProduct } from '../../src/manual/engines/host/product';
 import { readValues, tensorFilledBy, tensorOfValues } from '../../src/manual/engines/host/tensorValues';
 import { heapF32 } from '../../src/manual/engines/wasm/adapter';
 import { StreamingRNN } from '../../src/streaming';
@@ -115,6 +115,28 @@ describe('host calls without a fresh array per call', () => {
     expect(Buffer.from(blocked.buffer).equals(Buffer.from(whole.buffer))).toBe(true);
     expect(blocked[count * rows - 1]).not.toBe(0);
     product.release();
+  });
+
+  test("a call that grew the host kernels' memory beyond RETAINED_MEMORY_BYTES gives it back afterwards; smaller calls keep theirs", async () => {
+    await initBackend('wasm');
+    // An RNN of 4096 inputs and 1 hidden unit: 16 KiB of kernel memory per row of L·N, little arithmetic.
+    const model = createManualModel({ inputSize: 4096, hiddenSize: 1 }, { seed: 12 });
+    const host = (model as unknown as { host: HostModelForward }).host;
+    const cached = () => (host as unknown as { cached?: { layers: Array<{ memoryBytes: number }> } }).cached;
+    const small = values(4 * 4096, 13);
+    const first = model.forwardOnHost(small, 4, 1).output;
+    expect(cached()).toBeDefined();
+    const rows = Math.ceil(RETAINED_MEMORY_BYTES / (4096 * 4)) + 64;
+    const large = new Float32Array(rows * 4096);
+    large.set(small);
+    const output = model.forwardOnHost(large, rows, 1).output;
+    expect(output.length).toBe(rows);
+    expect(cached()).toBeUndefined();
+    // The weights are read again: the same bits as before.
+    expect(Array.from(model.forwardOnHost(small, 4, 1).output)).toEqual(Array.from(first));
+    expect(Array.from(output.subarray(0, 4))).toEqual(Array.from(first));
+    expect(cached()!.layers[0].memoryBytes).toBeLessThan(RETAINED_MEMORY_BYTES);
+    model.dispose();
   });
 
   test('copyInto refuses a source too short (a view whose memory has moved) instead of copying less', () => {

@@ -158,6 +158,7 @@ export class ManualModel<State extends InitialState = InitialState> implements R
       finalStates = result.states;
       return result.output;
     });
+    this.host.trim();
     const shapes = stateShapes(this.config, layout);
     // Plain indexing, not map: map's result array takes other maps between calls of the cells (a "wrong map" deopt).
     const hN = tf.tensor(finalStates[0], shapes[0]);

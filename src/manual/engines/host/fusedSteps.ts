@@ -206,6 +206,11 @@ export abstract class FusedSteps {
     return this.floats.subarray(this.cellSequenceAt, this.cellSequenceAt + this.seqLen * this.batchSize * this.cellSize);
   }
 
+  /** Bytes of the kernels' memory (it grows with the largest call, and only then). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
   /** Hands the kernels' instance to the next user; the steps are not used again. */
   release(): void {
     if (!this.released && this.instance) releaseKernelsInstance(this.instance);

@@ -6,7 +6,7 @@ import { Cell } from '../../cells';
 import { directionWeights, stepWeightsOf } from '../../parameters';
 import type { CellEngines } from '../index';
 import { FusedSteps } from './fusedSteps';
-import { HostProduct } from './product';
+import { HostProduct, RETAINED_MEMORY_BYTES } from './product';
 import { readValues, tensorOfValues } from './tensorValues';
 
 /**
@@ -104,7 +104,17 @@ export class HostModelForward {
   /** `runInPlace` with the output copied, the caller's to keep. */
   run(input: Float32Array, seqLen: number, batchSize: number, states?: Float32Array[]): { output: Float32Array; states: Float32Array[] } {
     const result = this.runInPlace(input, seqLen, batchSize, states);
-    return { output: result.output.slice(), states: result.states };
+    const output = result.output.slice();
+    this.trim();
+    return { output, states: result.states };
+  }
+
+  /**
+   * Gives the layers' kernel memory back when a call grew it beyond `RETAINED_MEMORY_BYTES`
+   * (after the caller has read the call's output): the next call reads the weights again.
+   */
+  trim(): void {
+    if (this.cached?.layers.some((steps) => steps.memoryBytes > RETAINED_MEMORY_BYTES)) this.release();
   }
 
   /**
