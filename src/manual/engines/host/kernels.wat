@@ -157,6 +157,39 @@
         (br_if $rowsDone (i32.eqz (local.get $rowsLeft)))
         (local.set $xEnd (i32.add (local.get $xRow) (i32.shl (local.get $columns) (i32.const 2))))
         (local.set $j (i32.const 0))
+        ;; twenty-four sums at a time: six independent chains of adds
+        (block $widestDone
+          (loop $widest
+            (br_if $widestDone (i32.gt_u (i32.add (local.get $j) (i32.const 96)) (local.get $stride)))
+            (local.set $a0 (v128.load offset=0 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $a1 (v128.load offset=16 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $a2 (v128.load offset=32 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $a3 (v128.load offset=48 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $b0 (v128.load offset=64 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $b1 (v128.load offset=80 align=4 (i32.add (local.get $biasRow) (local.get $j))))
+            (local.set $w (i32.add (local.get $weightsT) (local.get $j)))
+            (local.set $xk (local.get $xRow))
+            (block $kDone
+              (loop $k
+                (br_if $kDone (i32.ge_u (local.get $xk) (local.get $xEnd)))
+                (local.set $lane (v128.load32_splat align=4 (local.get $xk)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $lane) (v128.load offset=0 align=4 (local.get $w)))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $lane) (v128.load offset=16 align=4 (local.get $w)))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $lane) (v128.load offset=32 align=4 (local.get $w)))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $lane) (v128.load offset=48 align=4 (local.get $w)))))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $lane) (v128.load offset=64 align=4 (local.get $w)))))
+                (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $lane) (v128.load offset=80 align=4 (local.get $w)))))
+                (local.set $w (i32.add (local.get $w) (local.get $stride)))
+                (local.set $xk (i32.add (local.get $xk) (i32.const 4)))
+                (br $k)))
+            (v128.store offset=0 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a0))
+            (v128.store offset=16 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a1))
+            (v128.store offset=32 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a2))
+            (v128.store offset=48 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $a3))
+            (v128.store offset=64 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $b0))
+            (v128.store offset=80 align=4 (i32.add (local.get $outRow) (local.get $j)) (local.get $b1))
+            (local.set $j (i32.add (local.get $j) (i32.const 96)))
+            (br $widest)))
         ;; sixteen sums at a time
         (block $wideDone
           (loop $wide
