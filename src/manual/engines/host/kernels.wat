@@ -12,7 +12,8 @@
   ;; float32, whatever `count` (a row gets the same bits alone and in a batch), on every
   ;; machine. Rows four at a time, so that each pass over Wᵀ serves four rows: eight lanes of
   ;; j per pass, then four, then the last `width mod 4` alone; the last `count mod 4` rows one
-  ;; by one, four lanes of j at a time, sixteen where they fit, the last `width mod 4` alone.
+  ;; by one, twenty-four lanes of j at a time, then sixteen, then four, the last `width mod 4`
+  ;; alone.
   ;; Wᵀ is `[columns, width]`, x `[count, columns]`, out `[count, width]`; bias rows are
   ;; `biasStride` bytes apart (0: one bias for every row).
   (func $biasPlusProducts (export "biasPlusProducts")
