@@ -31,7 +31,7 @@ export class Lifecycle {
   checkParameters(parameters: ReadonlyMap<string, tf.Tensor> | ReadonlyArray<readonly [string, tf.Tensor]>): void {
     this.check();
     if (parameters instanceof Map) parameters.forEach(throwIfDisposed, this);
-    else (parameters as ReadonlyArray<readonly [string, tf.Tensor]>).forEach(([name, tensor]) => throwIfDisposed.call(this, tensor, name));
+    else for (const [name, tensor] of parameters as ReadonlyArray<readonly [string, tf.Tensor]>) throwIfDisposed.call(this, tensor, name);
   }
 
   /** The error for parameter `name`, disposed by the caller. */

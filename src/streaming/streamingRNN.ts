@@ -127,17 +127,14 @@ export class StreamingRNN {
     }
     const layout: SequenceLayout = { batched: this.states?.layout.batched ?? true, batchSize, seqLen: 1 };
     this.checkContinues(layout, input);
-    if (this.runsOnHost(layout, false)) {
-      const result = this.runOnHost(layout, input);
-      if (output === undefined) return result.slice();
-      output.set(result);
-      return output;
-    }
+    if (this.runsOnHost(layout, false)) return copyOut(this.runOnHost(layout, input), output);
     const shape = !layout.batched ? [1, config.inputSize] : config.batchFirst ? [batchSize, 1, config.inputSize] : [1, batchSize, config.inputSize];
-    const values = readAndDispose(tf.tidy(() => this.push(tf.tensor(input, shape))));
-    if (output === undefined) return values;
-    output.set(values);
-    return output;
+    const result = tf.tidy(() => this.push(tf.tensor(input, shape)));
+    try {
+      return copyOut(result.dataSync() as Float32Array, output);
+    } finally {
+      result.dispose();
+    }
   }
 
   /** Starts a new sequence: from a copy of `hx` (`h0`, or `[h0, c0]` for an LSTM) when given, else from zeros. */
@@ -224,6 +221,13 @@ export class StreamingRNN {
     this.stateTensors = undefined;
     this.states = layout && values && { layout: { ...layout, seqLen: 1 }, values };
   }
+}
+
+/** `values` copied into `output` when given (and returned), else into a new array. */
+function copyOut(values: Float32Array, output: Float32Array | undefined): Float32Array {
+  if (output === undefined) return values.slice();
+  output.set(values);
+  return output;
 }
 
 /** A tensor's values, copied to the host; the tensor is disposed. */

@@ -41,6 +41,11 @@ export function hostCallInLayout(
  */
 export type HostInput = Float32Array | (() => Float32Array);
 
+/** A host call's input values (its reader called, if a reader). */
+function valuesOf(input: HostInput): Float32Array {
+  return typeof input === 'function' ? input() : input;
+}
+
 /**
  * A stream's states on the host (`StreamingRNN`): one `[numLayers, N, F]` per carried state.
  * While the stream is the last to have run (`HostModelForward.runStream`), they are in the
@@ -97,7 +102,7 @@ export class HostModelForward {
       layers[layer].reserve(seqLen, batchSize);
       layers[layer].setStates(batchSize, states, this.layerOffsets(layer, batchSize));
     }
-    const output = this.forward(layers, typeof input === 'function' ? input() : input, seqLen, batchSize);
+    const output = this.forward(layers, valuesOf(input), seqLen, batchSize);
     return { output, states: this.statesOf(layers, batchSize) };
   }
 
@@ -134,7 +139,7 @@ export class HostModelForward {
       stream.values = undefined;
       this.resident = stream;
     }
-    return this.forward(layers, typeof input === 'function' ? input() : input, seqLen, batchSize);
+    return this.forward(layers, valuesOf(input), seqLen, batchSize);
   }
 
   /** A stream's states, copied: one `[numLayers, N, F]` per carried state; undefined for zeros. */
